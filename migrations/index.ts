@@ -1,0 +1,16 @@
+import type { Knex } from 'knex';
+import * as auditLog from './20261123000000_audit_log';
+
+/**
+ * Tollgate's own migrations, listed here rather than discovered on disk, so they run the same
+ * from TypeScript sources, compiled JavaScript, jest and a container image.
+ */
+const MIGRATIONS: Record<string, Knex.Migration> = {
+  '20261123000000_audit_log': auditLog,
+};
+
+export const tollgateMigrations: Knex.MigrationSource<string> = {
+  getMigrations: async () => Object.keys(MIGRATIONS).sort(),
+  getMigrationName: (name) => name,
+  getMigration: async (name) => MIGRATIONS[name],
+};

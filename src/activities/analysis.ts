@@ -1,0 +1,70 @@
+import { Context } from '@temporalio/activity';
+import { isDecided, judgeMeasurements, type Measurement, type TemplateResult } from '../domain/analysis';
+import { toMillis } from '../domain/duration';
+import type { ReleaseFacts } from '../domain/release';
+import type { AnalysisTemplate } from '../domain/spec';
+import type { ActivityDeps } from './deps';
+import { callProvider } from './provider-call';
+
+export interface AnalysisRequest {
+  facts: ReleaseFacts;
+  /** The template's name under `analysis:` in the spec. */
+  name: string;
+  template: AnalysisTemplate;
+  /** Measure for this long, every `interval`; one measurement when absent. */
+  durationMs?: number;
+  weight: number;
+  stepId: string;
+}
+
+/** Evidence kept per measurement; long command output would bloat history for no reader. */
+const MESSAGE_LIMIT = 300;
+/** Heartbeat at least this often while waiting between measurements. */
+const HEARTBEAT_EVERY_MS = 2000;
+
+export function createAnalysisActivities(deps: ActivityDeps) {
+  return {
+    /**
+     * Measures one template for the step's duration and returns its verdict with the evidence.
+     * Measurements so far travel in heartbeat details, so a run on a worker that dies resumes
+     * where it was instead of starting its clock again.
+     */
+    async runAnalysis(request: AnalysisRequest): Promise<TemplateResult> {
+      const activity = Context.current();
+      const { template } = request;
+      const limits = { failureLimit: template.failureLimit, inconclusiveLimit: template.inconclusiveLimit };
+      const intervalMs = toMillis(template.interval);
+      const wanted = request.durationMs ? Math.max(1, Math.floor(request.durationMs / intervalMs)) : 1;
+      const measurements: Measurement[] = [...((activity.info.heartbeatDetails as Measurement[] | undefined) ?? [])];
+      const source = deps.providers.metricSource(template);
+
+      while (measurements.length < wanted) {
+        if (measurements.length > 0) await sleepWithHeartbeat(intervalMs, measurements);
+        const measurement = await callProvider(deps, request.facts, request.stepId, (ctx) => source.measure(ctx, request.weight), {
+          heartbeatDetails: () => measurements,
+        });
+        measurements.push({ ...measurement, message: measurement.message.slice(0, MESSAGE_LIMIT) });
+        activity.heartbeat(measurements);
+        if (isDecided(judgeMeasurements(measurements, limits), measurements, limits)) break;
+      }
+      const verdict = judgeMeasurements(measurements, limits);
+      const count = (phase: Measurement['phase']) => measurements.filter((m) => m.phase === phase).length;
+      return {
+        template: request.name,
+        provider: template.provider,
+        verdict,
+        measurements,
+        summary: `${request.name}: ${verdict} (${count('Successful')} ok, ${count('Failed')} failed, ${count('Inconclusive')} inconclusive, ${count('Error')} errors of ${measurements.length}; failureLimit ${limits.failureLimit})`,
+      };
+    },
+  };
+}
+
+async function sleepWithHeartbeat(ms: number, details: Measurement[]): Promise<void> {
+  const activity = Context.current();
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    await activity.sleep(Math.min(HEARTBEAT_EVERY_MS, until - Date.now()));
+    activity.heartbeat(details);
+  }
+}

@@ -1,0 +1,14 @@
+import type { Client } from '@temporalio/client';
+import type { Knex } from 'knex';
+import type { Logger } from 'pino';
+import type { ProviderRegistry } from '../providers/registry';
+
+/** Everything activities touch, passed in so tests can give real or recording parts. */
+export interface ActivityDeps {
+  /** Tollgate's own database (audit log). */
+  db: Knex;
+  /** For the lane: signal-with-start, and checking whether a release still runs. */
+  temporal: Client;
+  providers: ProviderRegistry;
+  log: Logger;
+}

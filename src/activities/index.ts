@@ -1,0 +1,21 @@
+import { createAnalysisActivities } from './analysis';
+import { createAuditActivities } from './audit';
+import { createDeployActivities } from './deploy';
+import type { ActivityDeps } from './deps';
+import { createLaneActivities } from './lane';
+import { createTrafficActivities } from './traffic';
+
+export type { ActivityDeps } from './deps';
+
+/** Every activity Tollgate's workflows call, bound to their dependencies. */
+export function createActivities(deps: ActivityDeps) {
+  return {
+    ...createLaneActivities(deps),
+    ...createAuditActivities(deps),
+    ...createDeployActivities(deps),
+    ...createTrafficActivities(deps),
+    ...createAnalysisActivities(deps),
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;

@@ -1,0 +1,122 @@
+import { formatMillis } from '../domain/duration';
+import type { DeliveryMetrics, DeliveryMetricsReport, PerformanceBand } from './dora';
+import type { ReleaseHistoryRow } from './history';
+
+/** What a cell shows when there is nothing to measure, so a blank never reads as zero. */
+const NO_VALUE = '-';
+const COLUMN_GAP = '  ';
+
+/** The release history as a terminal table, newest first as given. */
+export function renderHistory(rows: readonly ReleaseHistoryRow[]): string {
+  if (rows.length === 0) return 'No releases found.';
+  return renderTable(
+    ['RELEASE', 'ENVIRONMENT', 'VERSION', 'STAGE', 'INITIATOR', 'REQUESTED', 'DURATION', 'REASON'],
+    rows.map((row) => [
+      row.releaseId,
+      row.environment,
+      row.version,
+      // A finished release's stage is its outcome; a running one shows where it is.
+      row.stage,
+      row.initiator,
+      formatTime(row.requestedAt),
+      row.durationMs === undefined ? NO_VALUE : formatMillis(row.durationMs),
+      row.reason ?? '',
+    ]),
+  );
+}
+
+/** The DORA metrics: the overall figures with their detail, then one line per lane. */
+export function renderDeliveryMetrics(report: DeliveryMetricsReport): string {
+  const { window, filter, overall } = report;
+  const scope = [filter.service, filter.environment].filter((part) => part !== undefined).join(' in ');
+  const title =
+    `Delivery metrics for ${scope || 'all services'}, ` +
+    `${formatTime(window.since)} to ${formatTime(window.until)} (${formatNumber(window.days)} days)`;
+
+  const summary = renderTable(
+    ['METRIC', 'VALUE', 'BAND', 'FROM'],
+    [
+      [
+        'Deployment frequency',
+        `${formatNumber(overall.deploymentFrequency.perDay)} per day`,
+        overall.deploymentFrequency.band,
+        `${plural(overall.deploymentFrequency.deployments, 'successful release')}`,
+      ],
+      [
+        'Lead time for changes',
+        overall.leadTimeForChanges.medianMs === null
+          ? NO_VALUE
+          : `median ${formatMillis(overall.leadTimeForChanges.medianMs)}, p90 ${formatMillis(overall.leadTimeForChanges.p90Ms ?? 0)}`,
+        overall.leadTimeForChanges.band ?? NO_VALUE,
+        `${plural(overall.leadTimeForChanges.measured, 'release')} measured` +
+          (overall.leadTimeForChanges.withoutCommitTime > 0
+            ? `, ${overall.leadTimeForChanges.withoutCommitTime} without a commit time`
+            : ''),
+      ],
+      [
+        'Change failure rate',
+        formatRate(overall.changeFailureRate.rate),
+        overall.changeFailureRate.band ?? NO_VALUE,
+        `${overall.changeFailureRate.failed} of ${plural(overall.changeFailureRate.finished, 'finished release')}`,
+      ],
+      [
+        'Time to restore',
+        overall.timeToRestore.medianMs === null ? NO_VALUE : `median ${formatMillis(overall.timeToRestore.medianMs)}`,
+        overall.timeToRestore.band ?? NO_VALUE,
+        `${plural(overall.timeToRestore.restored, 'restore')}` +
+          (overall.timeToRestore.unrestored > 0 ? `, ${overall.timeToRestore.unrestored} failed and not yet fixed` : ''),
+      ],
+    ],
+  );
+  if (report.byLane.length === 0) return `${title}\n\n${summary}`;
+
+  const lanes = renderTable(
+    ['SERVICE', 'ENVIRONMENT', 'DEPLOYS/DAY', 'LEAD TIME', 'CHANGE FAILURE RATE', 'TIME TO RESTORE'],
+    report.byLane.map((lane) => [lane.service, lane.environment, ...laneCells(lane)]),
+  );
+  return `${title}\n\n${summary}\n\n${lanes}`;
+}
+
+function laneCells(metrics: DeliveryMetrics): string[] {
+  const { deploymentFrequency, leadTimeForChanges, changeFailureRate, timeToRestore } = metrics;
+  return [
+    withBand(formatNumber(deploymentFrequency.perDay), deploymentFrequency.band),
+    withBand(leadTimeForChanges.medianMs === null ? null : formatMillis(leadTimeForChanges.medianMs), leadTimeForChanges.band),
+    withBand(changeFailureRate.rate === null ? null : formatRate(changeFailureRate.rate), changeFailureRate.band),
+    withBand(timeToRestore.medianMs === null ? null : formatMillis(timeToRestore.medianMs), timeToRestore.band),
+  ];
+}
+
+function withBand(value: string | null, band: PerformanceBand | null): string {
+  return value === null || band === null ? NO_VALUE : `${value} (${band})`;
+}
+
+/** Left-aligned columns sized to their widest cell; no trailing spaces. */
+function renderTable(headers: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = headers.map((header, column) => Math.max(header.length, ...rows.map((row) => row[column].length)));
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((cell, column) => cell.padEnd(widths[column]))
+      .join(COLUMN_GAP)
+      .trimEnd();
+  return [line(headers), ...rows.map(line)].join('\n');
+}
+
+/** "2026-11-20T10:00:00.000Z" -> "2026-11-20 10:00Z": to the minute, in UTC, as logs and Slack show it. */
+function formatTime(iso: string): string {
+  return `${iso.slice(0, 10)} ${iso.slice(11, 16)}Z`;
+}
+
+/** Up to two decimals, no trailing zeros: 0.57, 2, 12.5. */
+function formatNumber(value: number): string {
+  return String(Number(value.toFixed(2)));
+}
+
+/** One decimal, so a rate just over a band's threshold does not print as the threshold itself. */
+function formatRate(rate: number | null): string {
+  return rate === null ? NO_VALUE : `${formatNumber(Number((rate * 100).toFixed(1)))}%`;
+}
+
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+}

@@ -1,0 +1,266 @@
+import {
+  type Client,
+  WorkflowExecutionAlreadyStartedError,
+  type WorkflowHandle,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+} from '@temporalio/client';
+import type { ApprovalDecision } from '../domain/approval';
+import type { DeployWindow } from '../domain/deploy-window';
+import { ApprovalRefused, NotFound, RollbackRefused, TollgateError } from '../domain/errors';
+import type { Freeze } from '../domain/lane-policy';
+import {
+  laneIdFor,
+  releaseIdFor,
+  type LaneStatus,
+  type ReleaseInput,
+  type ReleaseResult,
+  type ReleaseStatus,
+} from '../domain/release';
+import {
+  ReleaseEnvironment,
+  ReleaseInitiator,
+  ReleaseService,
+  ReleaseStage,
+  ReleaseVersion,
+  ReleaseWeight,
+} from '../domain/search-attributes';
+import type { Actor, ReleaseSpec } from '../domain/spec';
+import type { Stage } from '../domain/stages';
+import {
+  abortSignal,
+  approveUpdate,
+  freezeSignal,
+  inputQuery,
+  laneStatusQuery,
+  pauseSignal,
+  promoteSignal,
+  rejectUpdate,
+  resumeSignal,
+  rollbackUpdate,
+  setWindowsSignal,
+  statusQuery,
+  unfreezeSignal,
+  type ActorMessage,
+  type ApprovalAnswer,
+} from '../workflows/api';
+
+export interface StartedRelease {
+  releaseId: string;
+  /** false when this exact release already runs: a retried request finds it instead of starting another. */
+  started: boolean;
+}
+
+export interface ReleaseSummary {
+  releaseId: string;
+  service?: string;
+  environment?: string;
+  version?: string;
+  stage?: string;
+  weight?: number;
+  initiator?: string;
+  startTime: Date;
+  closeTime?: Date;
+}
+
+/** A release that ran before under the same id; a new one needs `tollgate retry`. */
+export class ReleaseExists extends TollgateError {
+  constructor(message: string) {
+    super('RELEASE_EXISTS', message);
+  }
+}
+
+/**
+ * Everything people do to releases, for the CLI, the Slack app and the CI trigger alike.
+ * Refusals come back as TollgateErrors whose message is the workflow's own reason.
+ */
+export class ReleaseClient {
+  constructor(
+    readonly client: Client,
+    readonly taskQueue: string,
+  ) {}
+
+  async start(spec: ReleaseSpec, initiator: Actor, attempt = 1): Promise<StartedRelease> {
+    const releaseId = releaseIdFor(spec, attempt);
+    const input: ReleaseInput = { releaseId, spec, initiator, requestedAt: new Date().toISOString(), attempt };
+    try {
+      await this.client.workflow.start('releaseWorkflow', {
+        workflowId: releaseId,
+        taskQueue: this.taskQueue,
+        args: [input],
+        // One release per id, ever: a duplicate request (a Slack retry, a CI job run twice) starts nothing.
+        workflowIdConflictPolicy: 'FAIL',
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        typedSearchAttributes: [
+          { key: ReleaseService, value: spec.service },
+          { key: ReleaseEnvironment, value: spec.environment },
+          { key: ReleaseVersion, value: spec.version },
+          { key: ReleaseInitiator, value: initiator.id },
+          { key: ReleaseStage, value: 'Queued' },
+          { key: ReleaseWeight, value: 0 },
+        ],
+        staticSummary: `Release ${spec.service} ${spec.version} to ${spec.environment}`,
+        staticDetails: `Started by ${initiator.name ?? initiator.id} via ${initiator.via}${spec.commit ? ` from commit ${spec.commit.sha}` : ''}`,
+      });
+      return { releaseId, started: true };
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+      const description = await this.client.workflow.getHandle(releaseId).describe();
+      if (description.status.name === 'RUNNING') return { releaseId, started: false };
+      const status = await this.status(releaseId).catch(() => undefined);
+      throw new ReleaseExists(
+        `${spec.service} ${spec.version} was already released to ${spec.environment} as ${releaseId}` +
+          ` (${status?.stage ?? description.status.name.toLowerCase()}); run \`tollgate retry ${releaseId}\` to release it again`,
+      );
+    }
+  }
+
+  /** Starts the same spec again after a rollback or failure, under a new attempt number. */
+  async retry(releaseId: string, initiator: Actor): Promise<StartedRelease> {
+    const input = await this.handle(releaseId).query(inputQuery).catch((err) => this.rethrow(releaseId, err));
+    const status = await this.status(releaseId);
+    if (status.stage === 'Succeeded') {
+      throw new TollgateError('RELEASE_SUCCEEDED', `${releaseId} succeeded; there is nothing to retry`);
+    }
+    if (!status.outcome) throw new TollgateError('RELEASE_RUNNING', `${releaseId} is still ${status.stage}; abort it first or wait`);
+    for (let attempt = input.attempt + 1; attempt < input.attempt + 50; attempt++) {
+      try {
+        return await this.start(input.spec, initiator, attempt);
+      } catch (err) {
+        if (!(err instanceof ReleaseExists)) throw err;
+      }
+    }
+    throw new TollgateError('RETRY_LIMIT', `too many retries of ${releaseId}`);
+  }
+
+  handle(releaseId: string): WorkflowHandle {
+    return this.client.workflow.getHandle(releaseId);
+  }
+
+  async status(releaseId: string): Promise<ReleaseStatus> {
+    return this.handle(releaseId)
+      .query(statusQuery)
+      .catch((err) => this.rethrow(releaseId, err));
+  }
+
+  async result(releaseId: string): Promise<ReleaseResult> {
+    return (await this.handle(releaseId).result()) as ReleaseResult;
+  }
+
+  approve(releaseId: string, decision: ApprovalDecision): Promise<ApprovalAnswer> {
+    return this.update(releaseId, () => this.handle(releaseId).executeUpdate(approveUpdate, { args: [decision] }));
+  }
+
+  reject(releaseId: string, decision: ApprovalDecision & { reason?: string }): Promise<ApprovalAnswer> {
+    return this.update(releaseId, () => this.handle(releaseId).executeUpdate(rejectUpdate, { args: [decision] }));
+  }
+
+  rollback(releaseId: string, message: ActorMessage): Promise<{ message: string }> {
+    return this.update(releaseId, () => this.handle(releaseId).executeUpdate(rollbackUpdate, { args: [message] }));
+  }
+
+  pause(releaseId: string, message: ActorMessage): Promise<void> {
+    return this.signal(releaseId, () => this.handle(releaseId).signal(pauseSignal, message));
+  }
+
+  resume(releaseId: string, message: ActorMessage): Promise<void> {
+    return this.signal(releaseId, () => this.handle(releaseId).signal(resumeSignal, message));
+  }
+
+  abort(releaseId: string, message: ActorMessage): Promise<void> {
+    return this.signal(releaseId, () => this.handle(releaseId).signal(abortSignal, message));
+  }
+
+  promote(releaseId: string, message: ActorMessage & { full?: boolean }): Promise<void> {
+    return this.signal(releaseId, () => this.handle(releaseId).signal(promoteSignal, message));
+  }
+
+  /** Releases through Temporal visibility, newest first; the same filters the Temporal UI offers. */
+  async list(filter: { service?: string; environment?: string; stage?: Stage; limit?: number } = {}): Promise<ReleaseSummary[]> {
+    const clauses = [`WorkflowType = 'releaseWorkflow'`];
+    if (filter.service) clauses.push(`ReleaseService = '${quote(filter.service)}'`);
+    if (filter.environment) clauses.push(`ReleaseEnvironment = '${quote(filter.environment)}'`);
+    if (filter.stage) clauses.push(`ReleaseStage = '${quote(filter.stage)}'`);
+    const releases: ReleaseSummary[] = [];
+    for await (const execution of this.client.workflow.list({ query: clauses.join(' AND ') })) {
+      const attributes = execution.typedSearchAttributes;
+      releases.push({
+        releaseId: execution.workflowId,
+        service: attributes.get(ReleaseService),
+        environment: attributes.get(ReleaseEnvironment),
+        version: attributes.get(ReleaseVersion),
+        stage: attributes.get(ReleaseStage),
+        weight: attributes.get(ReleaseWeight),
+        initiator: attributes.get(ReleaseInitiator),
+        startTime: execution.startTime,
+        closeTime: execution.closeTime,
+      });
+      if (releases.length >= (filter.limit ?? 50)) break;
+    }
+    return releases;
+  }
+
+  freeze(service: string, environment: string, freeze: Freeze): Promise<void> {
+    return this.signalLane(service, environment, freezeSignal, freeze);
+  }
+
+  unfreeze(service: string, environment: string, by: string, reason: string): Promise<void> {
+    return this.signalLane(service, environment, unfreezeSignal, { by, reason });
+  }
+
+  setWindows(service: string, environment: string, by: string, windows: DeployWindow[]): Promise<void> {
+    return this.signalLane(service, environment, setWindowsSignal, { by, windows });
+  }
+
+  async lane(service: string, environment: string): Promise<LaneStatus> {
+    const laneId = laneIdFor(service, environment);
+    return this.client.workflow
+      .getHandle(laneId)
+      .query(laneStatusQuery)
+      .catch((err) => this.rethrow(laneId, err));
+  }
+
+  private async signalLane<T>(service: string, environment: string, signal: import('@temporalio/client').SignalDefinition<[T]>, arg: T): Promise<void> {
+    await this.client.workflow.signalWithStart('laneWorkflow', {
+      workflowId: laneIdFor(service, environment),
+      taskQueue: this.taskQueue,
+      args: [{ service, environment }],
+      signal,
+      signalArgs: [arg],
+      staticSummary: `Lane of ${service} in ${environment}: one release at a time`,
+    });
+  }
+
+  private async update<T>(releaseId: string, call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (err) {
+      if (err instanceof WorkflowUpdateFailedError || (err as Error).name === 'WorkflowUpdateFailedError') {
+        const cause = (err as Error).cause as (Error & { type?: string }) | undefined;
+        const message = cause?.message ?? (err as Error).message;
+        throw cause?.type === 'RollbackRefused' ? new RollbackRefused(message) : new ApprovalRefused(message);
+      }
+      return this.rethrow(releaseId, err);
+    }
+  }
+
+  private async signal(releaseId: string, call: () => Promise<void>): Promise<void> {
+    try {
+      await call();
+    } catch (err) {
+      this.rethrow(releaseId, err);
+    }
+  }
+
+  private rethrow(releaseId: string, err: unknown): never {
+    if (err instanceof WorkflowNotFoundError || (err as Error).name === 'WorkflowNotFoundError') {
+      throw new NotFound(`no release or lane called ${releaseId}; \`tollgate list\` shows the releases there are`);
+    }
+    throw err;
+  }
+}
+
+/** Visibility queries take string literals; a quote in a name would end the literal. */
+function quote(value: string): string {
+  return value.replace(/['\\]/g, '');
+}

@@ -1,0 +1,69 @@
+import fs from 'node:fs';
+import { z } from 'zod';
+import { Duration } from './domain/duration';
+import { ConfigError } from './domain/errors';
+
+/**
+ * Tollgate's process configuration, from the environment only (12-factor), validated once at
+ * start-up. Each problem is reported with the variable's name and an example of a good value.
+ */
+const HostPort = z
+  .string()
+  .regex(/^[^\s:/]+:\d{1,5}$/, { error: 'must be host:port, e.g. 127.0.0.1:7233 or my-ns.a1b2c.tmprl.cloud:7233' });
+
+const PostgresUrl = z
+  .string()
+  .regex(/^postgres(ql)?:\/\/.+/, { error: 'must be a postgres:// URL, e.g. postgres://tollgate@127.0.0.1:5432/tollgate' });
+
+const ReadableFile = z.string().refine((file) => fs.existsSync(file), { error: 'names a file that does not exist' });
+
+const Flag = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
+  .transform((value) => ['true', '1', 'yes'].includes(value));
+
+export const ConfigSchema = z.object({
+  TEMPORAL_ADDRESS: HostPort.default('127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TOLLGATE_TASK_QUEUE: z.string().min(1).default('tollgate'),
+  /** mTLS client certificate and key (self-hosted clusters, Temporal Cloud with certificates). */
+  TEMPORAL_TLS_CERT: ReadableFile.optional(),
+  TEMPORAL_TLS_KEY: ReadableFile.optional(),
+  /** Temporal Cloud API key; implies TLS. */
+  TEMPORAL_API_KEY: z.string().min(1).optional(),
+  TEMPORAL_TLS: Flag.optional(),
+  /** Where people open a release in the Temporal UI (links in Slack and the CLI). */
+  TEMPORAL_UI_URL: z.url({ error: 'must be a URL, e.g. http://localhost:8233' }).optional(),
+  /** Tollgate's own database: audit log and delivery metrics. */
+  DATABASE_URL: PostgresUrl.optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** A workflow bundle built ahead (`tollgate bundle`), so a worker starts without bundling. */
+  TOLLGATE_WORKFLOW_BUNDLE: ReadableFile.optional(),
+  /** How long a stopping worker lets running activities finish. */
+  TOLLGATE_SHUTDOWN_GRACE: Duration.default('30s'),
+});
+
+export type Config = z.infer<typeof ConfigSchema>;
+type Requirable = 'DATABASE_URL';
+
+const EXAMPLES: Record<Requirable, string> = {
+  DATABASE_URL: "required: the PostgreSQL that holds Tollgate's audit log, e.g. postgres://tollgate@127.0.0.1:5432/tollgate",
+};
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, required: Requirable[] = []): Config {
+  // An empty variable is a variable not set: `FOO= tollgate worker` should not mean the empty string.
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  const result = ConfigSchema.safeParse(present);
+  const problems = result.success
+    ? []
+    : result.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message }));
+  for (const name of required) {
+    if (!present[name] && !problems.some((problem) => problem.path === name)) {
+      problems.push({ path: name, message: EXAMPLES[name] });
+    }
+  }
+  if (result.success && Boolean(result.data.TEMPORAL_TLS_CERT) !== Boolean(result.data.TEMPORAL_TLS_KEY)) {
+    problems.push({ path: 'TEMPORAL_TLS_CERT', message: 'set TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY together (client certificate and its key)' });
+  }
+  if (problems.length > 0 || !result.success) throw new ConfigError(problems);
+  return result.data;
+}

@@ -1,0 +1,122 @@
+import type { AnalysisResult } from './analysis';
+import type { PendingApproval } from './approval';
+import type { ReleaseEvent } from './events';
+import type { Gate, LanePolicy } from './lane-policy';
+import type { Actor, ReleaseSpec } from './spec';
+import type { EndStage, Stage } from './stages';
+
+/** What starts a release workflow. The spec is validated before it gets here. */
+export interface ReleaseInput {
+  releaseId: string;
+  spec: ReleaseSpec;
+  initiator: Actor;
+  /** ISO time the release was asked for: lead time counts from the commit, queue time from here. */
+  requestedAt: string;
+  /** 1 for the first release of this spec; retries after a rollback count up. */
+  attempt: number;
+}
+
+export interface ReleaseResult {
+  releaseId: string;
+  outcome: EndStage;
+  reason?: string;
+  /** The version serving all traffic when the release ended. */
+  stableVersion?: string;
+}
+
+export interface PauseState {
+  by: string;
+  at: string;
+  reason: string;
+}
+
+/** What the `status` query returns: enough for the CLI, the Slack message and a dashboard. */
+export interface ReleaseStatus {
+  releaseId: string;
+  service: string;
+  environment: string;
+  version: string;
+  /** The rollback target, known once the lane has admitted the release. */
+  stableVersion?: string;
+  initiator: Actor;
+  strategy: string;
+  stage: Stage;
+  /** Percent of traffic on the new version. */
+  weight: number;
+  step?: { index: number; total: number; label: string };
+  steps: { label: string; state: 'pending' | 'running' | 'done' | 'skipped' }[];
+  paused?: PauseState;
+  /** Why the release is not moving (lane frozen, outside a window, paused), and until when. */
+  hold?: Extract<Gate, { open: false }>;
+  pendingApproval?: PendingApproval;
+  lastAnalysis?: AnalysisResult;
+  outcome?: { stage: EndStage; reason?: string };
+  contractedAt?: string;
+  startedAt: string;
+  updatedAt: string;
+  events: ReleaseEvent[];
+}
+
+/** Lanes serialise releases per service and environment. */
+export function laneIdFor(service: string, environment: string): string {
+  return `lane:${service}:${environment}`;
+}
+
+/**
+ * Release ids are readable and deterministic, so the same request (a Slack retry, a CI job run
+ * twice) finds the release it already started instead of starting a second one.
+ */
+export function releaseIdFor(spec: Pick<ReleaseSpec, 'service' | 'environment' | 'version'>, attempt = 1): string {
+  const base = `${spec.service}:${spec.environment}:${spec.version}`;
+  return attempt > 1 ? `${base}:retry-${attempt}` : base;
+}
+
+export interface LaneStatus {
+  laneId: string;
+  service: string;
+  environment: string;
+  stableVersion?: string;
+  current?: string;
+  queue: string[];
+  policy: LanePolicy;
+  gate: Gate;
+  recent: { releaseId: string; version: string; outcome: EndStage; at: string }[];
+}
+
+/** The facts about a release that every step's provider needs (they become TOLLGATE_* variables). */
+export interface ReleaseFacts {
+  releaseId: string;
+  service: string;
+  environment: string;
+  version: string;
+  stableVersion?: string;
+  commitSha?: string;
+  initiator: string;
+  attempt: number;
+}
+
+/** One row of the audit log's releases table, upserted as the release moves. */
+export interface ReleaseRecord {
+  releaseId: string;
+  service: string;
+  environment: string;
+  version: string;
+  stableVersion?: string;
+  commitSha?: string;
+  committedAt?: string;
+  initiator: string;
+  strategy: string;
+  stage: Stage;
+  attempt: number;
+  requestedAt: string;
+  rollbackStartedAt?: string;
+  finishedAt?: string;
+  outcome?: EndStage;
+  reason?: string;
+}
+
+/** What one audit write carries: the release's row as it stands and the events not yet written. */
+export interface AuditBatch {
+  release: ReleaseRecord;
+  events: ReleaseEvent[];
+}

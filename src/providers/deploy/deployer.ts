@@ -1,0 +1,14 @@
+import type { ProviderContext } from '../context';
+
+/**
+ * Starts and stops versions of a service. Both methods must be idempotent: Temporal runs a step
+ * again when a worker dies during it, and a rollback may stop what never fully started.
+ */
+export interface Deployer {
+  /** The provider's name as written in specs: `deploy.provider`. */
+  readonly type: string;
+  /** Starts `version` beside whatever runs now and resolves once it is ready for traffic; throws if it never becomes ready. */
+  deploy(ctx: ProviderContext, version: string): Promise<void>;
+  /** Stops `version`: retires the old version after a release, or removes the new one on rollback. Succeeds if nothing runs. */
+  undeploy(ctx: ProviderContext, version: string): Promise<void>;
+}

@@ -1,0 +1,67 @@
+import { MissingSecret, factsEnvironment, resolveSpecEnvironment } from './environment';
+import { describeFailure, runCommand, type CommandResult } from './run-command';
+import { toMillis } from '../../domain/duration';
+import { ProviderError, type ProviderContext } from '../context';
+
+/**
+ * Variables of the worker that user commands inherit. Everything else (database URLs, tokens)
+ * stays out unless the spec passes it on explicitly with env:NAME.
+ */
+export const INHERITED_VARIABLES = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'USER', 'SHELL', 'TMPDIR'];
+
+export interface ExecOptions {
+  workingDirectory?: string;
+  env?: Record<string, string>;
+  timeout: string;
+}
+
+/** Runs one of the user's commands for a step, with the release's facts in TOLLGATE_* variables. */
+export async function runExecStep(
+  ctx: ProviderContext,
+  options: ExecOptions,
+  action: string,
+  command: string,
+  extra: Record<string, string | number | undefined> = {},
+): Promise<CommandResult> {
+  let resolved: { env: Record<string, string>; secrets: string[] };
+  try {
+    resolved = resolveSpecEnvironment(options.env, process.env);
+  } catch (err) {
+    if (err instanceof MissingSecret) throw new ProviderError(err.message, false);
+    throw err;
+  }
+  const inherited = Object.fromEntries(
+    INHERITED_VARIABLES.filter((name) => process.env[name] !== undefined).map((name) => [name, process.env[name] as string]),
+  );
+  const timeoutMs = toMillis(options.timeout);
+  const result = await runCommand({
+    command,
+    cwd: options.workingDirectory,
+    env: {
+      ...inherited,
+      ...resolved.env,
+      ...factsEnvironment(ctx.facts, { TOLLGATE_ACTION: action, TOLLGATE_STEP_ID: ctx.stepId, ...extra }),
+    },
+    timeoutMs,
+    signal: ctx.signal,
+    redact: resolved.secrets,
+  }).catch((err: NodeJS.ErrnoException) => {
+    // The command could not even start: a missing working directory, for instance.
+    throw new ProviderError(`${action}: could not run "${command}" in ${options.workingDirectory ?? 'the worker folder'}: ${err.message}`, false);
+  });
+  ctx.log.debug({ action, exitCode: result.exitCode, durationMs: result.durationMs }, 'exec command finished');
+  return result;
+}
+
+/** Runs the command and fails the step unless it exits 0. */
+export async function runExecStepOrFail(
+  ctx: ProviderContext,
+  options: ExecOptions,
+  action: string,
+  command: string,
+  extra: Record<string, string | number | undefined> = {},
+): Promise<CommandResult> {
+  const result = await runExecStep(ctx, options, action, command, extra);
+  if (result.exitCode !== 0) throw new ProviderError(describeFailure(`${action} command "${command}"`, result, toMillis(options.timeout)));
+  return result;
+}

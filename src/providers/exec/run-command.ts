@@ -1,0 +1,107 @@
+import { spawn } from 'node:child_process';
+
+/** How much of a failed command's output is kept for the error (the tail is where errors are). */
+export const OUTPUT_TAIL_BYTES = 2048;
+
+export interface CommandRequest {
+  command: string;
+  cwd?: string;
+  env: Record<string, string>;
+  timeoutMs: number;
+  /** Aborts the command (activity cancelled, worker shutting down). */
+  signal?: AbortSignal;
+  /** Values that must never appear in error messages or logs (resolved secrets). */
+  redact?: string[];
+}
+
+export interface CommandResult {
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  timedOut: boolean;
+  aborted: boolean;
+  stdoutTail: string;
+  stderrTail: string;
+  durationMs: number;
+}
+
+/**
+ * Runs a shell command in its own process group, so a timeout or a cancellation stops the whole
+ * tree it started, not only `sh`. Never throws for the command's own failure: the caller decides.
+ */
+export function runCommand(request: CommandRequest): Promise<CommandResult> {
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn('/bin/sh', ['-c', request.command], {
+      cwd: request.cwd,
+      env: request.env,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    let timedOut = false;
+    let aborted = false;
+    const keepTail = (buffer: string, chunk: Buffer) => (buffer + chunk.toString('utf8')).slice(-OUTPUT_TAIL_BYTES * 2);
+    child.stdout.on('data', (chunk: Buffer) => (stdout = keepTail(stdout, chunk)));
+    child.stderr.on('data', (chunk: Buffer) => (stderr = keepTail(stderr, chunk)));
+
+    const killTree = (signal: NodeJS.Signals) => {
+      try {
+        if (child.pid) process.kill(-child.pid, signal);
+      } catch {
+        // already gone
+      }
+    };
+    const stop = () => {
+      killTree('SIGTERM');
+      setTimeout(() => killTree('SIGKILL'), 5000).unref();
+    };
+    const timer = setTimeout(() => {
+      timedOut = true;
+      stop();
+    }, request.timeoutMs);
+    const onAbort = () => {
+      aborted = true;
+      stop();
+    };
+    request.signal?.addEventListener('abort', onAbort, { once: true });
+
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    child.on('close', (exitCode, signal) => {
+      clearTimeout(timer);
+      request.signal?.removeEventListener('abort', onAbort);
+      const clean = (text: string) => redact(text, request.redact ?? []).slice(-OUTPUT_TAIL_BYTES).trim();
+      resolve({
+        exitCode,
+        signal,
+        timedOut,
+        aborted,
+        stdoutTail: clean(stdout),
+        stderrTail: clean(stderr),
+        durationMs: Date.now() - started,
+      });
+    });
+  });
+}
+
+export function redact(text: string, secrets: string[]): string {
+  return secrets.filter((secret) => secret.length >= 4).reduce((out, secret) => out.split(secret).join('[redacted]'), text);
+}
+
+/** One paragraph for people: what ran, how it ended, and the end of what it printed. */
+export function describeFailure(label: string, result: CommandResult, timeoutMs: number): string {
+  const how = result.timedOut
+    ? `timed out after ${Math.round(timeoutMs / 1000)}s and was killed`
+    : result.aborted
+      ? 'was cancelled'
+      : result.signal
+        ? `was killed by ${result.signal}`
+        : `exited with status ${result.exitCode}`;
+  const parts = [`${label} ${how}`];
+  if (result.stderrTail) parts.push(`stderr (last lines):\n${result.stderrTail}`);
+  if (result.stdoutTail) parts.push(`stdout (last lines):\n${result.stdoutTail}`);
+  return parts.join('\n');
+}

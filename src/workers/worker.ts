@@ -1,0 +1,42 @@
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import type { Client } from '@temporalio/client';
+import type { Knex } from 'knex';
+import type { Logger } from 'pino';
+import { createActivities } from '../activities';
+import { createProviderRegistry, type ProviderRegistry } from '../providers/registry';
+
+export interface TollgateWorkerOptions {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  /** For activities that talk to Temporal (the lane's signal-with-start). */
+  client: Client;
+  db: Knex;
+  log: Logger;
+  providers?: ProviderRegistry;
+  /** Prebuilt bundle code; without it the worker bundles src/workflows at start (a few seconds). */
+  workflowBundleCode?: string;
+  shutdownGraceTime?: WorkerOptions['shutdownGraceTime'];
+}
+
+/** A worker that runs every Tollgate workflow and activity on one task queue. */
+export async function createTollgateWorker(options: TollgateWorkerOptions): Promise<Worker> {
+  const activities = createActivities({
+    db: options.db,
+    temporal: options.client,
+    providers: options.providers ?? createProviderRegistry(),
+    log: options.log,
+  });
+  return Worker.create({
+    connection: options.connection,
+    namespace: options.namespace,
+    taskQueue: options.taskQueue,
+    activities,
+    ...(options.workflowBundleCode
+      ? { workflowBundle: { code: options.workflowBundleCode } }
+      : { workflowsPath: require.resolve('../workflows') }),
+    shutdownGraceTime: options.shutdownGraceTime ?? '30s',
+    // Thousands of releases wait at approvals for hours: they cost history, not memory, once evicted.
+    maxCachedWorkflows: 500,
+  });
+}

@@ -1,0 +1,212 @@
+import { CancellationScope, condition, log, setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
+import type { AnalysisResult } from '../domain/analysis';
+import type { PendingApproval } from '../domain/approval';
+import type { JsonValue, ReleaseEvent, ReleaseEventKind } from '../domain/events';
+import type { Gate } from '../domain/lane-policy';
+import type { ReleasePlan } from '../domain/plan';
+import type { AuditBatch, ReleaseFacts, ReleaseInput, ReleaseRecord, ReleaseStatus } from '../domain/release';
+import {
+  ReleaseEnvironment,
+  ReleaseInitiator,
+  ReleaseService,
+  ReleaseStage,
+  ReleaseVersion,
+  ReleaseWeight,
+} from '../domain/search-attributes';
+import type { EndStage, Stage } from '../domain/stages';
+
+/** The release itself, when it decides something on its own. */
+export const TOLLGATE_ACTOR = 'tollgate';
+
+/**
+ * Everything a person can observe about a release: the status query, the event log, the search
+ * attributes the Temporal UI filters on, the UI's "current details", and the audit log.
+ *
+ * Audit rows are written by a background loop, batched, so a slow or unavailable audit database
+ * never holds a release (and above all never holds a rollback); the workflow waits for the loop to
+ * drain before it completes, so no event is lost.
+ */
+export class ReleaseState {
+  readonly status: ReleaseStatus;
+  private rollbackStartedAt?: string;
+  private unrecorded: ReleaseEvent[] = [];
+  private recording = false;
+
+  constructor(
+    private readonly input: ReleaseInput,
+    plan: ReleasePlan,
+    private readonly record: (batch: AuditBatch) => Promise<void>,
+  ) {
+    const now = new Date().toISOString();
+    this.status = {
+      releaseId: input.releaseId,
+      service: input.spec.service,
+      environment: input.spec.environment,
+      version: input.spec.version,
+      initiator: input.initiator,
+      strategy: plan.strategy,
+      stage: 'Queued',
+      weight: 0,
+      steps: plan.steps.map((step) => ({ label: step.label, state: 'pending' })),
+      startedAt: now,
+      updatedAt: now,
+      events: [],
+    };
+    upsertSearchAttributes([
+      { key: ReleaseService, value: input.spec.service },
+      { key: ReleaseEnvironment, value: input.spec.environment },
+      { key: ReleaseVersion, value: input.spec.version },
+      { key: ReleaseInitiator, value: input.initiator.id },
+      { key: ReleaseStage, value: 'Queued' },
+      { key: ReleaseWeight, value: 0 },
+    ]);
+  }
+
+  get stage(): Stage {
+    return this.status.stage;
+  }
+
+  get weight(): number {
+    return this.status.weight;
+  }
+
+  get facts(): ReleaseFacts {
+    const { spec } = this.input;
+    return {
+      releaseId: this.input.releaseId,
+      service: spec.service,
+      environment: spec.environment,
+      version: spec.version,
+      stableVersion: this.status.stableVersion,
+      commitSha: spec.commit?.sha,
+      initiator: this.input.initiator.id,
+      attempt: this.input.attempt,
+    };
+  }
+
+  emit(kind: ReleaseEventKind, message: string, actor = TOLLGATE_ACTOR, data?: { [key: string]: JsonValue }): void {
+    const event: ReleaseEvent = {
+      seq: this.status.events.length,
+      at: new Date().toISOString(),
+      stage: this.status.stage,
+      kind,
+      actor,
+      message,
+      ...(data ? { data } : {}),
+    };
+    this.status.events.push(event);
+    this.status.updatedAt = event.at;
+    this.unrecorded.push(event);
+    log.info(message, { releaseId: this.input.releaseId, stage: event.stage, kind, actor });
+    this.refreshDetails();
+    if (!this.recording) void this.recordInBackground();
+  }
+
+  enterStage(stage: Stage, message: string, actor = TOLLGATE_ACTOR): void {
+    this.status.stage = stage;
+    if (stage === 'RollingBack') this.rollbackStartedAt = new Date().toISOString();
+    upsertSearchAttributes([{ key: ReleaseStage, value: stage }]);
+    this.emit('stage', `${stage}: ${message}`, actor);
+  }
+
+  setStableVersion(version: string | undefined): void {
+    this.status.stableVersion = version;
+  }
+
+  setWeight(weight: number): void {
+    this.status.weight = weight;
+    upsertSearchAttributes([{ key: ReleaseWeight, value: weight }]);
+  }
+
+  startStep(index: number): void {
+    const step = this.status.steps[index];
+    step.state = 'running';
+    this.status.step = { index, total: this.status.steps.length, label: step.label };
+    this.emit('step', `step ${index + 1}/${this.status.steps.length}: ${step.label}`);
+  }
+
+  finishStep(index: number, state: 'done' | 'skipped' = 'done'): void {
+    this.status.steps[index].state = state;
+    if (state === 'skipped') this.emit('step', `step ${index + 1}/${this.status.steps.length} skipped: ${this.status.steps[index].label}`);
+    this.refreshDetails();
+  }
+
+  setHold(hold: Extract<Gate, { open: false }> | undefined): void {
+    const changed = hold?.reason !== this.status.hold?.reason;
+    this.status.hold = hold;
+    if (hold && changed) this.emit('hold', `holding: ${hold.reason}`);
+  }
+
+  setPendingApproval(pending: PendingApproval | undefined): void {
+    this.status.pendingApproval = pending;
+    this.refreshDetails();
+  }
+
+  setAnalysis(result: AnalysisResult): void {
+    this.status.lastAnalysis = result;
+  }
+
+  finish(outcome: EndStage, reason?: string): void {
+    this.status.outcome = { stage: outcome, reason };
+    this.status.step = undefined;
+    this.status.hold = undefined;
+    this.status.pendingApproval = undefined;
+    this.enterStage(outcome, reason ?? 'done');
+  }
+
+  /** Resolves once every event is in the audit log. */
+  async recorded(): Promise<void> {
+    await condition(() => !this.recording && this.unrecorded.length === 0);
+  }
+
+  private auditRecord(): ReleaseRecord {
+    const { spec } = this.input;
+    return {
+      releaseId: this.input.releaseId,
+      service: spec.service,
+      environment: spec.environment,
+      version: spec.version,
+      stableVersion: this.status.stableVersion,
+      commitSha: spec.commit?.sha,
+      committedAt: spec.commit?.committedAt,
+      initiator: this.input.initiator.id,
+      strategy: this.status.strategy,
+      stage: this.status.stage,
+      attempt: this.input.attempt,
+      requestedAt: this.input.requestedAt,
+      rollbackStartedAt: this.rollbackStartedAt,
+      finishedAt: this.status.outcome ? this.status.updatedAt : undefined,
+      outcome: this.status.outcome?.stage,
+      reason: this.status.outcome?.reason,
+    };
+  }
+
+  private async recordInBackground(): Promise<void> {
+    this.recording = true;
+    try {
+      while (this.unrecorded.length > 0) {
+        const events = this.unrecorded;
+        this.unrecorded = [];
+        // Outside any cancellable scope: aborting a release must not cancel writing its history.
+        await CancellationScope.nonCancellable(() => this.record({ release: this.auditRecord(), events }));
+      }
+    } finally {
+      this.recording = false;
+    }
+  }
+
+  /** The Temporal UI's "current details": where the release stands, in a few lines of markdown. */
+  private refreshDetails(): void {
+    const s = this.status;
+    const lines = [
+      `**${s.service}** ${s.version} → ${s.environment}: **${s.stage}**, weight ${s.weight}%`,
+      s.step ? `step ${s.step.index + 1}/${s.step.total}: ${s.step.label}` : undefined,
+      s.hold ? `holding: ${s.hold.reason}` : undefined,
+      s.pendingApproval
+        ? `awaiting approval from ${s.pendingApproval.from.join(', ')} (${s.pendingApproval.approvals.length}/${s.pendingApproval.quorum})`
+        : undefined,
+      s.outcome?.reason ? `reason: ${s.outcome.reason}` : undefined,
+    ];
+    setCurrentDetails(lines.filter(Boolean).join('\n\n'));
+  }
+}

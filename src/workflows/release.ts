@@ -1,0 +1,511 @@
+import {
+  ActivityCancellationType,
+  ApplicationFailure,
+  CancellationScope,
+  allHandlersFinished,
+  condition,
+  getExternalWorkflowHandle,
+  isCancellation,
+  proxyActivities,
+  setHandler,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import { combineVerdicts, type TemplateResult } from '../domain/analysis';
+import { approvalRefusal, rejectionRefusal } from '../domain/approval';
+import { formatMillis, toMillis } from '../domain/duration';
+import { laneGate, type LanePolicy } from '../domain/lane-policy';
+import { planRelease, type PlanStep } from '../domain/plan';
+import { laneIdFor, type ReleaseInput, type ReleaseResult } from '../domain/release';
+import { Actor, fourEyesApplies } from '../domain/spec';
+import { canRollBack, isEndStage } from '../domain/stages';
+import {
+  abortSignal,
+  approveUpdate,
+  inputQuery,
+  laneGrantedSignal,
+  laneUpdateSignal,
+  pauseSignal,
+  promoteSignal,
+  rejectUpdate,
+  releaseFinishedSignal,
+  resumeSignal,
+  rollbackUpdate,
+  statusQuery,
+} from './api';
+import { ReleaseState, TOLLGATE_ACTOR } from './release-state';
+import { Saga } from './saga';
+import { RollbackRequested, StopRelease } from './stop-reasons';
+
+/** Lane bookkeeping and audit writes: retried until they succeed, and cheap. */
+const { joinLane, recordAudit } = proxyActivities<Activities>({
+  startToCloseTimeout: '1m',
+  retry: { initialInterval: '1s', maximumInterval: '1m' },
+});
+
+/**
+ * One release: the state machine of docs/architecture.md.
+ *
+ *   Queued → Planning → Expanding → Backfilling → Deploying → Shifting → Baking
+ *     → AwaitingContract → Contracting → Succeeded
+ *   any stage before Contracting → RollingBack → RolledBack (or Failed when a compensation fails)
+ */
+export async function releaseWorkflow(input: ReleaseInput): Promise<ReleaseResult> {
+  const { spec } = input;
+  const plan = planRelease(spec);
+  const release = new ReleaseState(input, plan, (batch) => recordAudit.executeWithOptions({ summary: 'audit log' }, [batch]));
+  const laneId = laneIdFor(spec.service, spec.environment);
+  const fourEyes = fourEyesApplies(spec);
+
+  // Steps that change the world: tried `attempts` times, then the release rolls back. On abort the
+  // release waits until the step has really stopped, so its compensation never races it.
+  const forward = proxyActivities<Activities>({
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+    startToCloseTimeout: toMillis(spec.execution.stepTimeout),
+    heartbeatTimeout: toMillis(spec.execution.heartbeatTimeout),
+    retry: { maximumAttempts: spec.execution.attempts, initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
+  });
+  // Compensations: retried until they succeed, for as long as the spec allows a rollback to take.
+  const undo = proxyActivities<Activities>({
+    startToCloseTimeout: toMillis(spec.execution.stepTimeout),
+    heartbeatTimeout: toMillis(spec.execution.heartbeatTimeout),
+    scheduleToCloseTimeout: toMillis(spec.execution.rollbackTimeout),
+    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' },
+  });
+
+  // What people and the lane tell the release, between two of its steps.
+  let granted = false;
+  let lanePolicy: LanePolicy = { windows: [] };
+  let laneChanges = 0;
+  let waitingFor: string | undefined;
+  let promotions = 0;
+  let fullPromotion = false;
+  let rejection: { actor: string; reason: string } | undefined;
+  let rollbackRequest: { actor: string; reason: string } | undefined;
+  let contractedAt: string | undefined;
+  const saga = new Saga();
+  const forwardScope = new CancellationScope();
+
+  const requestRollback = (actor: string, reason: string) => {
+    rollbackRequest ??= { actor, reason };
+    forwardScope.cancel();
+  };
+  const rollbackRefusal = (): string | undefined => {
+    if (contractedAt) return `schema contracted at ${contractedAt}; the old version cannot run on it any more, so fix forward with a new release`;
+    if (isEndStage(release.stage)) return `the release already ended ${release.stage}`;
+    if (release.stage === 'RollingBack') return 'the release is already rolling back';
+    if (!canRollBack(release.stage)) return `a release cannot roll back from ${release.stage}`;
+    return undefined;
+  };
+
+  setHandler(statusQuery, () => release.status);
+  setHandler(inputQuery, () => input);
+
+  setHandler(laneGrantedSignal, ({ stableVersion, policy }) => {
+    granted = true;
+    release.setStableVersion(stableVersion);
+    lanePolicy = policy;
+    laneChanges++;
+  });
+  setHandler(laneUpdateSignal, (update) => {
+    lanePolicy = update.policy;
+    waitingFor = update.waitingFor;
+    laneChanges++;
+  });
+
+  setHandler(pauseSignal, (message) => {
+    const actor = actorId(message);
+    if (release.status.paused || isEndStage(release.stage)) return;
+    release.status.paused = { by: actor, at: new Date().toISOString(), reason: message?.reason ?? 'paused by hand' };
+    release.emit('pause', `paused by ${actor}${message?.reason ? `: ${message.reason}` : ''}; holds at the next step`, actor);
+  });
+  setHandler(resumeSignal, (message) => {
+    if (!release.status.paused) return;
+    release.status.paused = undefined;
+    release.emit('resume', `resumed by ${actorId(message)}`, actorId(message));
+  });
+  setHandler(promoteSignal, (message) => {
+    const actor = actorId(message);
+    promotions++;
+    fullPromotion ||= Boolean(message?.full);
+    release.status.paused = undefined;
+    release.emit('promote', `${message?.full ? 'fully promoted' : 'promoted'} by ${actor}`, actor);
+  });
+  setHandler(abortSignal, (message) => {
+    const actor = actorId(message);
+    const why = `aborted by ${actor}${message?.reason ? `: ${message.reason}` : ''}`;
+    const refusal = rollbackRefusal();
+    if (refusal) {
+      release.emit('abort', `abort by ${actor} ignored: ${refusal}`, actor);
+      return;
+    }
+    release.emit('abort', why, actor);
+    requestRollback(actor, why);
+  });
+
+  setHandler(
+    rollbackUpdate,
+    ({ actor, reason }) => {
+      release.emit('abort', `rollback asked by ${actor.id}${reason ? `: ${reason}` : ''}`, actor.id);
+      requestRollback(actor.id, `rolled back by ${actor.id}${reason ? `: ${reason}` : ''}`);
+      return { message: `rolling back ${input.releaseId}` };
+    },
+    {
+      validator: ({ actor }) => {
+        requireActor(actor);
+        const refusal = rollbackRefusal();
+        if (refusal) throw ApplicationFailure.nonRetryable(`rollback refused: ${refusal}`, 'RollbackRefused');
+      },
+    },
+  );
+
+  setHandler(
+    approveUpdate,
+    ({ approver, comment }) => {
+      const pending = release.status.pendingApproval!;
+      pending.approvals.push({ approver: approver.id, approverName: approver.name, at: new Date().toISOString(), comment });
+      const remaining = Math.max(0, pending.quorum - pending.approvals.length);
+      release.emit('approval', `approved by ${approver.name ?? approver.id}${comment ? `: ${comment}` : ''}`, approver.id, {
+        step: pending.label,
+        ...(comment ? { comment } : {}),
+      });
+      release.setPendingApproval(pending);
+      return { remaining, message: remaining ? `approved; ${remaining} more approval(s) needed` : 'approved; the release moves on' };
+    },
+    {
+      validator: ({ approver }) => {
+        requireActor(approver);
+        const refusal = approvalRefusal({
+          pending: release.status.pendingApproval,
+          currentStage: release.stage,
+          initiator: input.initiator,
+          fourEyes,
+          environment: spec.environment,
+          approver,
+        });
+        if (refusal) throw ApplicationFailure.nonRetryable(refusal, 'ApprovalRefused');
+      },
+    },
+  );
+
+  setHandler(
+    rejectUpdate,
+    ({ approver, comment, reason }) => {
+      const why = reason ?? comment ?? 'no reason given';
+      const pending = release.status.pendingApproval!;
+      rejection = { actor: approver.id, reason: why };
+      release.emit('rejection', `rejected by ${approver.name ?? approver.id}: ${why}`, approver.id, {
+        step: pending.label,
+        comment: why,
+      });
+      return { remaining: 0, message: 'rejected; the release rolls back' };
+    },
+    {
+      validator: ({ approver }) => {
+        requireActor(approver);
+        const refusal = rejectionRefusal({
+          pending: release.status.pendingApproval,
+          currentStage: release.stage,
+          initiator: input.initiator,
+          approver,
+        });
+        if (refusal) throw ApplicationFailure.nonRetryable(refusal, 'ApprovalRefused');
+      },
+    },
+  );
+
+  // ---- The stages, in order. Each is small and reads like the runbook it replaces. ----
+
+  /** Holds between two steps while the lane is frozen, outside its windows, or the release is paused. */
+  async function atStepBoundary(): Promise<void> {
+    for (;;) {
+      const gate = laneGate(lanePolicy, new Date());
+      if (!gate.open) {
+        release.setHold(gate);
+        const seen = laneChanges;
+        const wakeInMs = gate.reopensAt ? Math.max(1000, Date.parse(gate.reopensAt) - Date.now()) : undefined;
+        // A durable timer until the window opens, or until the lane says something changed.
+        if (wakeInMs === undefined) await condition(() => laneChanges !== seen);
+        else await condition(() => laneChanges !== seen, wakeInMs, { summary: `hold: ${gate.reason}` });
+        continue;
+      }
+      if (release.status.paused) {
+        release.setHold({ open: false, reason: `paused by ${release.status.paused.by}: ${release.status.paused.reason}` });
+        await condition(() => !release.status.paused);
+        continue;
+      }
+      if (release.status.hold) release.emit('resume', 'moving on');
+      release.setHold(undefined);
+      return;
+    }
+  }
+
+  async function queued(): Promise<void> {
+    release.enterStage('Queued', `waiting for the ${spec.service}/${spec.environment} lane`, input.initiator.id);
+    await joinLane.executeWithOptions({ summary: `join lane ${laneId}` }, [
+      { laneId, service: spec.service, environment: spec.environment, releaseId: input.releaseId, version: spec.version },
+    ]);
+    if (!granted) {
+      await condition(() => granted || waitingFor !== undefined);
+      if (!granted) release.setHold({ open: false, reason: `waiting for ${waitingFor} to finish` });
+      await condition(() => granted);
+    }
+    release.emit('step', `admitted by the lane; rollback target is ${release.status.stableVersion ?? 'none (first release of this lane)'}`);
+    await atStepBoundary();
+  }
+
+  async function planning(): Promise<void> {
+    release.enterStage('Planning', `${plan.strategy}: ${plan.steps.map((step) => step.label).join(' → ')}`);
+  }
+
+  async function deploying(): Promise<void> {
+    await atStepBoundary();
+    release.enterStage('Deploying', `starting ${spec.version} with ${spec.deploy.provider}`);
+    saga.push({
+      name: `undeploy ${spec.version}`,
+      run: () =>
+        undo.undeploy.executeWithOptions({ summary: `rollback: undeploy ${spec.version}` }, [
+          { facts: release.facts, config: spec.deploy, version: spec.version, stepId: `${input.releaseId}/undeploy`, compensating: true },
+        ]),
+    });
+    await forward.deploy.executeWithOptions({ summary: `deploy ${spec.version}` }, [
+      { facts: release.facts, config: spec.deploy, version: spec.version, stepId: `${input.releaseId}/deploy` },
+    ]);
+  }
+
+  async function shifting(): Promise<void> {
+    release.enterStage('Shifting', `${plan.steps.length} steps`);
+    for (const [index, step] of plan.steps.entries()) {
+      await atStepBoundary();
+      if (fullPromotion && (step.kind === 'pause' || step.kind === 'analysis')) {
+        release.finishStep(index, 'skipped');
+        continue;
+      }
+      release.startStep(index);
+      await runStep(index, step);
+      release.finishStep(index);
+    }
+  }
+
+  async function runStep(index: number, step: PlanStep): Promise<void> {
+    switch (step.kind) {
+      case 'setWeight':
+        return setWeight(index, step.weight);
+      case 'pause':
+        return pause(step.durationMs);
+      case 'approval':
+        return awaitApproval(index, step);
+      case 'analysis':
+        return analyse(index, step);
+    }
+  }
+
+  async function setWeight(index: number, weight: number): Promise<void> {
+    const before = release.weight;
+    saga.push({
+      name: `restore traffic to ${before}% on ${spec.version}`,
+      mergeKey: 'traffic',
+      run: async () => {
+        await undo.setWeight.executeWithOptions({ summary: `rollback: setWeight ${before}` }, [
+          {
+            facts: release.facts,
+            config: spec.traffic,
+            weight: before,
+            previousWeight: release.weight,
+            stepId: `${input.releaseId}/restore-weight`,
+            compensating: true,
+          },
+        ]);
+        release.setWeight(before);
+      },
+    });
+    const result = await forward.setWeight.executeWithOptions({ summary: `setWeight ${weight}` }, [
+      { facts: release.facts, config: spec.traffic, weight, previousWeight: before, stepId: `${input.releaseId}/step-${index}` },
+    ]);
+    release.setWeight(weight);
+    release.emit('step', `traffic at ${weight}%${result.verified ? ' (read back)' : ''}`);
+  }
+
+  async function pause(durationMs: number | undefined): Promise<void> {
+    const seen = promotions;
+    if (durationMs === undefined) {
+      release.setHold({ open: false, reason: 'paused until someone promotes' });
+      await condition(() => promotions !== seen);
+    } else {
+      await condition(() => promotions !== seen, durationMs, { summary: `pause ${formatMillis(durationMs)}` });
+    }
+    release.setHold(undefined);
+  }
+
+  async function awaitApproval(index: number, step: Extract<PlanStep, { kind: 'approval' }>): Promise<void> {
+    const timeoutMs = toMillis(spec.approvals.timeout);
+    release.setPendingApproval({
+      stepIndex: index,
+      label: step.label,
+      from: step.approval.from,
+      quorum: step.approval.quorum,
+      approvals: [],
+      deadline: new Date(Date.now() + timeoutMs).toISOString(),
+    });
+    const decided = await condition(
+      () => rejection !== undefined || (release.status.pendingApproval?.approvals.length ?? 0) >= step.approval.quorum,
+      timeoutMs,
+      { summary: `await ${step.label}` },
+    );
+    release.setPendingApproval(undefined);
+    if (rejection) throw new RollbackRequested(`rejected by ${rejection.actor}: ${rejection.reason}`, rejection.actor);
+    if (!decided) {
+      const why = `no decision on "${step.label}" within ${spec.approvals.timeout}`;
+      if (spec.approvals.onTimeout === 'fail') throw new StopRelease(`${why}; stopped where it stands (approvals.onTimeout: fail)`);
+      throw new RollbackRequested(`${why} (approvals.onTimeout: rollback)`, TOLLGATE_ACTOR);
+    }
+  }
+
+  async function analyse(index: number, step: Extract<PlanStep, { kind: 'analysis' }>): Promise<void> {
+    const durationMs = step.analysis.duration ? toMillis(step.analysis.duration) : undefined;
+    const results: TemplateResult[] = await Promise.all(
+      step.analysis.templates.map((name) =>
+        forward.runAnalysis.executeWithOptions(
+          {
+            summary: `analysis ${name} at ${release.weight}%`,
+            startToCloseTimeout: (durationMs ?? 0) + toMillis(spec.execution.stepTimeout),
+          },
+          [
+            {
+              facts: release.facts,
+              name,
+              template: spec.analysis[name],
+              durationMs,
+              weight: release.weight,
+              stepId: `${input.releaseId}/step-${index}/${name}`,
+            },
+          ],
+        ),
+      ),
+    );
+    const verdict = combineVerdicts(results.map((result) => result.verdict));
+    release.setAnalysis({ stepLabel: step.label, verdict, templates: results, at: new Date().toISOString() });
+    const summary = results.map((result) => result.summary).join('; ');
+    release.emit('analysis', `analysis ${verdict}: ${summary}`, TOLLGATE_ACTOR, { verdict });
+    if (verdict === 'Failed' || verdict === 'Error') throw new RollbackRequested(`analysis ${verdict.toLowerCase()}: ${summary}`, TOLLGATE_ACTOR);
+    if (verdict === 'Inconclusive') {
+      // Not enough evidence either way: a person decides (promote to go on, abort to roll back).
+      const seen = promotions;
+      release.setHold({ open: false, reason: `analysis inconclusive, waiting for a person to promote or roll back: ${summary}` });
+      await condition(() => promotions !== seen);
+      release.setHold(undefined);
+    }
+  }
+
+  async function baking(): Promise<void> {
+    const stable = release.status.stableVersion;
+    const retire = stable !== undefined && stable !== spec.version;
+    if (plan.bakeMs === 0 && !retire) return;
+    await atStepBoundary();
+    release.enterStage('Baking', plan.bakeMs ? `watching ${spec.version} at 100% for ${formatMillis(plan.bakeMs)}` : `retiring ${stable}`);
+    if (plan.bakeMs > 0) {
+      const seen = promotions;
+      await condition(() => promotions !== seen, plan.bakeMs, { summary: `bake ${formatMillis(plan.bakeMs)}` });
+    }
+    if (!retire) return;
+    await atStepBoundary();
+    saga.push({
+      name: `restart ${stable}`,
+      run: () =>
+        undo.deploy.executeWithOptions({ summary: `rollback: redeploy ${stable}` }, [
+          { facts: release.facts, config: spec.deploy, version: stable, stepId: `${input.releaseId}/restore-stable`, compensating: true },
+        ]),
+    });
+    await forward.undeploy.executeWithOptions({ summary: `retire ${stable}` }, [
+      { facts: release.facts, config: spec.deploy, version: stable, stepId: `${input.releaseId}/retire-stable` },
+    ]);
+    release.emit('step', `retired ${stable}`);
+  }
+
+  async function rollBack(reason: string, actor: string): Promise<ReleaseResult> {
+    release.enterStage('RollingBack', `${reason}; undoing: ${saga.pending.join(' → ') || 'nothing to undo'}`, actor);
+    try {
+      // Never cancelled: an abort or a second rollback request must not stop the cleanup.
+      await CancellationScope.nonCancellable(() =>
+        saga.compensate((compensation) => release.emit('compensation', `undone: ${compensation.name}`)),
+      );
+    } catch (err) {
+      const why = `${reason}; then ${(err as Error).message}. A person must finish the rollback by hand`;
+      release.finish('Failed', why);
+      return { releaseId: input.releaseId, outcome: 'Failed', reason: why, stableVersion: release.status.stableVersion };
+    }
+    release.finish('RolledBack', reason);
+    return { releaseId: input.releaseId, outcome: 'RolledBack', reason, stableVersion: release.status.stableVersion };
+  }
+
+  // ---- The runbook ----
+
+  let result: ReleaseResult;
+  try {
+    await forwardScope.run(async () => {
+      await queued();
+      await planning();
+      await deploying();
+      await shifting();
+      await baking();
+    });
+    release.finish('Succeeded', `${spec.version} serves all traffic`);
+    result = { releaseId: input.releaseId, outcome: 'Succeeded', stableVersion: spec.version };
+  } catch (err) {
+    if (err instanceof StopRelease) {
+      release.finish('Failed', err.reason);
+      result = { releaseId: input.releaseId, outcome: 'Failed', reason: err.reason, stableVersion: release.status.stableVersion };
+    } else if (err instanceof RollbackRequested) {
+      result = await rollBack(err.reason, err.actor);
+    } else if (isCancellation(err) && rollbackRequest) {
+      result = await rollBack(rollbackRequest.reason, rollbackRequest.actor);
+    } else {
+      result = await rollBack(describeFailure(err), TOLLGATE_ACTOR);
+    }
+  }
+
+  await CancellationScope.nonCancellable(async () => {
+    try {
+      await getExternalWorkflowHandle(laneId).signal(releaseFinishedSignal, {
+        releaseId: input.releaseId,
+        version: spec.version,
+        outcome: result.outcome,
+      });
+    } catch (err) {
+      release.emit('error', `could not tell the lane that the release ended: ${(err as Error).message}`);
+    }
+  });
+  await release.recorded();
+  await condition(allHandlersFinished);
+  return result;
+}
+
+/**
+ * Who sent a signal. Signals cannot be refused, and a handler that throws would wedge the
+ * workflow, so a malformed sender is recorded as "unknown" rather than trusted or rejected.
+ */
+function actorId(message: { actor?: unknown } | undefined): string {
+  const parsed = Actor.safeParse(message?.actor);
+  return parsed.success ? parsed.data.id : 'unknown';
+}
+
+function requireActor(actor: unknown): void {
+  const parsed = Actor.safeParse(actor);
+  if (!parsed.success) {
+    throw ApplicationFailure.nonRetryable(
+      `who is asking? ${parsed.error.issues.map((issue) => `${issue.path.join('.') || 'actor'}: ${issue.message}`).join('; ')}`,
+      'InvalidActor',
+    );
+  }
+}
+
+/** The failure of a step, in the words of its deepest cause (the command's own error). */
+function describeFailure(err: unknown): string {
+  let cause: unknown = err;
+  const parts: string[] = [];
+  while (cause instanceof Error) {
+    if (cause.message && !parts.includes(cause.message)) parts.push(cause.message);
+    cause = (cause as Error & { cause?: unknown }).cause;
+  }
+  const deepest = parts[parts.length - 1] ?? String(err);
+  return `step failed: ${deepest}`;
+}

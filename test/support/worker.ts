@@ -1,0 +1,81 @@
+import fs from 'node:fs';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Runtime, DefaultLogger, type Worker } from '@temporalio/worker';
+import type { Knex } from 'knex';
+import pino from 'pino';
+import { createTollgateWorker } from '../../src/workers/worker';
+import { ReleaseClient } from '../../src/client/release-client';
+import type { ProviderRegistry } from '../../src/providers/registry';
+import { testEnv } from './stack-env';
+
+let runtimeInstalled = false;
+
+export interface TestWorker {
+  worker: Worker;
+  client: Client;
+  releases: ReleaseClient;
+  taskQueue: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * A real Tollgate worker on the test Temporal server, on its own task queue so test files never
+ * pick up each other's work. Uses the workflow bundle the global setup built.
+ */
+export async function startTestWorker(options: { db: Knex; taskQueue: string; providers?: ProviderRegistry }): Promise<TestWorker> {
+  if (!runtimeInstalled) {
+    Runtime.install({ logger: new DefaultLogger('WARN') });
+    runtimeInstalled = true;
+  }
+  const address = testEnv('temporalAddress');
+  const nativeConnection = await NativeConnection.connect({ address });
+  const connection = await Connection.connect({ address });
+  const client = new Client({ connection });
+  const worker = await createTollgateWorker({
+    connection: nativeConnection,
+    namespace: 'default',
+    taskQueue: options.taskQueue,
+    client,
+    db: options.db,
+    log: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+    providers: options.providers,
+    workflowBundleCode: fs.readFileSync(testEnv('workflowBundle'), 'utf8'),
+    shutdownGraceTime: '1s',
+  });
+  const running = worker.run();
+  return {
+    worker,
+    client,
+    releases: new ReleaseClient(client, options.taskQueue),
+    taskQueue: options.taskQueue,
+    stop: async () => {
+      worker.shutdown();
+      await running;
+      await nativeConnection.close();
+      await connection.close();
+    },
+  };
+}
+
+/** A Temporal client without a worker, for tests whose worker runs in another process. */
+export async function connectTestClient(taskQueue: string): Promise<{ client: Client; releases: ReleaseClient; close(): Promise<void> }> {
+  const connection = await Connection.connect({ address: testEnv('temporalAddress') });
+  const client = new Client({ connection });
+  return { client, releases: new ReleaseClient(client, taskQueue), close: () => connection.close() };
+}
+
+/** Polls until `check` returns a value (not undefined), or fails after `timeoutMs` with `what`. */
+export async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
