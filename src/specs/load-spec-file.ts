@@ -1,0 +1,45 @@
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { SpecError } from '../domain/errors';
+import { parseReleaseSpec, type SpecOverrides } from '../domain/parse-spec';
+import type { ReleaseSpec } from '../domain/spec';
+
+/**
+ * Reads a spec file, validates it, and makes its paths absolute: exec commands run in the spec's
+ * folder unless it says otherwise, because that is where the user wrote them relative to.
+ */
+export function loadSpecFile(file: string, overrides: SpecOverrides = {}): ReleaseSpec {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new SpecError(file, [{ path: '', message: `cannot read the file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` }]);
+  }
+  const specDir = path.dirname(path.resolve(file));
+  const spec = parseReleaseSpec(text, file, withCommitTime(overrides, specDir));
+  return withAbsolutePaths(spec, specDir);
+}
+
+export function withAbsolutePaths(spec: ReleaseSpec, specDir: string): ReleaseSpec {
+  const absolute = <T extends { provider: string; workingDirectory?: string }>(config: T): T =>
+    config.provider === 'exec' ? { ...config, workingDirectory: path.resolve(specDir, config.workingDirectory ?? '.') } : config;
+  return {
+    ...spec,
+    deploy: absolute(spec.deploy),
+    traffic: absolute(spec.traffic),
+    analysis: Object.fromEntries(Object.entries(spec.analysis).map(([name, template]) => [name, absolute(template)])),
+  };
+}
+
+/** `--commit <sha>` without a time: ask git for the commit time, which lead time counts from. */
+function withCommitTime(overrides: SpecOverrides, dir: string): SpecOverrides {
+  const commit = overrides.commit;
+  if (!commit || commit.committedAt) return overrides;
+  try {
+    const committedAt = execFileSync('git', ['show', '-s', '--format=%cI', commit.sha], { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    return { ...overrides, commit: { ...commit, committedAt } };
+  } catch {
+    return overrides; // validation then says the commit time is required, and how to give it
+  }
+}
