@@ -1,0 +1,132 @@
+import { migrateToLatest } from '../../src/audit/database';
+import type { Actor } from '../../src/domain/spec';
+import { createTestDatabase, type TestDatabase } from '../support/database';
+import { execSpec, Journal } from '../support/exec-spec';
+import { eventually, startTestWorker, type TestWorker } from '../support/worker';
+
+const alice: Actor = { id: 'alice', via: 'cli' };
+const bob: Actor = { id: 'bob', via: 'cli' };
+
+let database: TestDatabase;
+let tollgate: TestWorker;
+let journal: Journal;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  await migrateToLatest(database.db);
+  tollgate = await startTestWorker({ db: database.db, taskQueue: `lane-${Date.now()}` });
+});
+
+afterAll(async () => {
+  await tollgate?.stop();
+  await database?.drop();
+});
+
+beforeEach(() => {
+  journal = new Journal();
+});
+afterEach(() => journal.remove());
+
+const statusOf = (releaseId: string) => tollgate.releases.status(releaseId);
+const until = <T>(what: string, check: () => Promise<T | undefined>) => eventually(what, check, 60_000);
+
+describe('a lane', () => {
+  it('keeps a second release of the same service Queued until the first ends, then runs it against the new stable version', async () => {
+    const first = execSpec(journal, { service: 'orders', version: '1.1.0', steps: [{ setWeight: 50 }, { approval: { from: ['bob'] } }] });
+    const second = execSpec(journal, { service: 'orders', version: '1.2.0', steps: [{ setWeight: 100 }] });
+
+    const a = await tollgate.releases.start(first, alice);
+    await until('the first release to await approval', async () => ((await statusOf(a.releaseId)).pendingApproval ? true : undefined));
+    const b = await tollgate.releases.start(second, alice);
+
+    const queued = await until('the second release to say what it waits for', async () => {
+      const status = await statusOf(b.releaseId);
+      return status.hold ? status : undefined;
+    });
+    expect(queued.stage).toBe('Queued');
+    expect(queued.hold?.reason).toBe(`waiting for ${a.releaseId} to finish`);
+    expect(journal.lines()).toEqual(['deploy 1.1.0', 'setWeight 50']);
+
+    await tollgate.releases.approve(a.releaseId, { approver: bob });
+    expect(await tollgate.releases.result(a.releaseId)).toMatchObject({ outcome: 'Succeeded' });
+    expect(await tollgate.releases.result(b.releaseId)).toMatchObject({ outcome: 'Succeeded', stableVersion: '1.2.0' });
+
+    // The second release began only after the first ended, and retired the version the first made stable.
+    expect(journal.lines()).toEqual(['deploy 1.1.0', 'setWeight 50', 'setWeight 100', 'deploy 1.2.0', 'setWeight 100', 'undeploy 1.1.0']);
+    expect((await statusOf(b.releaseId)).stableVersion).toBe('1.1.0');
+    const lane = await tollgate.releases.lane('orders', 'staging');
+    expect(lane).toMatchObject({ stableVersion: '1.2.0', queue: [] });
+    expect(lane.current).toBeUndefined();
+  });
+
+  it('holds a new release as Queued with the freeze reason, and starts it when the freeze lifts', async () => {
+    await tollgate.releases.freeze('carts', 'staging', { reason: 'black friday', by: 'sre', at: new Date().toISOString() });
+    const spec = execSpec(journal, { service: 'carts', steps: [{ setWeight: 100 }] });
+    const { releaseId } = await tollgate.releases.start(spec, alice);
+
+    const held = await until('the release to hold on the freeze', async () => {
+      const status = await statusOf(releaseId);
+      return status.hold?.reason.includes('black friday') ? status : undefined;
+    });
+    expect(held.stage).toBe('Queued');
+    expect(held.hold?.reason).toBe('lane frozen by sre: black friday');
+    expect(journal.lines()).toEqual([]);
+
+    await tollgate.releases.unfreeze('carts', 'staging', 'sre', 'sale over');
+    expect(await tollgate.releases.result(releaseId)).toMatchObject({ outcome: 'Succeeded' });
+    expect(journal.lines()).toEqual(['deploy 2.0.0', 'setWeight 100']);
+  });
+
+  it('holds a running release at its next step boundary, and wakes on a durable timer when a timed freeze ends', async () => {
+    const spec = execSpec(journal, { service: 'wishlist', steps: [{ setWeight: 10 }, { pause: { duration: '2s' } }, { setWeight: 100 }] });
+    const { releaseId } = await tollgate.releases.start(spec, alice);
+    await until('the pause', async () => ((await statusOf(releaseId)).step?.label === 'pause 2s' ? true : undefined));
+
+    const freezeEnds = new Date(Date.now() + 6_000).toISOString();
+    await tollgate.releases.freeze('wishlist', 'staging', { reason: 'incident 42', by: 'sre', at: new Date().toISOString(), until: freezeEnds });
+
+    const held = await until('the release to hold at the next step', async () => {
+      const status = await statusOf(releaseId);
+      return status.hold?.reason.includes('incident 42') ? status : undefined;
+    });
+    expect(held).toMatchObject({ stage: 'Shifting', weight: 10 });
+    expect(held.hold?.reopensAt).toBe(freezeEnds);
+
+    // Nobody unfreezes: the release's own timer ends the hold.
+    const result = await tollgate.releases.result(releaseId);
+    expect(result.outcome).toBe('Succeeded');
+    const resumedAt = (await statusOf(releaseId)).events.find((event) => event.message === 'setWeight 100' || event.message === 'traffic at 100%');
+    expect(Date.parse(resumedAt!.at)).toBeGreaterThanOrEqual(Date.parse(freezeEnds));
+    expect(journal.lines()).toEqual(['deploy 2.0.0', 'setWeight 10', 'setWeight 100']);
+  });
+
+  it('never holds a rollback: an aborted release rolls back while its lane is frozen', async () => {
+    const spec = execSpec(journal, { service: 'ratings', steps: [{ setWeight: 30 }, { pause: {} }] });
+    const { releaseId } = await tollgate.releases.start(spec, alice);
+    await until('the indefinite pause', async () => ((await statusOf(releaseId)).hold ? true : undefined));
+    await tollgate.releases.freeze('ratings', 'staging', { reason: 'change freeze', by: 'sre', at: new Date().toISOString() });
+    await tollgate.releases.abort(releaseId, { actor: bob, reason: 'bad config' });
+
+    expect(await tollgate.releases.result(releaseId)).toMatchObject({ outcome: 'RolledBack', reason: 'aborted by bob: bad config' });
+    expect(journal.lines()).toEqual(['deploy 2.0.0', 'setWeight 30', 'setWeight 0', 'undeploy 2.0.0']);
+  });
+
+  it('holds a release outside its deploy windows, saying when the next opens, and lets it go when the windows change', async () => {
+    // A window all of yesterday (UTC): closed now, and it next opens in six days.
+    const yesterday = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'][(new Date().getUTCDay() + 6) % 7] as 'mon';
+    await tollgate.releases.setWindows('reviews', 'staging', 'sre', [{ days: [yesterday], start: '00:00', end: '23:59', timezone: 'UTC' }]);
+
+    const spec = execSpec(journal, { service: 'reviews', steps: [{ setWeight: 100 }] });
+    const { releaseId } = await tollgate.releases.start(spec, alice);
+    const held = await until('the release to hold outside the window', async () => {
+      const status = await statusOf(releaseId);
+      return status.hold?.reason.startsWith('outside deploy windows') ? status : undefined;
+    });
+    expect(held.stage).toBe('Queued');
+    expect(Date.parse(held.hold!.reopensAt!)).toBeGreaterThan(Date.now() + 5 * 86_400_000);
+    expect(Date.parse(held.hold!.reopensAt!)).toBeLessThanOrEqual(Date.now() + 7 * 86_400_000);
+
+    await tollgate.releases.setWindows('reviews', 'staging', 'sre', []);
+    expect(await tollgate.releases.result(releaseId)).toMatchObject({ outcome: 'Succeeded' });
+  });
+});
