@@ -30,7 +30,7 @@ export const WATCHDOG_INTERVAL = '10m';
 const RECENT_LIMIT = 20;
 
 const { isWorkflowRunning } = proxyActivities<Activities>({
-  startToCloseTimeout: '30s',
+  startToCloseTimeout: '10s',
   retry: { maximumAttempts: 5 },
 });
 

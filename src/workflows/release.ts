@@ -36,9 +36,12 @@ import { ReleaseState, TOLLGATE_ACTOR } from './release-state';
 import { Saga } from './saga';
 import { RollbackRequested, StopRelease } from './stop-reasons';
 
-/** Lane bookkeeping and audit writes: retried until they succeed, and cheap. */
+/**
+ * Lane bookkeeping and audit writes: quick, retried until they succeed. A short timeout, because
+ * an attempt lost with a dead worker is only retried once it times out.
+ */
 const { joinLane, recordAudit } = proxyActivities<Activities>({
-  startToCloseTimeout: '1m',
+  startToCloseTimeout: '10s',
   retry: { initialInterval: '1s', maximumInterval: '1m' },
 });
 

@@ -1,0 +1,110 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { migrateToLatest } from '../../src/audit/database';
+import type { Actor } from '../../src/domain/spec';
+import { createTestDatabase, type TestDatabase } from '../support/database';
+import { execSpec, Journal } from '../support/exec-spec';
+import { connectTestClient, eventually } from '../support/worker';
+import { startWorkerProcess, type WorkerProcess } from '../support/worker-process';
+
+const alice: Actor = { id: 'alice', via: 'cli' };
+
+let database: TestDatabase;
+let journal: Journal;
+const workers: WorkerProcess[] = [];
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  await migrateToLatest(database.db);
+});
+
+afterAll(async () => {
+  await Promise.all(workers.map((worker) => worker.stop().catch(() => undefined)));
+  await database?.drop();
+});
+
+beforeEach(() => {
+  journal = new Journal();
+});
+afterEach(() => journal.remove());
+
+/**
+ * Commands as the docs ask users to write them: idempotent. Each records its invocation, and
+ * applies its effect (a journal line) only once per step id, however often it is run.
+ */
+function idempotent(effect: string, extra = ''): string {
+  const marker = `"${journal.dir}/applied-$(echo "$TOLLGATE_STEP_ID" | tr '/:' '__')"`;
+  return [
+    `echo "$TOLLGATE_STEP_ID" >> "${journal.dir}/invocations"`,
+    extra,
+    `if [ ! -f ${marker} ]; then touch ${marker}; ${journal.append(effect)}; fi`,
+  ]
+    .filter(Boolean)
+    .join('; ');
+}
+
+function invocations(): string[] {
+  const file = path.join(journal.dir, 'invocations');
+  return fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n').filter(Boolean) : [];
+}
+
+async function worker(taskQueue: string): Promise<WorkerProcess> {
+  const started = await startWorkerProcess({ taskQueue, databaseUrl: database.url });
+  workers.push(started);
+  return started;
+}
+
+describe('a worker killed with SIGKILL', () => {
+  it('while a release waits in a pause: a new worker process finishes it, and no forward step runs twice', async () => {
+    const taskQueue = `crash-pause-${Date.now()}`;
+    const { releases, close } = await connectTestClient(taskQueue);
+    const spec = execSpec(journal, {
+      service: 'crash-pause',
+      steps: [{ setWeight: 10 }, { pause: { duration: '5s' } }, { setWeight: 50 }, { setWeight: 100 }],
+      deploy: idempotent('deploy $TOLLGATE_VERSION'),
+      setWeight: idempotent('setWeight $TOLLGATE_WEIGHT'),
+      execution: { heartbeatTimeout: '3s' },
+    });
+    const first = await worker(taskQueue);
+    const { releaseId } = await releases.start(spec, alice);
+    await eventually('the release to reach its pause', async () => ((await releases.status(releaseId)).step?.label === 'pause 5s' ? true : undefined));
+
+    await first.kill();
+    await worker(taskQueue);
+
+    expect(await releases.result(releaseId)).toMatchObject({ outcome: 'Succeeded' });
+    expect(journal.lines()).toEqual(['deploy 2.0.0', 'setWeight 10', 'setWeight 50', 'setWeight 100']);
+    // Not only applied once: the steps done before the crash were not even run again.
+    expect(invocations()).toEqual([`${releaseId}/deploy`, `${releaseId}/step-0`, `${releaseId}/step-2`, `${releaseId}/step-3`]);
+    await close();
+  });
+
+  it('while a step runs: the step is retried on a new worker process, applied once, and the release ends Succeeded', async () => {
+    const taskQueue = `crash-step-${Date.now()}`;
+    const { releases, close } = await connectTestClient(taskQueue);
+    const spec = execSpec(journal, {
+      service: 'crash-step',
+      steps: [{ setWeight: 10 }, { setWeight: 50 }, { setWeight: 100 }],
+      deploy: idempotent('deploy $TOLLGATE_VERSION'),
+      // The step at 50% takes a while: long enough to kill the worker in the middle of it.
+      setWeight: idempotent('setWeight $TOLLGATE_WEIGHT', `[ "$TOLLGATE_WEIGHT" != 50 ] || sleep 4`),
+      execution: { heartbeatTimeout: '3s' },
+    });
+    const first = await worker(taskQueue);
+    const { releaseId } = await releases.start(spec, alice);
+    await eventually('the 50% step to be running', async () => (invocations().includes(`${releaseId}/step-1`) ? true : undefined));
+
+    await first.kill();
+    await worker(taskQueue);
+
+    expect(await releases.result(releaseId)).toMatchObject({ outcome: 'Succeeded' });
+    expect(journal.lines()).toEqual(['deploy 2.0.0', 'setWeight 10', 'setWeight 50', 'setWeight 100']);
+    const runs = invocations();
+    expect(runs.filter((id) => id === `${releaseId}/deploy`)).toHaveLength(1);
+    expect(runs.filter((id) => id === `${releaseId}/step-0`)).toHaveLength(1);
+    // The interrupted step ran again on the new worker (Temporal retried it); its effect is applied once.
+    expect(runs.filter((id) => id === `${releaseId}/step-1`)).toHaveLength(2);
+    expect(runs.filter((id) => id === `${releaseId}/step-2`)).toHaveLength(1);
+    await close();
+  });
+});
