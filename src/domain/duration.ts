@@ -9,7 +9,7 @@ import { z } from 'zod';
 export const DURATION_PATTERN = /^\d+(\.\d+)?(ms|s|m|h|d)$/;
 
 export const Duration = z
-  .string({ error: 'must be a duration such as "30s", "5m" or "24h"' })
+  .string({ error: (issue) => (issue.input === undefined ? 'required' : 'must be a duration such as "30s", "5m" or "24h"') })
   .regex(DURATION_PATTERN, { error: 'must be a duration such as "30s", "5m" or "24h" (units: ms, s, m, h, d)' });
 export type Duration = z.infer<typeof Duration>;
 

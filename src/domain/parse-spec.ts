@@ -12,15 +12,16 @@ export type SpecOverrides = Partial<Pick<ReleaseSpecInput, 'version' | 'commit'>
  * so a bad spec is refused before anything starts.
  */
 export function parseReleaseSpec(text: string, origin: string, overrides: SpecOverrides = {}): ReleaseSpec {
-  const document = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  const document = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (document.errors.length > 0) {
-    throw new SpecError(
-      origin,
-      document.errors.map((error) => ({
+    // Only the first: later YAML errors are usually echoes of it.
+    const [error] = document.errors;
+    throw new SpecError(origin, [
+      {
         path: error.linePos ? `line ${error.linePos[0].line}` : '',
-        message: `${error.message.split('\n')[0]} (this is YAML syntax; check indentation and quotes)`,
-      })),
-    );
+        message: `${error.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')} (this is YAML syntax; check indentation and quotes)`,
+      },
+    ]);
   }
   const raw: unknown = document.toJS();
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
@@ -43,9 +44,10 @@ function describeIssue(issue: z.core.$ZodIssue): SpecProblem {
   let message = issue.message;
   if (issue.code === 'unrecognized_keys') {
     message = `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((key) => `"${key}"`).join(', ')}; check the spelling against docs/spec.md`;
-  } else if (issue.code === 'invalid_type' && message.includes('received undefined')) {
-    message = `required${path === 'version' ? ' (set it in the spec or pass --version)' : ''}`;
+  } else if (issue.code === 'invalid_type' && /received undefined$/.test(message)) {
+    message = 'required';
   }
+  if (message === 'required' && path === 'version') message = 'required (set it in the spec or pass --version)';
   return { path, message };
 }
 

@@ -15,12 +15,17 @@ export const VERSION_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$/;
 /** Secrets are never written in a spec: a spec names the worker's environment variable that holds them. */
 export const SECRET_REF_PATTERN = /^env:[A-Za-z_][A-Za-z0-9_]*$/;
 
+/** A message for a value of the wrong type that still says "required" when the value is missing. */
+export function expected(what: string) {
+  return (issue: { input?: unknown }) => (issue.input === undefined ? 'required' : what);
+}
+
 export const Name = z
-  .string({ error: 'must be a name such as "checkout"' })
+  .string({ error: expected('must be a name such as "checkout"') })
   .regex(NAME_PATTERN, { error: 'must be lower-case letters, digits and dashes, such as "checkout" or "eu-west"' });
 
 export const Version = z
-  .string({ error: 'must be a version such as "2.4.0"' })
+  .string({ error: expected('must be a version such as "2.4.0" (quote it in YAML if it looks like a number)') })
   .regex(VERSION_PATTERN, {
     error: 'must be a version such as "2.4.0", "v2.4.0-rc.1" or an image tag (letters, digits, ".", "_", "+", "-")',
   });
@@ -118,7 +123,11 @@ export const AnalysisStep = z.strictObject({
 /** One canary step. Exactly one key, as in Argo Rollouts: `- setWeight: 10`. */
 export const CanaryStep = z
   .strictObject({
-    setWeight: z.int({ error: 'setWeight must be a whole percentage' }).min(0).max(100).optional(),
+    setWeight: z
+      .int({ error: expected('setWeight must be a whole percentage, 0 to 100') })
+      .min(0, { error: 'setWeight must be between 0 and 100' })
+      .max(100, { error: 'setWeight must be between 0 and 100' })
+      .optional(),
     pause: z.strictObject({ duration: Duration.optional() }).optional(),
     approval: ApprovalStep.optional(),
     analysis: AnalysisStep.optional(),

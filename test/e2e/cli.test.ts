@@ -1,0 +1,132 @@
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { migrateToLatest } from '../../src/audit/database';
+import { createTestDatabase, type TestDatabase } from '../support/database';
+import { testEnv } from '../support/stack-env';
+import { startTestWorker, type TestWorker } from '../support/worker';
+
+const run = promisify(execFile);
+const BIN = path.join(__dirname, '..', '..', 'bin', 'tollgate');
+const EXAMPLE = path.join(__dirname, '..', '..', 'examples', 'exec-canary');
+
+let database: TestDatabase;
+let tollgate: TestWorker;
+let workdir: string;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  await migrateToLatest(database.db);
+  tollgate = await startTestWorker({ db: database.db, taskQueue: `cli-${Date.now()}` });
+  workdir = fs.mkdtempSync(path.join(os.tmpdir(), 'tollgate-cli-'));
+  fs.cpSync(EXAMPLE, path.join(workdir, 'exec-canary'), { recursive: true });
+});
+
+afterAll(async () => {
+  await tollgate?.stop();
+  await database?.drop();
+  fs.rmSync(workdir, { recursive: true, force: true });
+});
+
+/** Runs `tollgate ...` as a user would, against the test stack; never throws for a non-zero exit. */
+async function tollgateCli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], {
+      cwd: workdir,
+      env: {
+        ...process.env,
+        TEMPORAL_ADDRESS: testEnv('temporalAddress'),
+        DATABASE_URL: database.url,
+        TOLLGATE_TASK_QUEUE: tollgate.taskQueue,
+        TOLLGATE_USER: 'alice',
+      },
+    });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const failed = err as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+  }
+}
+
+describe('the tollgate command', () => {
+  it('runs the example release from start to Succeeded: start, status, approve, wait, history, dora', async () => {
+    const started = await tollgateCli('start', 'exec-canary/release.yaml', '--version', '1.1.0', '--json');
+    expect(started.code).toBe(0);
+    const { releaseId } = JSON.parse(started.stdout);
+    expect(releaseId).toBe('payments:staging:1.1.0');
+
+    // Wait for the approval step, approving too early is refused with the reason.
+    const early = await tollgateCli('approve', releaseId, '--as', 'bob');
+    expect(early.code).toBe(1);
+    expect(early.stderr).toMatch(/^error: nothing awaits approval: the release is \w+\n$/);
+    for (let i = 0; i < 300; i++) {
+      const status = JSON.parse((await tollgateCli('status', releaseId, '--json')).stdout);
+      if (status.pendingApproval) break;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    const text = await tollgateCli('status', releaseId);
+    expect(text.stdout).toMatch(/traffic  ██████████░░░░░░░░░░ 50%/);
+    expect(text.stdout).toMatch(/approval approval from bob, group:release-managers: 0\/1/);
+
+    const approved = await tollgateCli('approve', releaseId, '--as', 'bob', '--comment', 'looks good');
+    expect(approved).toMatchObject({ code: 0, stdout: 'approved; the release moves on\n' });
+    const waited = await tollgateCli('wait', releaseId);
+    expect(waited).toMatchObject({ code: 0, stdout: `${releaseId}: Succeeded\n` });
+    expect(fs.readFileSync(path.join(workdir, 'exec-canary', 'state', 'weights'), 'utf8')).toBe('1.1.0 100 none\n');
+
+    const history = await tollgateCli('history', 'payments');
+    expect(history.stdout).toContain(releaseId);
+    expect(history.stdout).toContain('Succeeded');
+    const dora = await tollgateCli('dora', '--service', 'payments', '--json');
+    expect(JSON.parse(dora.stdout).overall.deploymentFrequency.deployments).toBe(1);
+  });
+
+  it('refuses an invalid spec with every problem and its path, starts nothing, and prints no stack trace', async () => {
+    const bad = path.join(workdir, 'bad.yaml');
+    fs.writeFileSync(
+      bad,
+      fs
+        .readFileSync(path.join(EXAMPLE, 'release.yaml'), 'utf8')
+        .replace('service: payments', 'service: refunds')
+        .replace('- setWeight: 10', '- setWeight: 110')
+        .replace('duration: 5s', 'duration: five seconds')
+        .replace('templates: [smoke]', 'templates: [smoke, latency]'),
+    );
+    const result = await tollgateCli('start', bad);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('bad.yaml is not a valid release spec (3 problems)');
+    expect(result.stderr).toContain('strategy.canary.steps.2.setWeight: setWeight must be between 0 and 100');
+    expect(result.stderr).toContain('strategy.canary.steps.3.pause.duration: must be a duration');
+    expect(result.stderr).toContain('strategy.canary.steps.1.analysis.templates.1: analysis template "latency" is not defined');
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+    const listed = await tollgateCli('list', '--service', 'refunds', '--json');
+    expect(JSON.parse(listed.stdout)).toEqual([]);
+  });
+
+  it('answers in one line when Temporal cannot be reached', async () => {
+    const { code, stderr } = await run(process.execPath, [BIN, 'status', 'anything'], {
+      env: { ...process.env, TEMPORAL_ADDRESS: '127.0.0.1:1' },
+    }).then(
+      () => ({ code: 0, stderr: '' }),
+      (err: { code: number; stderr: string }) => err,
+    );
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/^error: cannot reach Temporal at 127\.0\.0\.1:1 .*`tollgate dev` starts a local one/);
+    expect(stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('says which configuration is wrong and how to fix it', async () => {
+    const { code, stderr } = await run(process.execPath, [BIN, 'worker'], {
+      env: { ...process.env, TEMPORAL_ADDRESS: 'not an address', DATABASE_URL: 'mysql://x' },
+      timeout: 30_000,
+    }).then(
+      () => ({ code: 0, stderr: '' }),
+      (err: { code: number; stderr: string }) => err,
+    );
+    expect(code).toBe(1);
+    expect(stderr).toContain('TEMPORAL_ADDRESS: must be host:port');
+    expect(stderr).toContain('DATABASE_URL: must be a postgres:// URL');
+  });
+});
