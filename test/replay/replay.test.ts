@@ -1,0 +1,36 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import { testEnv } from '../support/stack-env';
+
+/**
+ * Replays recorded histories against today's workflow code. A failure means a change would break
+ * releases already running: guard it with patched() (see docs/architecture.md), or, when no
+ * release in any cluster can be running the old code, record the histories again.
+ */
+const HISTORIES = path.join(__dirname, 'histories');
+const files = fs.readdirSync(HISTORIES).filter((file) => file.endsWith('.json'));
+
+describe('recorded histories', () => {
+  beforeAll(() => {
+    try {
+      Runtime.install({ logger: new DefaultLogger('ERROR') });
+    } catch {
+      // already installed by another test in this process
+    }
+  });
+
+  it('exist', () => {
+    expect(files.length).toBeGreaterThanOrEqual(6);
+  });
+
+  it.each(files)('%s replays without non-determinism', async (file) => {
+    // The JSON `temporal workflow show --output json` writes; the replayer converts it itself.
+    const history: unknown = JSON.parse(fs.readFileSync(path.join(HISTORIES, file), 'utf8'));
+    await Worker.runReplayHistory(
+      { workflowBundle: { code: fs.readFileSync(testEnv('workflowBundle'), 'utf8') }, replayName: file },
+      history,
+      file.replace(/\.json$/, ''),
+    );
+  });
+});
