@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { z } from 'zod';
-import { Duration } from './domain/duration';
+import { Duration } from './domain/spec';
 import { ConfigError } from './domain/errors';
 
 /**
@@ -38,6 +38,11 @@ export const ConfigSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** A workflow bundle built ahead (`tollgate bundle`), so a worker starts without bundling. */
   TOLLGATE_WORKFLOW_BUNDLE: ReadableFile.optional(),
+  /**
+   * Workflows a worker keeps in memory between their tasks (about 0.5 MiB each, measured by
+   * bench:orchestration); the rest are replayed from history when they next wake.
+   */
+  TOLLGATE_MAX_CACHED_WORKFLOWS: z.coerce.number({ error: 'must be a whole number, e.g. 500' }).int().min(2).default(500),
   /** How long a stopping worker lets running activities finish. */
   TOLLGATE_SHUTDOWN_GRACE: Duration.default('30s'),
 });

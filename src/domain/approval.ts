@@ -1,4 +1,4 @@
-import type { Actor, ApprovalStep } from './spec';
+import type { Actor, ApprovalStep, ReleaseSpec } from './spec';
 
 export interface ApprovalGiven {
   approver: string;
@@ -73,4 +73,9 @@ export function rejectionRefusal(args: {
   if (!args.pending) return `nothing awaits approval: the release is ${args.currentStage}`;
   if (args.approver.id === args.initiator.id || isListedApprover(args.approver, args.pending)) return undefined;
   return `${args.approver.id} may not reject "${args.pending.label}"; approvers are ${args.pending.from.join(', ')}`;
+}
+
+/** Four-eyes is on unless the spec says otherwise for environments whose name starts with "prod". */
+export function fourEyesApplies(spec: Pick<ReleaseSpec, 'environment' | 'approvals'>): boolean {
+  return spec.approvals.fourEyes ?? /^prod/.test(spec.environment);
 }

@@ -1,17 +1,16 @@
 import ms from 'ms';
-import { z } from 'zod';
 
 /**
  * Durations in specs are written the way people say them: "30s", "5m", "24h", "1.5h".
  * They stay strings in the spec (and in workflow history) so a reader sees what was asked for;
  * code that needs a number calls `toMillis`.
+ *
+ * No zod here: workflows import this file, and every workflow instance pays for what its bundle loads.
  */
 export const DURATION_PATTERN = /^\d+(\.\d+)?(ms|s|m|h|d)$/;
 
-export const Duration = z
-  .string({ error: (issue) => (issue.input === undefined ? 'required' : 'must be a duration such as "30s", "5m" or "24h"') })
-  .regex(DURATION_PATTERN, { error: 'must be a duration such as "30s", "5m" or "24h" (units: ms, s, m, h, d)' });
-export type Duration = z.infer<typeof Duration>;
+/** A duration as written in a spec; validated by the `Duration` schema in spec.ts. */
+export type Duration = string;
 
 export function toMillis(duration: Duration): number {
   const value = ms(duration as ms.StringValue);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Duration } from './duration';
+import { DURATION_PATTERN } from './duration';
 
 /**
  * The release spec: one YAML file per service and environment, kept in the service's repository.
@@ -19,6 +19,11 @@ export const SECRET_REF_PATTERN = /^env:[A-Za-z_][A-Za-z0-9_]*$/;
 export function expected(what: string) {
   return (issue: { input?: unknown }) => (issue.input === undefined ? 'required' : what);
 }
+
+/** "30s", "5m", "24h": kept as written, turned into milliseconds by toMillis in duration.ts. */
+export const Duration = z
+  .string({ error: expected('must be a duration such as "30s", "5m" or "24h"') })
+  .regex(DURATION_PATTERN, { error: 'must be a duration such as "30s", "5m" or "24h" (units: ms, s, m, h, d)' });
 
 export const Name = z
   .string({ error: expected('must be a name such as "checkout"') })
@@ -269,9 +274,4 @@ function analysisReferences(strategy: Strategy): { path: (string | number)[]; te
     refs.push({ path: ['strategy', 'rolling', 'analysis'], templates: strategy.rolling.analysis.templates });
   }
   return refs;
-}
-
-/** Four-eyes is on unless the spec says otherwise for environments whose name starts with "prod". */
-export function fourEyesApplies(spec: Pick<ReleaseSpec, 'environment' | 'approvals'>): boolean {
-  return spec.approvals.fourEyes ?? /^prod/.test(spec.environment);
 }

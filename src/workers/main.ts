@@ -40,6 +40,7 @@ export async function runWorkerProcess(config: Config = loadConfig(process.env, 
     log,
     workflowBundleCode: config.TOLLGATE_WORKFLOW_BUNDLE ? fs.readFileSync(config.TOLLGATE_WORKFLOW_BUNDLE, 'utf8') : undefined,
     shutdownGraceTime: toMillis(config.TOLLGATE_SHUTDOWN_GRACE),
+    maxCachedWorkflows: config.TOLLGATE_MAX_CACHED_WORKFLOWS,
   });
   log.info(
     { address: config.TEMPORAL_ADDRESS, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TOLLGATE_TASK_QUEUE },

@@ -17,7 +17,10 @@ export interface TollgateWorkerOptions {
   /** Prebuilt bundle code; without it the worker bundles src/workflows at start (a few seconds). */
   workflowBundleCode?: string;
   shutdownGraceTime?: WorkerOptions['shutdownGraceTime'];
+  /** Workflows kept in memory between their tasks; the rest are replayed from history when they wake. */
+  maxCachedWorkflows?: number;
 }
+
 
 /** A worker that runs every Tollgate workflow and activity on one task queue. */
 export async function createTollgateWorker(options: TollgateWorkerOptions): Promise<Worker> {
@@ -37,6 +40,6 @@ export async function createTollgateWorker(options: TollgateWorkerOptions): Prom
       : { workflowsPath: require.resolve('../workflows') }),
     shutdownGraceTime: options.shutdownGraceTime ?? '30s',
     // Thousands of releases wait at approvals for hours: they cost history, not memory, once evicted.
-    maxCachedWorkflows: 500,
+    maxCachedWorkflows: options.maxCachedWorkflows ?? 500,
   });
 }

@@ -11,12 +11,13 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { combineVerdicts, type TemplateResult } from '../domain/analysis';
-import { approvalRefusal, rejectionRefusal } from '../domain/approval';
+import { actorProblem } from '../domain/actor';
+import { approvalRefusal, fourEyesApplies, rejectionRefusal } from '../domain/approval';
 import { formatMillis, toMillis } from '../domain/duration';
 import { laneGate, type LanePolicy } from '../domain/lane-policy';
 import { planRelease, type PlanStep } from '../domain/plan';
 import { laneIdFor, type ReleaseInput, type ReleaseResult } from '../domain/release';
-import { Actor, fourEyesApplies } from '../domain/spec';
+import type { Actor } from '../domain/spec';
 import { canRollBack, isEndStage } from '../domain/stages';
 import {
   abortSignal,
@@ -487,18 +488,12 @@ export async function releaseWorkflow(input: ReleaseInput): Promise<ReleaseResul
  * workflow, so a malformed sender is recorded as "unknown" rather than trusted or rejected.
  */
 function actorId(message: { actor?: unknown } | undefined): string {
-  const parsed = Actor.safeParse(message?.actor);
-  return parsed.success ? parsed.data.id : 'unknown';
+  return actorProblem(message?.actor) ? 'unknown' : (message!.actor as Actor).id;
 }
 
 function requireActor(actor: unknown): void {
-  const parsed = Actor.safeParse(actor);
-  if (!parsed.success) {
-    throw ApplicationFailure.nonRetryable(
-      `who is asking? ${parsed.error.issues.map((issue) => `${issue.path.join('.') || 'actor'}: ${issue.message}`).join('; ')}`,
-      'InvalidActor',
-    );
-  }
+  const problem = actorProblem(actor);
+  if (problem) throw ApplicationFailure.nonRetryable(`who is asking? ${problem}`, 'InvalidActor');
 }
 
 /** The failure of a step, in the words of its deepest cause (the command's own error). */

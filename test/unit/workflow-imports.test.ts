@@ -28,6 +28,23 @@ describe('workflow code', () => {
     expect(offending).toEqual([]);
   });
 
+  it('loads no heavy library into the workflow bundle (each cached workflow pays for it)', () => {
+    // Follow runtime imports from the workflow files through src/domain.
+    const seen = new Set<string>();
+    const libraries = new Set<string>();
+    const visit = (file: string) => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      for (const { source, typeOnly } of imports(file)) {
+        if (typeOnly) continue;
+        if (source.startsWith('.')) visit(path.resolve(path.dirname(file), `${source}.ts`));
+        else libraries.add(source);
+      }
+    };
+    files.forEach((file) => visit(path.join(WORKFLOWS, file)));
+    expect([...libraries].sort()).toEqual(['@temporalio/common', '@temporalio/workflow', 'ms']);
+  });
+
   it('relies on a domain that does no I/O', () => {
     const domainFiles = fs.readdirSync(DOMAIN).filter((file) => file.endsWith('.ts'));
     const io = domainFiles.flatMap((file) =>

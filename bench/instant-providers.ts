@@ -1,0 +1,17 @@
+import type { Measurement } from '../src/domain/analysis';
+import type { ProviderRegistry } from '../src/providers/registry';
+
+/**
+ * Providers that do nothing, at once: what remains of a release's duration is Tollgate's own
+ * orchestration (workflow tasks, activity round trips, history, audit writes).
+ */
+export function instantProviders(): ProviderRegistry {
+  return {
+    deployer: () => ({ type: 'instant', deploy: async () => {}, undeploy: async () => {} }),
+    trafficRouter: () => ({ type: 'instant', setWeight: async () => {}, verifyWeight: async () => true }),
+    metricSource: () => ({
+      type: 'instant',
+      measure: async (): Promise<Measurement> => ({ at: new Date().toISOString(), phase: 'Successful', message: 'instant' }),
+    }),
+  };
+}
