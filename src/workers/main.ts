@@ -1,25 +1,23 @@
 import fs from 'node:fs';
-import { DefaultLogger, NativeConnection, Runtime, type LogLevel } from '@temporalio/worker';
+import { NativeConnection } from '@temporalio/worker';
 import { Client } from '@temporalio/client';
 import { loadConfig, type Config } from '../config';
 import { openDatabase, migrateToLatest } from '../audit/database';
 import { toMillis } from '../domain/duration';
-import { createLogger } from '../logger';
+import { createLogger, type Logger } from '../logger';
 import { connectionOptions, TemporalUnreachable } from '../temporal/connection';
+import { installRuntime } from './runtime';
 import { createTollgateWorker } from './worker';
 
 /**
  * The worker process: validates its configuration, migrates Tollgate's database, connects to
  * Temporal and runs until SIGTERM or SIGINT, then drains (running activities get the grace time).
  */
-export async function runWorkerProcess(config: Config = loadConfig(process.env, ['DATABASE_URL'])): Promise<void> {
-  const log = createLogger(config.LOG_LEVEL, 'tollgate-worker');
-  Runtime.install({
-    logger: new DefaultLogger(toSdkLevel(config.LOG_LEVEL), (entry) => {
-      const level = entry.level.toLowerCase() as 'trace' | 'debug' | 'info' | 'warn' | 'error';
-      log[level]({ ...entry.meta, sdk: true }, entry.message);
-    }),
-  });
+export async function runWorkerProcess(
+  config: Config = loadConfig(process.env, ['DATABASE_URL']),
+  log: Logger = createLogger(config.LOG_LEVEL, 'tollgate-worker'),
+): Promise<void> {
+  installRuntime(log);
   const db = openDatabase(config.DATABASE_URL!);
   const applied = await migrateToLatest(db);
   if (applied.length) log.info({ applied }, 'migrated Tollgate database');
@@ -52,20 +50,5 @@ export async function runWorkerProcess(config: Config = loadConfig(process.env, 
     await connection.close();
     await db.destroy();
     log.info('worker stopped');
-  }
-}
-
-function toSdkLevel(level: Config['LOG_LEVEL']): LogLevel {
-  switch (level) {
-    case 'trace':
-      return 'TRACE';
-    case 'debug':
-      return 'DEBUG';
-    case 'info':
-      return 'INFO';
-    case 'warn':
-      return 'WARN';
-    default:
-      return 'ERROR';
   }
 }

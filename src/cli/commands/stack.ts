@@ -6,7 +6,9 @@ import { loadConfig } from '../../config';
 import { startLocalStack } from '../../devstack/local-stack';
 import { RELEASE_SEARCH_ATTRIBUTES } from '../../domain/search-attributes';
 import { connectClient } from '../../temporal/connection';
+import { createLogger } from '../../logger';
 import { runWorkerProcess } from '../../workers/main';
+import { installRuntime } from '../../workers/runtime';
 import { print } from '../output';
 
 type RunBare = (action: () => Promise<number | void>) => Promise<void>;
@@ -20,6 +22,9 @@ export function registerStackCommands(program: Command, runBare: RunBare): void 
       runBare(async () => {
         if (options.fresh) fs.rmSync('.tollgate', { recursive: true, force: true });
         const say = (line: string) => process.stderr.write(`tollgate dev: ${line}\n`);
+        const config = loadConfig(process.env);
+        const log = createLogger(config.LOG_LEVEL, 'tollgate-worker');
+        installRuntime(log); // before the dev server: both share the SDK's process-wide runtime
         const stack = await startLocalStack({ log: say });
         say(`Temporal ${stack.temporal.address}, UI ${stack.uiUrl}`);
         say(`Tollgate database ${stack.databaseUrl.replace(/:[^:@/]+@/, ':***@')}`);
@@ -27,6 +32,7 @@ export function registerStackCommands(program: Command, runBare: RunBare): void 
         try {
           await runWorkerProcess(
             loadConfig({ ...process.env, TEMPORAL_ADDRESS: stack.temporal.address, DATABASE_URL: stack.databaseUrl }, ['DATABASE_URL']),
+            log,
           );
         } finally {
           await stack.stop();

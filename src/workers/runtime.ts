@@ -1,0 +1,34 @@
+import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
+import type { Logger } from 'pino';
+
+let installed = false;
+
+/**
+ * Routes the Temporal SDK's own logs through pino. The SDK's Runtime is a process-wide singleton
+ * created by the first worker or test server, so this must run before either, and only once.
+ */
+export function installRuntime(log: Logger): void {
+  if (installed) return;
+  installed = true;
+  Runtime.install({
+    logger: new DefaultLogger(toSdkLevel(log.level), (entry) => {
+      const level = entry.level.toLowerCase() as 'trace' | 'debug' | 'info' | 'warn' | 'error';
+      log[level]({ ...entry.meta, sdk: true }, entry.message);
+    }),
+  });
+}
+
+function toSdkLevel(level: string): LogLevel {
+  switch (level) {
+    case 'trace':
+      return 'TRACE';
+    case 'debug':
+      return 'DEBUG';
+    case 'info':
+      return 'INFO';
+    case 'warn':
+      return 'WARN';
+    default:
+      return 'ERROR';
+  }
+}
