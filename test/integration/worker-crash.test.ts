@@ -107,4 +107,27 @@ describe('a worker killed with SIGKILL', () => {
     expect(runs.filter((id) => id === `${releaseId}/step-2`)).toHaveLength(1);
     await close();
   });
+
+  it('drains on SIGTERM: the running step finishes on the stopping worker and is not run again', async () => {
+    const taskQueue = `drain-${Date.now()}`;
+    const { releases, close } = await connectTestClient(taskQueue);
+    const spec = execSpec(journal, {
+      service: 'drain',
+      steps: [{ setWeight: 10 }, { setWeight: 100 }],
+      deploy: idempotent('deploy $TOLLGATE_VERSION'),
+      setWeight: idempotent('setWeight $TOLLGATE_WEIGHT', `[ "$TOLLGATE_WEIGHT" != 10 ] || sleep 2`),
+    });
+    const first = await worker(taskQueue);
+    const { releaseId } = await releases.start(spec, alice);
+    await eventually('the 10% step to be running', async () => (invocations().includes(`${releaseId}/step-0`) ? true : undefined));
+
+    expect(await first.stop()).toBe(0);
+    // The step the stopping worker had started finished there: its effect is in, and it ran once.
+    expect(journal.lines()).toEqual(['deploy 2.0.0', 'setWeight 10']);
+
+    await worker(taskQueue);
+    expect(await releases.result(releaseId)).toMatchObject({ outcome: 'Succeeded' });
+    expect(invocations().filter((id) => id === `${releaseId}/step-0`)).toHaveLength(1);
+    await close();
+  });
 });
