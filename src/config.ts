@@ -43,6 +43,11 @@ export const ConfigSchema = z.object({
    * bench:orchestration); the rest are replayed from history when they next wake.
    */
   TOLLGATE_MAX_CACHED_WORKFLOWS: z.coerce.number({ error: 'must be a whole number, e.g. 500' }).int().min(2).default(500),
+  /**
+   * Encrypt every payload written into Temporal: `id:base64key[,id:base64key...]`, the first key
+   * encrypting, all decrypting (rotation). Every worker and client of a namespace needs the same keys.
+   */
+  TOLLGATE_PAYLOAD_KEYS: z.string().min(1).optional(),
   /** How long a stopping worker lets running activities finish. */
   TOLLGATE_SHUTDOWN_GRACE: Duration.default('30s'),
 });

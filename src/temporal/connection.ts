@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
 import type { Config } from '../config';
+import { dataConverterFor } from '../codec/data-converter';
 import { TollgateError } from '../domain/errors';
 
 /**
@@ -38,5 +39,5 @@ export async function connectClient(config: Config): Promise<Client> {
   } catch (err) {
     throw new TemporalUnreachable(config.TEMPORAL_ADDRESS, err);
   }
-  return new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  return new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter: dataConverterFor(config) });
 }

@@ -3,6 +3,7 @@ import { NativeConnection } from '@temporalio/worker';
 import { Client } from '@temporalio/client';
 import { loadConfig, type Config } from '../config';
 import { openDatabase, migrateToLatest } from '../audit/database';
+import { dataConverterFor } from '../codec/data-converter';
 import { toMillis } from '../domain/duration';
 import { createLogger, type Logger } from '../logger';
 import { connectionOptions, TemporalUnreachable } from '../temporal/connection';
@@ -28,7 +29,8 @@ export async function runWorkerProcess(
   } catch (err) {
     throw new TemporalUnreachable(config.TEMPORAL_ADDRESS, err);
   }
-  const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  const dataConverter = dataConverterFor(config);
+  const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter });
   const worker = await createTollgateWorker({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
@@ -39,6 +41,7 @@ export async function runWorkerProcess(
     workflowBundleCode: config.TOLLGATE_WORKFLOW_BUNDLE ? fs.readFileSync(config.TOLLGATE_WORKFLOW_BUNDLE, 'utf8') : undefined,
     shutdownGraceTime: toMillis(config.TOLLGATE_SHUTDOWN_GRACE),
     maxCachedWorkflows: config.TOLLGATE_MAX_CACHED_WORKFLOWS,
+    dataConverter,
   });
   log.info(
     { address: config.TEMPORAL_ADDRESS, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TOLLGATE_TASK_QUEUE },

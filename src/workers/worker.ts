@@ -1,5 +1,6 @@
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Client } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import { createActivities } from '../activities';
@@ -17,6 +18,8 @@ export interface TollgateWorkerOptions {
   /** Prebuilt bundle code; without it the worker bundles src/workflows at start (a few seconds). */
   workflowBundleCode?: string;
   shutdownGraceTime?: WorkerOptions['shutdownGraceTime'];
+  /** Encrypts payloads (src/codec); must match the clients'. */
+  dataConverter?: DataConverter;
   /** Workflows kept in memory between their tasks; the rest are replayed from history when they wake. */
   maxCachedWorkflows?: number;
 }
@@ -35,6 +38,7 @@ export async function createTollgateWorker(options: TollgateWorkerOptions): Prom
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     activities,
+    dataConverter: options.dataConverter,
     ...(options.workflowBundleCode
       ? { workflowBundle: { code: options.workflowBundleCode } }
       : { workflowsPath: require.resolve('../workflows') }),

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
 import { NativeConnection, Runtime, DefaultLogger, type Worker } from '@temporalio/worker';
 import type { Knex } from 'knex';
 import pino from 'pino';
@@ -22,7 +23,12 @@ export interface TestWorker {
  * A real Tollgate worker on the test Temporal server, on its own task queue so test files never
  * pick up each other's work. Uses the workflow bundle the global setup built.
  */
-export async function startTestWorker(options: { db: Knex; taskQueue: string; providers?: ProviderRegistry }): Promise<TestWorker> {
+export async function startTestWorker(options: {
+  db: Knex;
+  taskQueue: string;
+  providers?: ProviderRegistry;
+  dataConverter?: DataConverter;
+}): Promise<TestWorker> {
   if (!runtimeInstalled) {
     Runtime.install({ logger: new DefaultLogger((process.env.TEST_SDK_LOG_LEVEL as 'ERROR') ?? 'ERROR') });
     runtimeInstalled = true;
@@ -30,7 +36,7 @@ export async function startTestWorker(options: { db: Knex; taskQueue: string; pr
   const address = testEnv('temporalAddress');
   const nativeConnection = await NativeConnection.connect({ address });
   const connection = await Connection.connect({ address });
-  const client = new Client({ connection });
+  const client = new Client({ connection, dataConverter: options.dataConverter });
   const worker = await createTollgateWorker({
     connection: nativeConnection,
     namespace: 'default',
@@ -41,6 +47,7 @@ export async function startTestWorker(options: { db: Knex; taskQueue: string; pr
     providers: options.providers,
     workflowBundleCode: fs.readFileSync(testEnv('workflowBundle'), 'utf8'),
     shutdownGraceTime: '1s',
+    dataConverter: options.dataConverter,
   });
   const running = worker.run();
   return {

@@ -1,8 +1,12 @@
 import fs from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { bundleWorkflowCode } from '@temporalio/worker';
+import { createCodecHandler } from '../../codec/codec-server';
+import { dataConverterFor } from '../../codec/data-converter';
 import { loadConfig } from '../../config';
+import { TollgateError } from '../../domain/errors';
 import { startLocalStack } from '../../devstack/local-stack';
 import { RELEASE_SEARCH_ATTRIBUTES } from '../../domain/search-attributes';
 import { connectClient } from '../../temporal/connection';
@@ -69,6 +73,28 @@ export function registerStackCommands(program: Command, runBare: RunBare): void 
         } finally {
           await client.connection.close();
         }
+      }),
+    );
+
+  program
+    .command('codec-server')
+    .description('serve /decode and /encode for the Temporal UI, so people with a token see decrypted payloads')
+    .option('--port <port>', 'port to listen on', '8089')
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--cors-origin <url>', "the Temporal UI's origin, e.g. http://localhost:8233")
+    .option('--insecure-no-auth', 'decrypt for anyone (a local stack on loopback only)')
+    .action((options: { port: string; host: string; corsOrigin?: string; insecureNoAuth?: boolean }) =>
+      runBare(async () => {
+        const config = loadConfig();
+        const codec = dataConverterFor(config)?.payloadCodecs?.[0];
+        if (!codec) throw new TollgateError('CONFIG_INVALID', 'TOLLGATE_PAYLOAD_KEYS is not set: there is nothing to decrypt with');
+        const tokens = (process.env.TOLLGATE_CODEC_TOKENS ?? '').split(',').map((token) => token.trim()).filter(Boolean);
+        const handler = createCodecHandler({ codec, tokens, allowAnyone: options.insecureNoAuth, corsOrigin: options.corsOrigin });
+        const server = http.createServer(handler);
+        await new Promise<void>((resolve) => server.listen(Number(options.port), options.host, resolve));
+        print(undefined, false, () => `codec endpoint on http://${options.host}:${options.port}; set it as the Temporal UI's codec endpoint`);
+        await new Promise<void>((resolve) => process.once('SIGINT', resolve).once('SIGTERM', resolve));
+        server.close();
       }),
     );
 

@@ -1,0 +1,120 @@
+import { execFile } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { promisify } from 'node:util';
+import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import { migrateToLatest } from '../../src/audit/database';
+import { createCodecHandler } from '../../src/codec/codec-server';
+import { dataConverterFor } from '../../src/codec/data-converter';
+import { EncryptionCodec } from '../../src/codec/encryption-codec';
+import { parsePayloadKeys } from '../../src/codec/payload-keys';
+import { findOrInstallTemporalCli } from '../../src/devstack/temporal-cli';
+import type { Actor } from '../../src/domain/spec';
+import { createTestDatabase, type TestDatabase } from '../support/database';
+import { execSpec, Journal } from '../support/exec-spec';
+import { testEnv } from '../support/stack-env';
+import { eventually, startTestWorker, type TestWorker } from '../support/worker';
+
+const KEYS = `k1:${crypto.randomBytes(32).toString('base64')}`;
+const SPEC_MARKER = 'marker-from-the-spec-d41d8cd9';
+const COMMENT_MARKER = 'comment-from-the-approver-8f00b204';
+const alice: Actor = { id: 'alice', via: 'cli' };
+const bob: Actor = { id: 'bob', via: 'slack' };
+
+let database: TestDatabase;
+let tollgate: TestWorker;
+let journal: Journal;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  await migrateToLatest(database.db);
+  tollgate = await startTestWorker({ db: database.db, taskQueue: `codec-${Date.now()}`, dataConverter: dataConverterFor({ TOLLGATE_PAYLOAD_KEYS: KEYS }) });
+  journal = new Journal();
+});
+
+afterAll(async () => {
+  await tollgate?.stop();
+  await database?.drop();
+  journal?.remove();
+});
+
+/** Every payload's bytes in an exported history, decoded from base64, with their JSON path. */
+function payloadTexts(node: unknown, path = ''): { path: string; text: string }[] {
+  if (Array.isArray(node)) return node.flatMap((item, index) => payloadTexts(item, `${path}[${index}]`));
+  if (node === null || typeof node !== 'object') return [];
+  const record = node as Record<string, unknown>;
+  const here = typeof record.data === 'string' ? [{ path, text: Buffer.from(record.data, 'base64').toString('latin1') }] : [];
+  return [...here, ...Object.entries(record).flatMap(([key, value]) => payloadTexts(value, `${path}.${key}`))];
+}
+
+describe('with payload encryption on', () => {
+  let historyJson: { events: unknown[] };
+  let releaseId: string;
+
+  beforeAll(async () => {
+    const spec = execSpec(journal, {
+      service: 'vault',
+      steps: [{ setWeight: 10 }, { approval: { from: ['bob'] } }, { setWeight: 100 }],
+      deploy: `${journal.append('deploy $TOLLGATE_VERSION')} # ${SPEC_MARKER}`,
+    });
+    ({ releaseId } = await tollgate.releases.start(spec, alice));
+    await eventually('approval', async () => ((await tollgate.releases.status(releaseId)).pendingApproval ? true : undefined));
+    await tollgate.releases.approve(releaseId, { approver: bob, comment: COMMENT_MARKER });
+    expect(await tollgate.releases.result(releaseId)).toMatchObject({ outcome: 'Succeeded' });
+
+    const cli = await findOrInstallTemporalCli();
+    const { stdout } = await promisify(execFile)(cli!.path, ['workflow', 'show', '--workflow-id', releaseId, '--output', 'json', '--address', testEnv('temporalAddress')], {
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    historyJson = JSON.parse(stdout);
+  });
+
+  it('keeps the spec and the approver comment out of the history Temporal stores', () => {
+    const raw = JSON.stringify(historyJson);
+    expect(raw).not.toContain(SPEC_MARKER);
+    expect(raw).not.toContain(COMMENT_MARKER);
+    const leaks = payloadTexts(historyJson).filter(({ text }) => text.includes(SPEC_MARKER) || text.includes(COMMENT_MARKER) || text.includes('"service":"vault"'));
+    expect(leaks).toEqual([]);
+    // The release still ran its real commands, and a person reading through Tollgate sees the comment.
+    expect(journal.lines()[0]).toBe('deploy 2.0.0');
+  });
+
+  it('lets the worker replay that history with the same keys', async () => {
+    try {
+      Runtime.install({ logger: new DefaultLogger('ERROR') });
+    } catch {
+      // installed already
+    }
+    await Worker.runReplayHistory(
+      { workflowBundle: { code: fs.readFileSync(testEnv('workflowBundle'), 'utf8') }, dataConverter: dataConverterFor({ TOLLGATE_PAYLOAD_KEYS: KEYS }) },
+      historyJson,
+      releaseId,
+    );
+  });
+
+  it('decrypts through the codec endpoint for a token holder only, as the Temporal UI asks', async () => {
+    const server = http.createServer(createCodecHandler({ codec: new EncryptionCodec(parsePayloadKeys(KEYS)), tokens: ['ui-reader-token'] }));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/decode`;
+    const encrypted = payloadTexts(historyJson).length;
+    expect(encrypted).toBeGreaterThan(0);
+    const firstInput = (historyJson.events[0] as { workflowExecutionStartedEventAttributes: { input: { payloads: unknown[] } } })
+      .workflowExecutionStartedEventAttributes.input;
+    try {
+      const refused = await fetch(url, { method: 'POST', body: JSON.stringify(firstInput), headers: { 'Content-Type': 'application/json' } });
+      expect(refused.status).toBe(401);
+      const decoded = await fetch(url, {
+        method: 'POST',
+        body: JSON.stringify(firstInput),
+        headers: { 'Content-Type': 'application/json', Authorization: 'Bearer ui-reader-token', 'X-Namespace': 'default' },
+      });
+      expect(decoded.status).toBe(200);
+      const { payloads } = (await decoded.json()) as { payloads: { data: string }[] };
+      expect(Buffer.from(payloads[0].data, 'base64').toString()).toContain(SPEC_MARKER);
+    } finally {
+      server.close();
+    }
+  });
+});
