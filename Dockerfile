@@ -1,0 +1,35 @@
+# Tollgate's worker, Slack/HTTP app and CLI in one image.
+#   docker build -t tollgate .
+#   docker run --env-file .env tollgate worker      (or: app, setup, codec-server, any CLI command)
+
+# ---- dependencies, with the dev tools the build needs ----
+FROM node:20.19.5-bookworm-slim AS deps
+WORKDIR /build
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+
+# ---- compile TypeScript and prebuild the workflow bundle, so workers start without bundling ----
+FROM deps AS build
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+COPY migrations ./migrations
+RUN npm run build:image
+
+# ---- production dependencies only ----
+FROM node:20.19.5-bookworm-slim AS prod-deps
+WORKDIR /build
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+
+# ---- runtime: no compilers, no sources, not root ----
+FROM node:20.19.5-bookworm-slim AS runtime
+ENV NODE_ENV=production \
+    TOLLGATE_WORKFLOW_BUNDLE=/app/dist/workflow-bundle.js
+WORKDIR /app
+COPY --from=prod-deps /build/node_modules ./node_modules
+COPY --from=build /build/dist ./dist
+COPY package.json ./
+COPY bin ./bin
+USER node
+ENTRYPOINT ["node", "/app/bin/tollgate"]
+CMD ["worker"]
