@@ -3,7 +3,7 @@
 #   docker run --env-file .env tollgate worker      (or: app, setup, codec-server, any CLI command)
 
 # ---- dependencies, with the dev tools the build needs ----
-FROM node:20.19.5-bookworm-slim AS deps
+FROM node:20.20.2-bookworm-slim AS deps
 WORKDIR /build
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -16,13 +16,13 @@ COPY migrations ./migrations
 RUN npm run build:image
 
 # ---- production dependencies only ----
-FROM node:20.19.5-bookworm-slim AS prod-deps
+FROM node:20.20.2-bookworm-slim AS prod-deps
 WORKDIR /build
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
 # ---- runtime: no compilers, no sources, not root ----
-FROM node:20.19.5-bookworm-slim AS runtime
+FROM node:20.20.2-bookworm-slim AS runtime
 ENV NODE_ENV=production \
     TOLLGATE_WORKFLOW_BUNDLE=/app/dist/workflow-bundle.js
 WORKDIR /app
