@@ -48,6 +48,8 @@ export const ConfigSchema = z.object({
    * encrypting, all decrypting (rotation). Every worker and client of a namespace needs the same keys.
    */
   TOLLGATE_PAYLOAD_KEYS: z.string().min(1).optional(),
+  /** Where a worker serves the Temporal SDK's metrics for Prometheus, e.g. 0.0.0.0:9464. */
+  TOLLGATE_SDK_METRICS_ADDRESS: HostPort.optional(),
   /** How long a stopping worker lets running activities finish. */
   TOLLGATE_SHUTDOWN_GRACE: Duration.default('30s'),
 });

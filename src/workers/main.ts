@@ -18,7 +18,7 @@ export async function runWorkerProcess(
   config: Config = loadConfig(process.env, ['DATABASE_URL']),
   log: Logger = createLogger(config.LOG_LEVEL, 'tollgate-worker'),
 ): Promise<void> {
-  installRuntime(log);
+  installRuntime(log, { metricsAddress: config.TOLLGATE_SDK_METRICS_ADDRESS });
   const db = openDatabase(config.DATABASE_URL!);
   const applied = await migrateToLatest(db);
   if (applied.length) log.info({ applied }, 'migrated Tollgate database');

@@ -7,10 +7,14 @@ let installed = false;
  * Routes the Temporal SDK's own logs through pino. The SDK's Runtime is a process-wide singleton
  * created by the first worker or test server, so this must run before either, and only once.
  */
-export function installRuntime(log: Logger): void {
+export function installRuntime(log: Logger, options: { metricsAddress?: string } = {}): void {
   if (installed) return;
   installed = true;
   Runtime.install({
+    // The SDK's own metrics (task latencies, slots, sticky cache hits) for Prometheus to scrape.
+    ...(options.metricsAddress
+      ? { telemetryOptions: { metrics: { prometheus: { bindAddress: options.metricsAddress, countersTotalSuffix: true, useSecondsForDurations: true } } } }
+      : {}),
     logger: new DefaultLogger(toSdkLevel(log.level), (entry) => {
       const level = entry.level.toLowerCase() as 'trace' | 'debug' | 'info' | 'warn' | 'error';
       log[level]({ ...entry.meta, sdk: true }, entry.message);
