@@ -1,0 +1,116 @@
+import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import pino from 'pino';
+import YAML from 'yaml';
+import { migrateToLatest } from '../../src/audit/database';
+import { parseApiTokens } from '../../src/ci/api-tokens';
+import { RateLimiter } from '../../src/ci/rate-limiter';
+import { createReleaseApi } from '../../src/ci/release-api';
+import { SpecCatalogue } from '../../src/specs/catalogue';
+import { createTestDatabase, type TestDatabase } from '../support/database';
+import { Journal } from '../support/exec-spec';
+import { eventually, startTestWorker, type TestWorker } from '../support/worker';
+
+const CHECKOUT_TOKEN = 'checkout-ci-token-0123456789abcdef';
+const OTHER_TOKEN = 'search-ci-token-0123456789abcdef';
+
+let database: TestDatabase;
+let tollgate: TestWorker;
+let journal: Journal;
+let server: http.Server;
+let base: string;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  await migrateToLatest(database.db);
+  tollgate = await startTestWorker({ db: database.db, taskQueue: `ci-${Date.now()}` });
+  journal = new Journal();
+  // A catalogue with one reviewed spec; the version comes from CI.
+  const spec = {
+    service: 'checkout',
+    environment: 'staging',
+    deploy: { provider: 'exec', deploy: journal.append('deploy $TOLLGATE_VERSION'), undeploy: journal.append('undeploy $TOLLGATE_VERSION'), env: { JOURNAL: journal.file } },
+    traffic: { provider: 'exec', setWeight: journal.append('setWeight $TOLLGATE_WEIGHT'), env: { JOURNAL: journal.file } },
+    strategy: { canary: { steps: [{ setWeight: 50 }, { pause: { duration: '1s' } }, { setWeight: 100 }] } },
+  };
+  fs.mkdirSync(path.join(journal.dir, 'catalogue', 'checkout'), { recursive: true });
+  fs.writeFileSync(path.join(journal.dir, 'catalogue', 'checkout', 'staging.yaml'), YAML.stringify(spec));
+
+  const api = createReleaseApi({
+    releases: async () => tollgate.releases,
+    catalogue: new SpecCatalogue(path.join(journal.dir, 'catalogue')),
+    tokens: parseApiTokens(`checkout-ci:${CHECKOUT_TOKEN}:checkout/staging,checkout/production search-ci:${OTHER_TOKEN}:search/*`),
+    limiter: new RateLimiter(60, 40),
+    log: pino({ level: 'silent' }),
+  });
+  server = http.createServer((req, res) => void api(req, res).then((handled) => handled || res.writeHead(404).end()));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+afterAll(async () => {
+  server?.close();
+  await tollgate?.stop();
+  await database?.drop();
+  journal?.remove();
+});
+
+async function call(method: string, route: string, token?: string, body?: unknown) {
+  const response = await fetch(`${base}${route}`, {
+    method,
+    headers: { 'Content-Type': 'application/json', ...(token ? { Authorization: `Bearer ${token}` } : {}) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+const request = { service: 'checkout', environment: 'staging', version: '3.1.0', commit: { sha: 'a1b2c3d', committedAt: '2026-11-22T09:00:00Z' }, triggeredBy: 'octocat' };
+
+describe('the CI trigger', () => {
+  it('starts a release for a valid token, once for the same commit sent twice, and reports where it stands', async () => {
+    const first = await call('POST', '/api/releases', CHECKOUT_TOKEN, request);
+    expect(first).toMatchObject({ status: 201, body: { releaseId: 'checkout:staging:3.1.0', started: true } });
+    const again = await call('POST', '/api/releases', CHECKOUT_TOKEN, request);
+    expect(again).toMatchObject({ status: 200, body: { releaseId: 'checkout:staging:3.1.0', started: false } });
+
+    const done = await eventually('the release to end', async () => {
+      const { body } = await call('GET', '/api/releases/checkout%3Astaging%3A3.1.0', CHECKOUT_TOKEN);
+      return body.done ? body : undefined;
+    });
+    expect(done).toMatchObject({ outcome: 'Succeeded', weight: 100 });
+    expect(journal.lines().filter((line) => line.startsWith('deploy'))).toEqual(['deploy 3.1.0']);
+    const row = await database.db('releases').where({ release_id: 'checkout:staging:3.1.0' }).first();
+    expect(row).toMatchObject({ initiator: 'ci:checkout-ci', commit_sha: 'a1b2c3d' });
+  });
+
+  it('refuses a token scoped to another service, and a missing or unknown token, starting nothing', async () => {
+    const other = await call('POST', '/api/releases', OTHER_TOKEN, { ...request, version: '3.2.0' });
+    expect(other).toMatchObject({ status: 403, body: { error: 'token search-ci may not release checkout to staging' } });
+    expect(await call('POST', '/api/releases', undefined, { ...request, version: '3.2.0' })).toMatchObject({ status: 401, body: { error: expect.stringMatching(/missing bearer token/) } });
+    expect(await call('POST', '/api/releases', 'guessed-token-guessed-token', { ...request, version: '3.2.0' })).toMatchObject({ status: 401, body: { error: 'unknown token' } });
+    await expect(tollgate.releases.status('checkout:staging:3.2.0')).rejects.toThrow(/no release or lane called/);
+  });
+
+  it('explains a malformed request and an unknown lane', async () => {
+    const bad = await call('POST', '/api/releases', CHECKOUT_TOKEN, { service: 'checkout', environment: 'staging', version: 'not a version!', extra: 1 });
+    expect(bad.status).toBe(400);
+    expect(bad.body.problems).toEqual(expect.arrayContaining([expect.stringMatching(/^version: must be a version/), expect.stringMatching(/unrecognized key/i)]));
+    const unknown = await call('POST', '/api/releases', CHECKOUT_TOKEN, { ...request, environment: 'production', version: '3.2.0' });
+    expect(unknown).toMatchObject({ status: 404, body: { error: expect.stringMatching(/no release spec for checkout in production; the catalogue has checkout \(staging\)/) } });
+  });
+
+  it('refuses while the lane is frozen, with the freeze reason', async () => {
+    await tollgate.releases.freeze('checkout', 'staging', { reason: 'quarter-end close', by: 'sre', at: new Date().toISOString() });
+    const refused = await call('POST', '/api/releases', CHECKOUT_TOKEN, { ...request, version: '3.3.0' });
+    expect(refused).toMatchObject({ status: 423, body: { error: 'checkout/staging: lane frozen by sre: quarter-end close' } });
+    await tollgate.releases.unfreeze('checkout', 'staging', 'sre', 'done');
+  });
+
+  it('slows down a caller that sends too much', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 45; i++) statuses.push((await call('GET', '/api/releases/checkout%3Astaging%3A3.1.0', OTHER_TOKEN)).status);
+    expect(statuses).toContain(429);
+  });
+});
