@@ -83,6 +83,20 @@ describe('the tollgate command', () => {
     expect(JSON.parse(dora.stdout).overall.deploymentFrequency.deployments).toBe(1);
   });
 
+  it('exits 1 from `start --wait` when the release rolls back, printing why', async () => {
+    const failing = path.join(workdir, 'exec-canary', 'failing.yaml');
+    fs.writeFileSync(
+      failing,
+      fs
+        .readFileSync(path.join(EXAMPLE, 'release.yaml'), 'utf8')
+        .replace('service: payments', 'service: refunds-failing')
+        .replace('command: ./smoke.sh', 'command: "exit 1"'),
+    );
+    const result = await tollgateCli('start', 'exec-canary/failing.yaml', '--version', '9.9.9', '--wait');
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/refunds-failing:staging:9\.9\.9: RolledBack \(analysis failed: smoke: Failed/);
+  });
+
   it('refuses an invalid spec with every problem and its path, starts nothing, and prints no stack trace', async () => {
     const bad = path.join(workdir, 'bad.yaml');
     fs.writeFileSync(

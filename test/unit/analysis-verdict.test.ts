@@ -1,4 +1,4 @@
-import { combineVerdicts, judgeMeasurements, type Measurement, type MeasurementPhase } from '../../src/domain/analysis';
+import { combineVerdicts, isDecided, judgeMeasurements, type Measurement, type MeasurementPhase } from '../../src/domain/analysis';
 
 const measured = (...phases: MeasurementPhase[]): Measurement[] => phases.map((phase) => ({ at: '', phase, message: '' }));
 const limits = { failureLimit: 1, inconclusiveLimit: 1 };
@@ -27,5 +27,14 @@ describe('an analysis verdict', () => {
     expect(combineVerdicts(['Successful', 'Inconclusive'])).toBe('Inconclusive');
     expect(combineVerdicts(['Inconclusive', 'Failed', 'Error'])).toBe('Failed');
     expect(combineVerdicts(['Successful', 'Successful'])).toBe('Successful');
+  });
+
+  it('keeps measuring while failures are within the limit, and stops as soon as one is exceeded', () => {
+    expect(isDecided(measured('Failed'), limits)).toBe(false);
+    expect(isDecided(measured('Failed', 'Successful'), limits)).toBe(false);
+    expect(isDecided(measured('Failed', 'Failed'), limits)).toBe(true);
+    expect(isDecided(measured('Inconclusive', 'Inconclusive'), limits)).toBe(true);
+    expect(isDecided(measured('Error', 'Error', 'Error'), limits)).toBe(false);
+    expect(isDecided(measured('Error', 'Error', 'Error', 'Error'), limits)).toBe(true);
   });
 });
