@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { bundleWorkflowCode } from '@temporalio/worker';
+import { buildWorkflowBundle } from '../src/workers/bundle';
 import { openDatabase, migrateToLatest } from '../src/audit/database';
 import { ReleaseClient } from '../src/client/release-client';
 import { startLocalStack } from '../src/devstack/local-stack';
@@ -52,7 +52,7 @@ async function main(): Promise<void> {
   const db = openDatabase(stack.databaseUrl);
   await migrateToLatest(db);
   const bundlePath = path.join(os.tmpdir(), `tollgate-bench-bundle-${process.pid}.js`);
-  fs.writeFileSync(bundlePath, (await bundleWorkflowCode({ workflowsPath: require.resolve('../src/workflows') })).code);
+  fs.writeFileSync(bundlePath, await buildWorkflowBundle());
   const taskQueue = `bench-${Date.now()}`;
   const worker = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'instant-worker.ts')], {
     env: { ...process.env, TEMPORAL_ADDRESS: stack.temporal.address, DATABASE_URL: stack.databaseUrl, TOLLGATE_TASK_QUEUE: taskQueue, TOLLGATE_WORKFLOW_BUNDLE: bundlePath },

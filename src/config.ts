@@ -50,6 +50,8 @@ export const ConfigSchema = z.object({
   TOLLGATE_PAYLOAD_KEYS: z.string().min(1).optional(),
   /** Where a worker serves the Temporal SDK's metrics for Prometheus, e.g. 0.0.0.0:9464. */
   TOLLGATE_SDK_METRICS_ADDRESS: HostPort.optional(),
+  /** An OpenTelemetry collector (the standard variable): traces of releases go there when set. */
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ error: 'must be a URL, e.g. http://otel-collector:4318' }).optional(),
   /** How long a stopping worker lets running activities finish. */
   TOLLGATE_SHUTDOWN_GRACE: Duration.default('30s'),
 });

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
+import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry';
 import type { Config } from '../config';
 import { dataConverterFor } from '../codec/data-converter';
 import { TollgateError } from '../domain/errors';
@@ -39,5 +40,11 @@ export async function connectClient(config: Config): Promise<Client> {
   } catch (err) {
     throw new TemporalUnreachable(config.TEMPORAL_ADDRESS, err);
   }
-  return new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter: dataConverterFor(config) });
+  return new Client({
+    connection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    dataConverter: dataConverterFor(config),
+    // Carries the caller's trace into the release's workflow (a no-op unless tracing is set up).
+    interceptors: { workflow: [new OpenTelemetryWorkflowClientInterceptor()] },
+  });
 }

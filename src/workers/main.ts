@@ -4,6 +4,7 @@ import { Client } from '@temporalio/client';
 import { loadConfig, type Config } from '../config';
 import { openDatabase, migrateToLatest } from '../audit/database';
 import { dataConverterFor } from '../codec/data-converter';
+import { setUpTracing } from '../telemetry/tracing';
 import { toMillis } from '../domain/duration';
 import { createLogger, type Logger } from '../logger';
 import { connectionOptions, TemporalUnreachable } from '../temporal/connection';
@@ -30,6 +31,7 @@ export async function runWorkerProcess(
     throw new TemporalUnreachable(config.TEMPORAL_ADDRESS, err);
   }
   const dataConverter = dataConverterFor(config);
+  const tracing = setUpTracing({ serviceName: 'tollgate-worker', endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT });
   const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter });
   const worker = await createTollgateWorker({
     connection,
@@ -42,6 +44,7 @@ export async function runWorkerProcess(
     shutdownGraceTime: toMillis(config.TOLLGATE_SHUTDOWN_GRACE),
     maxCachedWorkflows: config.TOLLGATE_MAX_CACHED_WORKFLOWS,
     dataConverter,
+    tracing,
   });
   log.info(
     { address: config.TEMPORAL_ADDRESS, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TOLLGATE_TASK_QUEUE },
@@ -52,6 +55,7 @@ export async function runWorkerProcess(
   } finally {
     await connection.close();
     await db.destroy();
+    await tracing?.shutdown();
     log.info('worker stopped');
   }
 }

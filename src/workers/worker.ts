@@ -5,6 +5,9 @@ import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import { createActivities } from '../activities';
 import { createProviderRegistry, type ProviderRegistry } from '../providers/registry';
+import { ReleaseTracingInterceptor } from '../telemetry/activity-tracing';
+import type { Tracing } from '../telemetry/tracing';
+import { workflowBundleOptions } from './bundle';
 
 export interface TollgateWorkerOptions {
   connection: NativeConnection;
@@ -20,6 +23,8 @@ export interface TollgateWorkerOptions {
   shutdownGraceTime?: WorkerOptions['shutdownGraceTime'];
   /** Encrypts payloads (src/codec); must match the clients'. */
   dataConverter?: DataConverter;
+  /** OpenTelemetry: a span per activity, in its release's trace. */
+  tracing?: Tracing;
   /** Workflows kept in memory between their tasks; the rest are replayed from history when they wake. */
   maxCachedWorkflows?: number;
 }
@@ -41,7 +46,10 @@ export async function createTollgateWorker(options: TollgateWorkerOptions): Prom
     dataConverter: options.dataConverter,
     ...(options.workflowBundleCode
       ? { workflowBundle: { code: options.workflowBundleCode } }
-      : { workflowsPath: require.resolve('../workflows') }),
+      : { workflowsPath: workflowBundleOptions().workflowsPath }),
+    interceptors: {
+      activity: options.tracing ? [(ctx) => ({ inbound: new ReleaseTracingInterceptor(ctx) })] : [],
+    },
     shutdownGraceTime: options.shutdownGraceTime ?? '30s',
     // Thousands of releases wait at approvals for hours: they cost history, not memory, once evicted.
     maxCachedWorkflows: options.maxCachedWorkflows ?? 500,

@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { bundleWorkflowCode } from '@temporalio/worker';
 import { startEmbeddedPostgres } from '../../src/devstack/postgres';
 import { startTemporalDevServer } from '../../src/devstack/temporal-server';
+import { buildWorkflowBundle } from '../../src/workers/bundle';
 import { TEST_ENV } from './stack-env';
 
 /**
@@ -17,10 +17,7 @@ export default async function globalSetup(): Promise<void> {
     process.env.DATABASE_URL ? undefined : startEmbeddedPostgres(),
     startTemporalDevServer({ log }),
   ]);
-  const bundle = await bundleWorkflowCode({
-    workflowsPath: require.resolve('../../src/workflows'),
-    logger: { trace() {}, debug() {}, info() {}, warn: log, error: log, log() {} } as never,
-  });
+  const bundle = { code: await buildWorkflowBundle({ trace() {}, debug() {}, info() {}, warn: log, error: log, log() {} } as never) };
   const bundleDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tollgate-bundle-'));
   const bundlePath = path.join(bundleDir, 'workflow-bundle.js');
   fs.writeFileSync(bundlePath, bundle.code);

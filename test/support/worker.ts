@@ -7,6 +7,7 @@ import pino from 'pino';
 import { createTollgateWorker } from '../../src/workers/worker';
 import { ReleaseClient } from '../../src/client/release-client';
 import type { ProviderRegistry } from '../../src/providers/registry';
+import type { Tracing } from '../../src/telemetry/tracing';
 import { testEnv } from './stack-env';
 
 let runtimeInstalled = false;
@@ -28,6 +29,7 @@ export async function startTestWorker(options: {
   taskQueue: string;
   providers?: ProviderRegistry;
   dataConverter?: DataConverter;
+  tracing?: Tracing;
 }): Promise<TestWorker> {
   if (!runtimeInstalled) {
     Runtime.install({ logger: new DefaultLogger((process.env.TEST_SDK_LOG_LEVEL as 'ERROR') ?? 'ERROR') });
@@ -48,6 +50,7 @@ export async function startTestWorker(options: {
     workflowBundleCode: fs.readFileSync(testEnv('workflowBundle'), 'utf8'),
     shutdownGraceTime: '1s',
     dataConverter: options.dataConverter,
+    tracing: options.tracing,
   });
   const running = worker.run();
   return {

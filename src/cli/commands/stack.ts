@@ -2,7 +2,6 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { bundleWorkflowCode } from '@temporalio/worker';
 import { createCodecHandler } from '../../codec/codec-server';
 import { dataConverterFor } from '../../codec/data-converter';
 import { loadConfig } from '../../config';
@@ -12,6 +11,7 @@ import { RELEASE_SEARCH_ATTRIBUTES } from '../../domain/search-attributes';
 import { connectClient } from '../../temporal/connection';
 import { createLogger } from '../../logger';
 import { runWorkerProcess } from '../../workers/main';
+import { buildWorkflowBundle } from '../../workers/bundle';
 import { installRuntime } from '../../workers/runtime';
 import { print } from '../output';
 
@@ -103,7 +103,7 @@ export function registerStackCommands(program: Command, runBare: RunBare): void 
     .description('build the workflow bundle ahead of time (set TOLLGATE_WORKFLOW_BUNDLE to it)')
     .action((file: string) =>
       runBare(async () => {
-        const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows') });
+        const code = await buildWorkflowBundle();
         fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
         fs.writeFileSync(file, code);
         print(undefined, false, () => `wrote ${file} (${Math.round(code.length / 1024)} KiB)`);
