@@ -52,6 +52,24 @@ export const ConfigSchema = z.object({
   TOLLGATE_SDK_METRICS_ADDRESS: HostPort.optional(),
   /** An OpenTelemetry collector (the standard variable): traces of releases go there when set. */
   OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ error: 'must be a URL, e.g. http://otel-collector:4318' }).optional(),
+  /** Slack (docs/slack.md): the bot token for the Web API, the signing secret that proves requests come from Slack. */
+  SLACK_BOT_TOKEN: z.string().regex(/^xoxb-/, { error: 'must be a bot token (xoxb-...) from OAuth & Permissions' }).optional(),
+  SLACK_SIGNING_SECRET: z.string().min(8).optional(),
+  /** Socket Mode, for teams without a public URL: an app-level token (xapp-...) with connections:write. */
+  SLACK_APP_TOKEN: z.string().regex(/^xapp-/, { error: 'must be an app-level token (xapp-...) from Basic Information' }).optional(),
+  SLACK_SOCKET_MODE: Flag.optional(),
+  /** Slack's Web API base URL; only tests and proxies change it. */
+  SLACK_API_URL: z.url({ error: 'must be a URL, e.g. https://slack.com/api/' }).optional(),
+  /** Folder of <service>/<environment>.yaml specs that Slack and CI may start. */
+  TOLLGATE_SPEC_CATALOGUE: z.string().min(1).optional(),
+  /** Who may release where, e.g. "production=group:release-managers,U012AB;staging=*" (everyone everywhere when unset). */
+  TOLLGATE_RELEASERS: z.string().min(1).optional(),
+  /** CI tokens: name:token:service/environment[,service/environment] separated by spaces (docs/ci.md). */
+  TOLLGATE_API_TOKENS: z.string().min(1).optional(),
+  /** Who may read decrypted payloads through the codec endpoint: bearer tokens separated by commas. */
+  TOLLGATE_CODEC_TOKENS: z.string().min(1).optional(),
+  /** The app's HTTP port: Slack requests, the CI trigger, /metrics, /healthz, /codec. */
+  TOLLGATE_APP_PORT: z.coerce.number({ error: 'must be a port number' }).int().min(1).max(65535).default(3000),
   /** How long a stopping worker lets running activities finish. */
   TOLLGATE_SHUTDOWN_GRACE: Duration.default('30s'),
 });

@@ -1,4 +1,5 @@
 import type { Client } from '@temporalio/client';
+import type { WebClient } from '@slack/web-api';
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import type { ProviderRegistry } from '../providers/registry';
@@ -11,4 +12,8 @@ export interface ActivityDeps {
   temporal: Client;
   providers: ProviderRegistry;
   log: Logger;
+  /** Slack's Web API, when SLACK_BOT_TOKEN is set: the releases' live messages. */
+  slack?: WebClient;
+  /** For links in messages. */
+  temporalUiUrl?: string;
 }

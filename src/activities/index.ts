@@ -3,6 +3,7 @@ import { createAuditActivities } from './audit';
 import { createDeployActivities } from './deploy';
 import type { ActivityDeps } from './deps';
 import { createLaneActivities } from './lane';
+import { createNotifyActivities } from './notify';
 import { createTrafficActivities } from './traffic';
 
 export type { ActivityDeps } from './deps';
@@ -15,6 +16,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createDeployActivities(deps),
     ...createTrafficActivities(deps),
     ...createAnalysisActivities(deps),
+    ...createNotifyActivities(deps),
   };
 }
 

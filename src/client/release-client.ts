@@ -30,6 +30,7 @@ import type { Stage } from '../domain/stages';
 import {
   abortSignal,
   approveUpdate,
+  extendAnalysisSignal,
   freezeSignal,
   inputQuery,
   laneStatusQuery,
@@ -173,6 +174,10 @@ export class ReleaseClient {
 
   promote(releaseId: string, message: ActorMessage & { full?: boolean }): Promise<void> {
     return this.signal(releaseId, () => this.handle(releaseId).signal(promoteSignal, message));
+  }
+
+  extendAnalysis(releaseId: string, message: ActorMessage): Promise<void> {
+    return this.signal(releaseId, () => this.handle(releaseId).signal(extendAnalysisSignal, message));
   }
 
   /** Releases through Temporal visibility, newest first; the same filters the Temporal UI offers. */

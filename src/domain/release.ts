@@ -49,6 +49,8 @@ export interface ReleaseStatus {
   /** Why the release is not moving (lane frozen, outside a window, paused), and until when. */
   hold?: Extract<Gate, { open: false }>;
   pendingApproval?: PendingApproval;
+  /** Every approval decision so far, kept after its step ends (the Slack message shows who approved). */
+  decisions: { step: string; approver: string; decision: 'approved' | 'rejected'; at: string }[];
   lastAnalysis?: AnalysisResult;
   outcome?: { stage: EndStage; reason?: string };
   contractedAt?: string;

@@ -4,6 +4,7 @@ import { Client } from '@temporalio/client';
 import { loadConfig, type Config } from '../config';
 import { openDatabase, migrateToLatest } from '../audit/database';
 import { dataConverterFor } from '../codec/data-converter';
+import { createSlackWebClient } from '../slack/web-client';
 import { setUpTracing } from '../telemetry/tracing';
 import { toMillis } from '../domain/duration';
 import { createLogger, type Logger } from '../logger';
@@ -45,6 +46,8 @@ export async function runWorkerProcess(
     maxCachedWorkflows: config.TOLLGATE_MAX_CACHED_WORKFLOWS,
     dataConverter,
     tracing,
+    slack: createSlackWebClient(config),
+    temporalUiUrl: config.TEMPORAL_UI_URL,
   });
   log.info(
     { address: config.TEMPORAL_ADDRESS, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TOLLGATE_TASK_QUEUE },

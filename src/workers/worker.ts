@@ -1,5 +1,6 @@
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Client } from '@temporalio/client';
+import type { WebClient } from '@slack/web-api';
 import type { DataConverter } from '@temporalio/common';
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
@@ -18,6 +19,9 @@ export interface TollgateWorkerOptions {
   db: Knex;
   log: Logger;
   providers?: ProviderRegistry;
+  /** Slack's Web API for the releases' live messages. */
+  slack?: WebClient;
+  temporalUiUrl?: string;
   /** Prebuilt bundle code; without it the worker bundles src/workflows at start (a few seconds). */
   workflowBundleCode?: string;
   shutdownGraceTime?: WorkerOptions['shutdownGraceTime'];
@@ -37,6 +41,8 @@ export async function createTollgateWorker(options: TollgateWorkerOptions): Prom
     temporal: options.client,
     providers: options.providers ?? createProviderRegistry(),
     log: options.log,
+    slack: options.slack,
+    temporalUiUrl: options.temporalUiUrl,
   });
   return Worker.create({
     connection: options.connection,

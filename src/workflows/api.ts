@@ -35,6 +35,9 @@ export const abortSignal = defineSignal<[ActorMessage]>('abort');
 /** Skips the current pause (or an inconclusive analysis hold); `full` skips every remaining pause and analysis. */
 export const promoteSignal = defineSignal<[ActorMessage & { full?: boolean }]>('promote');
 
+/** Measures an inconclusive analysis step again, for as long as the step asks, instead of deciding now. */
+export const extendAnalysisSignal = defineSignal<[ActorMessage]>('extendAnalysis');
+
 export const statusQuery = defineQuery<ReleaseStatus>('status');
 /** The release's own input (its spec), so `tollgate retry` can start the same release again. */
 export const inputQuery = defineQuery<ReleaseInput>('input');

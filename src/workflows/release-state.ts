@@ -1,4 +1,5 @@
 import { CancellationScope, condition, log, setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
+import type { PublishRequest, PublishResult, SlackMessageRef } from '../activities/notify';
 import type { AnalysisResult } from '../domain/analysis';
 import type { PendingApproval } from '../domain/approval';
 import type { JsonValue, ReleaseEvent, ReleaseEventKind } from '../domain/events';
@@ -31,11 +32,17 @@ export class ReleaseState {
   private rollbackStartedAt?: string;
   private unrecorded: ReleaseEvent[] = [];
   private recording = false;
+  private messageOutdated = false;
+  private publishing = false;
+  private slackMessage?: SlackMessageRef;
+  private toldUpTo = -1;
 
   constructor(
     private readonly input: ReleaseInput,
     plan: ReleasePlan,
     private readonly record: (batch: AuditBatch) => Promise<void>,
+    /** Posts and edits the release's Slack message, when the spec names a channel. */
+    private readonly publish?: (request: PublishRequest) => Promise<PublishResult>,
   ) {
     const now = new Date().toISOString();
     this.status = {
@@ -48,6 +55,7 @@ export class ReleaseState {
       stage: 'Queued',
       weight: 0,
       steps: plan.steps.map((step) => ({ label: step.label, state: 'pending' })),
+      decisions: [],
       startedAt: now,
       updatedAt: now,
       events: [],
@@ -100,6 +108,7 @@ export class ReleaseState {
     log.info(message, { releaseId: this.input.releaseId, stage: event.stage, kind, actor });
     this.refreshDetails();
     if (!this.recording) void this.recordInBackground();
+    this.publishSoon();
   }
 
   enterStage(stage: Stage, message: string, actor = TOLLGATE_ACTOR): void {
@@ -154,9 +163,44 @@ export class ReleaseState {
     this.enterStage(outcome, reason ?? 'done');
   }
 
-  /** Resolves once every event is in the audit log. */
+  /** Resolves once every event is in the audit log and the Slack message is up to date. */
   async recorded(): Promise<void> {
-    await condition(() => !this.recording && this.unrecorded.length === 0);
+    await condition(() => !this.recording && this.unrecorded.length === 0 && !this.publishing && !this.messageOutdated);
+  }
+
+  /**
+   * Keeps the Slack message current, in the background like the audit log: changes made while a
+   * post is in flight are coalesced into the next one. A Slack outage costs the message, never the
+   * release: the activity gives up after a few attempts and the next change tries again.
+   */
+  private publishSoon(): void {
+    if (!this.publish) return;
+    this.messageOutdated = true;
+    if (!this.publishing) void this.publishInBackground();
+  }
+
+  private async publishInBackground(): Promise<void> {
+    const channel = this.input.spec.notify?.slack?.channel;
+    if (!this.publish || !channel) return;
+    this.publishing = true;
+    try {
+      while (this.messageOutdated) {
+        this.messageOutdated = false;
+        const { events, ...status } = this.status;
+        const untold = events.filter((event) => event.seq > this.toldUpTo);
+        try {
+          const result = await CancellationScope.nonCancellable(() =>
+            this.publish!({ releaseId: this.input.releaseId, channel, message: this.slackMessage, status, events: untold }),
+          );
+          this.slackMessage = result.message;
+          this.toldUpTo = Math.max(this.toldUpTo, result.postedUpTo);
+        } catch (err) {
+          log.warn('could not update the Slack message', { releaseId: this.input.releaseId, error: (err as Error).message });
+        }
+      }
+    } finally {
+      this.publishing = false;
+    }
   }
 
   private auditRecord(): ReleaseRecord {

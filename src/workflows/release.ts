@@ -22,6 +22,7 @@ import { canRollBack, isEndStage } from '../domain/stages';
 import {
   abortSignal,
   approveUpdate,
+  extendAnalysisSignal,
   inputQuery,
   laneGrantedSignal,
   laneUpdateSignal,
@@ -53,10 +54,21 @@ const { joinLane, recordAudit } = proxyActivities<Activities>({
  *     → AwaitingContract → Contracting → Succeeded
  *   any stage before Contracting → RollingBack → RolledBack (or Failed when a compensation fails)
  */
+/** The release's Slack message: a few quick attempts, then the release goes on without it. */
+const { publishReleaseMessage } = proxyActivities<Activities>({
+  startToCloseTimeout: '10s',
+  retry: { initialInterval: '1s', maximumAttempts: 5 },
+});
+
 export async function releaseWorkflow(input: ReleaseInput): Promise<ReleaseResult> {
   const { spec } = input;
   const plan = planRelease(spec);
-  const release = new ReleaseState(input, plan, (batch) => recordAudit.executeWithOptions({ summary: 'audit log' }, [batch]));
+  const release = new ReleaseState(
+    input,
+    plan,
+    (batch) => recordAudit.executeWithOptions({ summary: 'audit log' }, [batch]),
+    spec.notify?.slack ? (request) => publishReleaseMessage.executeWithOptions({ summary: `Slack message in ${request.channel}` }, [request]) : undefined,
+  );
   const laneId = laneIdFor(spec.service, spec.environment);
   const fourEyes = fourEyesApplies(spec);
 
@@ -82,6 +94,7 @@ export async function releaseWorkflow(input: ReleaseInput): Promise<ReleaseResul
   let laneChanges = 0;
   let waitingFor: string | undefined;
   let promotions = 0;
+  let extensions = 0;
   let fullPromotion = false;
   let rejection: { actor: string; reason: string } | undefined;
   let rollbackRequest: { actor: string; reason: string } | undefined;
@@ -134,6 +147,10 @@ export async function releaseWorkflow(input: ReleaseInput): Promise<ReleaseResul
     release.status.paused = undefined;
     release.emit('promote', `${message?.full ? 'fully promoted' : 'promoted'} by ${actor}`, actor);
   });
+  setHandler(extendAnalysisSignal, (message) => {
+    extensions++;
+    release.emit('promote', `analysis extended by ${actorId(message)}: measuring again`, actorId(message));
+  });
   setHandler(abortSignal, (message) => {
     const actor = actorId(message);
     const why = `aborted by ${actor}${message?.reason ? `: ${message.reason}` : ''}`;
@@ -166,7 +183,9 @@ export async function releaseWorkflow(input: ReleaseInput): Promise<ReleaseResul
     approveUpdate,
     ({ approver, comment }) => {
       const pending = release.status.pendingApproval!;
-      pending.approvals.push({ approver: approver.id, approverName: approver.name, at: new Date().toISOString(), comment });
+      const at = new Date().toISOString();
+      pending.approvals.push({ approver: approver.id, approverName: approver.name, at, comment });
+      release.status.decisions.push({ step: pending.label, approver: approver.id, decision: 'approved', at });
       const remaining = Math.max(0, pending.quorum - pending.approvals.length);
       release.emit('approval', `approved by ${approver.name ?? approver.id}${comment ? `: ${comment}` : ''}`, approver.id, {
         step: pending.label,
@@ -197,6 +216,7 @@ export async function releaseWorkflow(input: ReleaseInput): Promise<ReleaseResul
       const why = reason ?? comment ?? 'no reason given';
       const pending = release.status.pendingApproval!;
       rejection = { actor: approver.id, reason: why };
+      release.status.decisions.push({ step: pending.label, approver: approver.id, decision: 'rejected', at: new Date().toISOString() });
       release.emit('rejection', `rejected by ${approver.name ?? approver.id}: ${why}`, approver.id, {
         step: pending.label,
         comment: why,
@@ -366,6 +386,8 @@ export async function releaseWorkflow(input: ReleaseInput): Promise<ReleaseResul
 
   async function analyse(index: number, step: Extract<PlanStep, { kind: 'analysis' }>): Promise<void> {
     const durationMs = step.analysis.duration ? toMillis(step.analysis.duration) : undefined;
+    // Measured again as long as people ask for more evidence (Extend), until it decides or they do.
+    for (let round = 0; ; round++) {
     const results: TemplateResult[] = await Promise.all(
       step.analysis.templates.map((name) =>
         forward.runAnalysis.executeWithOptions(
@@ -380,7 +402,7 @@ export async function releaseWorkflow(input: ReleaseInput): Promise<ReleaseResul
               template: spec.analysis[name],
               durationMs,
               weight: release.weight,
-              stepId: `${input.releaseId}/step-${index}/${name}`,
+              stepId: `${input.releaseId}/step-${index}/${name}${round ? `/extension-${round}` : ''}`,
             },
           ],
         ),
@@ -391,12 +413,14 @@ export async function releaseWorkflow(input: ReleaseInput): Promise<ReleaseResul
     const summary = results.map((result) => result.summary).join('; ');
     release.emit('analysis', `analysis ${verdict}: ${summary}`, TOLLGATE_ACTOR, { verdict });
     if (verdict === 'Failed' || verdict === 'Error') throw new RollbackRequested(`analysis ${verdict.toLowerCase()}: ${summary}`, TOLLGATE_ACTOR);
-    if (verdict === 'Inconclusive') {
-      // Not enough evidence either way: a person decides (promote to go on, abort to roll back).
-      const seen = promotions;
-      release.setHold({ open: false, reason: `analysis inconclusive, waiting for a person to promote or roll back: ${summary}` });
-      await condition(() => promotions !== seen);
-      release.setHold(undefined);
+    if (verdict !== 'Inconclusive') return;
+    // Not enough evidence either way: a person decides (promote to go on, extend to measure
+    // again, roll back to undo).
+    const [promoted, extended] = [promotions, extensions];
+    release.setHold({ open: false, reason: `analysis inconclusive, waiting for a person to promote, extend or roll back: ${summary}` });
+    await condition(() => promotions !== promoted || extensions !== extended);
+    release.setHold(undefined);
+    if (promotions !== promoted) return;
     }
   }
 

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
+import type { WebClient } from '@slack/web-api';
 import { NativeConnection, Runtime, DefaultLogger, type Worker } from '@temporalio/worker';
 import type { Knex } from 'knex';
 import pino from 'pino';
@@ -30,6 +31,7 @@ export async function startTestWorker(options: {
   providers?: ProviderRegistry;
   dataConverter?: DataConverter;
   tracing?: Tracing;
+  slack?: WebClient;
 }): Promise<TestWorker> {
   if (!runtimeInstalled) {
     Runtime.install({ logger: new DefaultLogger((process.env.TEST_SDK_LOG_LEVEL as 'ERROR') ?? 'ERROR') });
@@ -51,6 +53,7 @@ export async function startTestWorker(options: {
     shutdownGraceTime: '1s',
     dataConverter: options.dataConverter,
     tracing: options.tracing,
+    slack: options.slack,
   });
   const running = worker.run();
   return {

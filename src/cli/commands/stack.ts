@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import type { Command } from 'commander';
+import { runApp } from '../../app/main';
 import { createCodecHandler } from '../../codec/codec-server';
 import { dataConverterFor } from '../../codec/data-converter';
 import { loadConfig } from '../../config';
@@ -48,6 +49,17 @@ export function registerStackCommands(program: Command, runBare: RunBare): void 
     .command('worker')
     .description('run a worker against TEMPORAL_ADDRESS and DATABASE_URL; SIGTERM drains it')
     .action(() => runBare(() => runWorkerProcess()));
+
+  program
+    .command('app')
+    .description('run the app: Slack (/release, buttons), the CI trigger, /metrics, the codec endpoint, /healthz')
+    .action(() =>
+      runBare(async () => {
+        const { stop } = await runApp(loadConfig());
+        await new Promise<void>((resolve) => process.once('SIGINT', resolve).once('SIGTERM', resolve));
+        await stop();
+      }),
+    );
 
   program
     .command('setup')

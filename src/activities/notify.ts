@@ -1,0 +1,115 @@
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import type { ReleaseEvent } from '../domain/events';
+import { MESSAGE_EVENT_TYPE, person, renderReleaseMessage, type MessageStatus } from '../slack/release-message';
+import type { ActivityDeps } from './deps';
+
+export interface SlackMessageRef {
+  channel: string;
+  ts: string;
+}
+
+export interface PublishRequest {
+  releaseId: string;
+  /** From the spec: `#deploys` or a channel id. */
+  channel: string;
+  /** The message posted earlier, when the workflow knows it. */
+  message?: SlackMessageRef;
+  status: MessageStatus;
+  /** Events not yet told in the message's thread. */
+  events: ReleaseEvent[];
+}
+
+export interface PublishResult {
+  message: SlackMessageRef;
+  /** The last event told in the thread. */
+  postedUpTo: number;
+}
+
+/** Thread replies carry this, so a retried attempt skips what it already posted. */
+const EVENT_TYPE_THREAD = 'tollgate_release_event';
+/** The metadata payload Tollgate writes; Slack's response types leave payloads untyped. */
+function payload(message: { metadata?: { event_payload?: object } }): Record<string, unknown> {
+  return (message.metadata?.event_payload ?? {}) as Record<string, unknown>;
+}
+
+const THREAD_KINDS = new Set(['stage', 'approval', 'rejection', 'analysis', 'abort', 'pause', 'resume', 'promote', 'compensation', 'error']);
+
+export function createNotifyActivities(deps: ActivityDeps) {
+  const channelIds = new Map<string, string>();
+
+  async function channelId(channel: string): Promise<string> {
+    if (!channel.startsWith('#')) return channel;
+    const known = channelIds.get(channel);
+    if (known) return known;
+    for (let cursor: string | undefined; ; ) {
+      const page = await deps.slack!.conversations.list({ cursor, limit: 200, exclude_archived: true, types: 'public_channel,private_channel' });
+      const found = page.channels?.find((candidate) => candidate.name === channel.slice(1));
+      if (found?.id) {
+        channelIds.set(channel, found.id);
+        return found.id;
+      }
+      cursor = page.response_metadata?.next_cursor || undefined;
+      if (!cursor) throw ApplicationFailure.nonRetryable(`Slack channel ${channel} not found, or the Tollgate app is not in it (/invite @Tollgate)`, 'SlackChannelNotFound');
+    }
+  }
+
+  /** The message an earlier attempt posted before its worker died, found by its metadata. */
+  async function postedBefore(channel: string, releaseId: string): Promise<SlackMessageRef | undefined> {
+    const history = await deps.slack!.conversations.history({ channel, limit: 200, include_all_metadata: true });
+    const found = history.messages?.find(
+      (message) => message.metadata?.event_type === MESSAGE_EVENT_TYPE && payload(message).release_id === releaseId,
+    );
+    return found?.ts ? { channel, ts: found.ts } : undefined;
+  }
+
+  async function threadSeqsPosted(message: SlackMessageRef): Promise<Set<number>> {
+    const replies = await deps.slack!.conversations.replies({ channel: message.channel, ts: message.ts, limit: 1000, include_all_metadata: true });
+    return new Set(
+      (replies.messages ?? [])
+        .filter((reply) => reply.metadata?.event_type === EVENT_TYPE_THREAD)
+        .map((reply) => Number(payload(reply).seq)),
+    );
+  }
+
+  return {
+    /**
+     * Posts the release's live message the first time and edits it after; tells new events in its
+     * thread. Idempotent across retries and worker crashes: never two messages for one release.
+     */
+    async publishReleaseMessage(request: PublishRequest): Promise<PublishResult> {
+      if (!deps.slack) {
+        throw ApplicationFailure.nonRetryable('SLACK_BOT_TOKEN is not set where the worker runs; the release goes on without its Slack message', 'SlackNotConfigured');
+      }
+      const { text, blocks } = renderReleaseMessage(request.status, deps.temporalUiUrl);
+      const channel = request.message?.channel ?? (await channelId(request.channel));
+      let message = request.message ?? (await postedBefore(channel, request.releaseId));
+      if (message) {
+        await deps.slack.chat.update({ channel: message.channel, ts: message.ts, text, blocks });
+      } else {
+        const posted = await deps.slack.chat.postMessage({
+          channel,
+          text,
+          blocks,
+          metadata: { event_type: MESSAGE_EVENT_TYPE, event_payload: { release_id: request.releaseId } },
+          unfurl_links: false,
+        });
+        message = { channel: posted.channel ?? channel, ts: posted.ts! };
+      }
+
+      const retried = Context.current().info.attempt > 1;
+      const posted = retried && request.events.length ? await threadSeqsPosted(message) : new Set<number>();
+      let postedUpTo = -1;
+      for (const event of request.events) {
+        postedUpTo = Math.max(postedUpTo, event.seq);
+        if (!THREAD_KINDS.has(event.kind) || posted.has(event.seq)) continue;
+        await deps.slack.chat.postMessage({
+          channel: message.channel,
+          thread_ts: message.ts,
+          text: `*${event.stage}* · ${event.message.slice(0, 2900)} · ${person(event.actor)}`,
+          metadata: { event_type: EVENT_TYPE_THREAD, event_payload: { release_id: request.releaseId, seq: event.seq } },
+        });
+      }
+      return { message, postedUpTo };
+    },
+  };
+}

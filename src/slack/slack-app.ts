@@ -1,0 +1,224 @@
+import { App, HTTPReceiver, LogLevel, type BlockButtonAction, type Logger as BoltLogger } from '@slack/bolt';
+import type { ReleaseClient } from '../client/release-client';
+import type { Config } from '../config';
+import { ApprovalRefused, NotFound, RollbackRefused, SpecError, TollgateError } from '../domain/errors';
+import type { Actor } from '../domain/spec';
+import type { Logger } from '../logger';
+import type { SpecCatalogue } from '../specs/catalogue';
+import { TemporalUnreachable } from '../temporal/connection';
+import { USAGE, parseReleaseCommand, type ReleaseCommand } from './command-text';
+import { ACTIONS } from './release-message';
+import { releaseModal, RELEASE_MODAL, readReleaseModal } from './release-modal';
+import type { Releasers } from './releasers';
+import { UserGroupDirectory } from './user-groups';
+
+export interface SlackAppDeps {
+  config: Pick<Config, 'SLACK_BOT_TOKEN' | 'SLACK_SIGNING_SECRET' | 'SLACK_APP_TOKEN' | 'SLACK_SOCKET_MODE' | 'SLACK_API_URL'>;
+  /** Connects to Temporal on first use (and again after a failure), so the app starts without it. */
+  releases: () => Promise<ReleaseClient>;
+  catalogue?: SpecCatalogue;
+  releasers: Releasers;
+  log: Logger;
+}
+
+export interface SlackApp {
+  app: App;
+  /** HTTP mode: mount on the app server at /slack/events. Socket Mode: undefined (call app.start()). */
+  requestListener?: HTTPReceiver['requestListener'];
+}
+
+/**
+ * Tollgate's Slack app: `/release`, its modal, and the buttons of each release's message. Every
+ * request is acknowledged at once (Slack allows 3 seconds) and the answer follows through
+ * response_url, so a slow Temporal never makes Slack show a timeout. Identity is the user id of
+ * Slack's signed request; group memberships come from Slack's API.
+ */
+export function createSlackApp(deps: SlackAppDeps): SlackApp {
+  const { config } = deps;
+  if (!config.SLACK_BOT_TOKEN) throw new TollgateError('CONFIG_INVALID', 'SLACK_BOT_TOKEN is not set (docs/slack.md)');
+  const logger = boltLogger(deps.log);
+  const clientOptions = { slackApiUrl: config.SLACK_API_URL, retryConfig: { retries: 1, minTimeout: 200, maxTimeout: 1000 } };
+  let app: App;
+  let receiver: HTTPReceiver | undefined;
+  if (config.SLACK_SOCKET_MODE) {
+    if (!config.SLACK_APP_TOKEN) throw new TollgateError('CONFIG_INVALID', 'SLACK_SOCKET_MODE needs SLACK_APP_TOKEN (xapp-..., Basic Information → App-Level Tokens)');
+    app = new App({ token: config.SLACK_BOT_TOKEN, appToken: config.SLACK_APP_TOKEN, socketMode: true, clientOptions, logger });
+  } else {
+    if (!config.SLACK_SIGNING_SECRET) throw new TollgateError('CONFIG_INVALID', 'SLACK_SIGNING_SECRET is not set: without it requests cannot be proven to come from Slack');
+    receiver = new HTTPReceiver({ signingSecret: config.SLACK_SIGNING_SECRET, endpoints: ['/slack/events'], logger });
+    app = new App({ token: config.SLACK_BOT_TOKEN, receiver, clientOptions, logger });
+  }
+  const directory = new UserGroupDirectory(app.client);
+
+  const actorOf = async (user: { id: string; name?: string; username?: string }): Promise<Actor> => ({
+    id: user.id,
+    name: user.username ?? user.name,
+    groups: await directory.groupsOf(user.id),
+    via: 'slack',
+  });
+
+  app.command('/release', async ({ command, ack, respond, context }) => {
+    await ack();
+    const reply = (text: string) => respond({ response_type: 'ephemeral', text });
+    try {
+      const request = parseReleaseCommand(command.text);
+      if (request.kind === 'modal') {
+        await app.client.views.open({ trigger_id: command.trigger_id, view: releaseModal(deps.catalogue?.entries() ?? [], command.channel_id) });
+        return;
+      }
+      const actor = await actorOf({ id: command.user_id, name: command.user_name });
+      await reply(await runCommand(deps, request, actor, command.channel_id, context.retryNum));
+    } catch (err) {
+      await reply(describeError(err, deps.log));
+    }
+  });
+
+  app.view(RELEASE_MODAL, async ({ ack, view, body }) => {
+    const form = readReleaseModal(view);
+    if ('errors' in form) {
+      await ack({ response_action: 'errors', errors: form.errors });
+      return;
+    }
+    await ack();
+    const actor = await actorOf(body.user);
+    const text = await runCommand(deps, { kind: 'start', ...form.request }, actor, form.channel).catch((err) => describeError(err, deps.log));
+    await app.client.chat.postEphemeral({ channel: form.channel, user: body.user.id, text });
+  });
+
+  app.action<BlockButtonAction>({ type: 'block_actions', action_id: /^release_/ }, async ({ ack, body, action, respond }) => {
+    await ack();
+    const refuse = (text: string) => respond({ response_type: 'ephemeral', replace_original: false, text });
+    try {
+      const actor = await actorOf(body.user);
+      const answer = await pressButton(deps, action.action_id, action.value ?? '', actor);
+      if (answer) await refuse(answer);
+    } catch (err) {
+      await refuse(describeError(err, deps.log));
+    }
+  });
+
+  app.error(async (error) => {
+    deps.log.error({ err: error }, 'Slack listener failed');
+  });
+
+  return { app, requestListener: receiver?.requestListener };
+}
+
+/** Runs a `/release` command and says, in one message, what happened or why nothing did. */
+async function runCommand(deps: SlackAppDeps, request: ReleaseCommand, actor: Actor, channel: string, retryNum?: number): Promise<string> {
+  switch (request.kind) {
+    case 'modal':
+    case 'help':
+      return `${request.kind === 'help' && request.problem ? `${request.problem}.\n` : ''}${USAGE}`;
+    case 'start': {
+      if (!deps.catalogue) return 'Releases cannot be started from Slack here: TOLLGATE_SPEC_CATALOGUE is not set.';
+      const entries = deps.catalogue.entries();
+      const environments = entries.find((entry) => entry.service === request.service)?.environments;
+      if (!environments) return `Unknown service ${request.service}. The catalogue has ${entries.map((entry) => entry.service).join(', ') || 'no services'}.`;
+      const environment = request.environment ?? (environments.length === 1 ? environments[0] : undefined);
+      if (!environment) return `Which environment? ${request.service} has ${environments.join(', ')}: \`/release ${request.service} ${request.version} <environment>\``;
+      if (!environments.includes(environment)) return `${request.service} has no ${environment} spec; it has ${environments.join(', ')}.`;
+      const refusal = deps.releasers.refusal(environment, { id: actor.id, groups: actor.groups ?? [] });
+      if (refusal) return `Not started: ${refusal}.`;
+      const spec = deps.catalogue.load(request.service, environment, { version: request.version });
+      const releases = await deps.releases();
+      const lane = await releases.lane(request.service, environment).catch((err) => {
+        if (err instanceof NotFound) return undefined;
+        throw err;
+      });
+      if (lane && !lane.gate.open) return `Not started: ${request.service}/${environment} is held (${lane.gate.reason}).`;
+      const withChannel = spec.notify?.slack ? spec : { ...spec, notify: { ...spec.notify, slack: { channel } } };
+      const { releaseId, started } = await releases.start(withChannel, actor);
+      if (!started) return `${releaseId} is already running${retryNum ? '' : '; nothing new was started'}.`;
+      return `Started \`${releaseId}\`; its message in <#${withChannel.notify!.slack!.channel.replace(/^#/, '')}> follows it.`;
+    }
+    case 'status': {
+      const releases = await (await deps.releases()).list({ service: request.service, limit: 10 });
+      if (releases.length === 0) return request.service ? `No releases of ${request.service}.` : 'No releases yet.';
+      return releases.map((r) => `• \`${r.releaseId}\` ${r.stage} at ${r.weight ?? 0}% (by ${r.initiator})`).join('\n');
+    }
+    case 'rollback': {
+      const environment = request.environment ?? 'production';
+      const refusal = deps.releasers.refusal(environment, { id: actor.id, groups: actor.groups ?? [] });
+      if (refusal) return `Not rolled back: ${refusal}.`;
+      const releases = await deps.releases();
+      const lane = await releases.lane(request.service, environment);
+      if (!lane.current) return `Nothing to roll back: no release of ${request.service} is running in ${environment}.`;
+      const answer = await releases.rollback(lane.current, { actor, reason: 'asked in Slack' });
+      return `${answer.message}.`;
+    }
+    case 'freeze':
+    case 'unfreeze': {
+      const refusal = deps.releasers.refusal(request.environment, { id: actor.id, groups: actor.groups ?? [] });
+      if (refusal) return `Not changed: ${refusal}.`;
+      const releases = await deps.releases();
+      if (request.kind === 'freeze') {
+        await releases.freeze(request.service, request.environment, { reason: request.reason, by: actor.id, at: new Date().toISOString() });
+        return `Froze ${request.service}/${request.environment}: ${request.reason}. Rollbacks still run.`;
+      }
+      await releases.unfreeze(request.service, request.environment, actor.id, request.reason);
+      return `Unfroze ${request.service}/${request.environment}.`;
+    }
+  }
+}
+
+/** Turns a button into an update or signal. Returns a message for the clicker, or nothing. */
+async function pressButton(deps: SlackAppDeps, actionId: string, releaseId: string, actor: Actor): Promise<string | undefined> {
+  const releases = await deps.releases();
+  switch (actionId) {
+    case ACTIONS.approve: {
+      const answer = await releases.approve(releaseId, { approver: actor });
+      return answer.remaining ? `Approved; ${answer.remaining} more approval(s) needed.` : undefined;
+    }
+    case ACTIONS.reject:
+      await releases.reject(releaseId, { approver: actor, reason: `rejected in Slack by ${actor.name ?? actor.id}` });
+      return undefined;
+  }
+  // Steering a release (pause, roll back, ...) is for the people who may release to its environment.
+  const { environment } = await releases.status(releaseId);
+  const refusal = deps.releasers.refusal(environment, { id: actor.id, groups: actor.groups ?? [] });
+  if (refusal) return `Refused: ${refusal}.`;
+  switch (actionId) {
+    case ACTIONS.pause:
+      await releases.pause(releaseId, { actor, reason: 'paused in Slack' });
+      return undefined;
+    case ACTIONS.resume:
+      await releases.resume(releaseId, { actor });
+      return undefined;
+    case ACTIONS.promote:
+      await releases.promote(releaseId, { actor });
+      return undefined;
+    case ACTIONS.extend:
+      await releases.extendAnalysis(releaseId, { actor });
+      return undefined;
+    case ACTIONS.rollback:
+      await releases.rollback(releaseId, { actor, reason: 'asked in Slack' });
+      return undefined;
+    default:
+      return `Unknown button ${actionId}.`;
+  }
+}
+
+/** What the person is told when something is refused or broken: the reason, never a stack trace. */
+function describeError(err: unknown, log: Logger): string {
+  if (err instanceof ApprovalRefused || err instanceof RollbackRefused) return `Refused: ${err.message}`;
+  if (err instanceof TemporalUnreachable) return 'Tollgate cannot reach Temporal right now, so nothing was started or changed. Try again in a minute; if it lasts, tell the platform team.';
+  if (err instanceof SpecError) return `The catalogue's spec is not valid, so nothing was started:\n\`\`\`${err.message}\`\`\``;
+  if (err instanceof TollgateError) return err.message;
+  log.error({ err }, 'Slack command failed');
+  return 'Something went wrong in Tollgate; nothing was changed. The platform team can find the details in its log.';
+}
+
+function boltLogger(log: Logger): BoltLogger {
+  const child = log.child({ component: 'slack' });
+  return {
+    debug: (...msg) => child.debug(msg.join(' ')),
+    info: (...msg) => child.info(msg.join(' ')),
+    warn: (...msg) => child.warn(msg.join(' ')),
+    error: (...msg) => child.error(msg.join(' ')),
+    setLevel: () => {},
+    getLevel: () => LogLevel.WARN,
+    setName: () => {},
+  };
+}
+
