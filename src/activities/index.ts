@@ -2,6 +2,7 @@ import { createAnalysisActivities } from './analysis';
 import { createAuditActivities } from './audit';
 import { createDeployActivities } from './deploy';
 import type { ActivityDeps } from './deps';
+import { createErrorBudgetActivities } from './error-budget';
 import { createLaneActivities } from './lane';
 import { createTrafficActivities } from './traffic';
 
@@ -15,6 +16,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createDeployActivities(deps),
     ...createTrafficActivities(deps),
     ...createAnalysisActivities(deps),
+    ...createErrorBudgetActivities(deps),
   };
 }
 
