@@ -56,7 +56,9 @@ export function judgeMeasurements(measurements: Measurement[], limits: AnalysisL
 
 /** Has the run already decided, so that taking more measurements cannot change the outcome? */
 export function isDecided(verdict: AnalysisVerdict, measurements: Measurement[], limits: AnalysisLimits): boolean {
-  if (verdict === 'Failed' || verdict === 'Inconclusive') return true;
+  if (verdict === 'Failed') return true;
+  // "Inconclusive" also means "no success yet"; only more inconclusive measurements than allowed end the run early.
+  if (verdict === 'Inconclusive') return measurements.filter((m) => m.phase === 'Inconclusive').length > limits.inconclusiveLimit;
   if (verdict !== 'Error') return false;
   let errorsInRow = 0;
   for (const measurement of measurements) errorsInRow = measurement.phase === 'Error' ? errorsInRow + 1 : 0;

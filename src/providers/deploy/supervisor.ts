@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import path from 'node:path';
 
 export interface InstanceLaunch {
   /** Identifies the instance across calls: the same key is never started twice by one worker. */
@@ -65,6 +66,8 @@ class Supervisor {
       const pause = RESTART_BACKOFF_MS[Math.min(supervised.restarts, RESTART_BACKOFF_MS.length - 1)];
       setTimeout(() => {
         if (supervised.stopping || this.instances.get(launch.key) !== supervised) return;
+        // Its records are gone (the host's state folder was removed): nobody could stop it, so do not start it.
+        if (!fs.existsSync(path.dirname(launch.log))) return;
         supervised.restarts++;
         fs.appendFileSync(launch.log, `\n[tollgate] instance exited; restart ${supervised.restarts}\n`);
         supervised.child = this.spawn(launch);

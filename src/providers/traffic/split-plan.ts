@@ -73,12 +73,13 @@ export function planSplit(router: string, backend: string, current: ServerState[
   canary.forEach((entry, index) => {
     const weight = canaryWeight(index);
     const before = baselineByName.get(entry.slot.name);
+    // Back to 0, the slot becomes exactly what it was before the release (out of rotation, its old address).
+    const restore = request.weight === 0 && before !== undefined && before.state === 'maint';
     targets.push({
       name: entry.slot.name,
-      host: entry.host,
-      port: entry.port,
+      host: restore ? before.host : entry.host,
+      port: restore ? before.port : entry.port,
       weight,
-      // Out of rotation again when the shift goes back to 0, as the slot was before the release.
       state: request.weight > 0 ? 'ready' : (before?.state ?? 'maint'),
     });
   });
@@ -139,11 +140,15 @@ export function commandsFor(backend: string, current: ServerState[], targets: Se
   const enter: string[] = [];
   const lower: string[] = [];
   const leave: string[] = [];
+  const afterwards: string[] = [];
   for (const target of targets) {
     const before = now.get(target.name);
     if (!before) continue;
     if (before.host !== target.host || before.port !== target.port) {
-      prepare.push(`set server ${id(target)} addr ${target.host} port ${target.port}`);
+      // A server only changes address while out of rotation: before it enters, or after it leaves.
+      const command = `set server ${id(target)} addr ${target.host} port ${target.port}`;
+      if (before.state === 'ready' && target.state === 'maint') afterwards.push(command);
+      else prepare.push(command);
     }
     if (target.weight !== before.weight) {
       const command = `set server ${id(target)} weight ${target.weight}`;
@@ -155,5 +160,5 @@ export function commandsFor(backend: string, current: ServerState[], targets: Se
       (target.state === 'ready' ? enter : leave).push(`set server ${id(target)} state ${target.state}`);
     }
   }
-  return [...prepare, ...raise, ...enter, ...lower, ...leave];
+  return [...prepare, ...raise, ...enter, ...lower, ...leave, ...afterwards];
 }
