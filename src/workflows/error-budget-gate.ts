@@ -22,27 +22,34 @@ export interface BudgetGateHooks {
 }
 
 /**
- * The error budget gate: Planning asks it once (`read`) and refuses a release while the service
+ * The error budget gate: Planning asks it once (`atPlanning`) and refuses a release while the service
  * burns its budget too fast; every step boundary asks it again (`holdWhileBurning`) and holds,
  * with the reason in the status, until the burn rate falls or a person promotes past it.
  * Rollbacks never ask.
  */
 export class ErrorBudgetGate {
   private waived = false;
+  private armed = false;
 
   constructor(
     private readonly config: ErrorBudget | undefined,
     private readonly hooks: BudgetGateHooks,
   ) {}
 
-  async read(): Promise<ErrorBudgetReading | undefined> {
+  /** Planning's reading; step boundaries before Planning (the lane's admission) do not hold on the budget. */
+  async atPlanning(): Promise<ErrorBudgetReading | undefined> {
+    this.armed = true;
+    return this.read();
+  }
+
+  private async read(): Promise<ErrorBudgetReading | undefined> {
     if (!this.config) return undefined;
     return checkErrorBudget.executeWithOptions({ summary: 'check error budget' }, [{ facts: this.hooks.facts(), config: this.config }]);
   }
 
   /** Returns true when it held (so the caller looks at its other gates again). */
   async holdWhileBurning(): Promise<boolean> {
-    if (!this.config || this.waived) return false;
+    if (!this.config || this.waived || !this.armed) return false;
     const reading = await this.read();
     if (!reading || reading.open) return false;
     this.hooks.setHold({ open: false, reason: `${reading.reason}; holding until it recovers or someone promotes` });

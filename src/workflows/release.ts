@@ -275,7 +275,7 @@ export async function releaseWorkflow(input: ReleaseInput): Promise<ReleaseResul
 
   async function planning(): Promise<void> {
     release.enterStage('Planning', `${plan.strategy}: ${plan.steps.map((step) => step.label).join(' → ')}`);
-    const budget = await errorBudget.read();
+    const budget = await errorBudget.atPlanning();
     if (budget) release.emit('step', budget.reason);
     if (budget?.measured && !budget.open) throw new StopRelease(`not started: ${budget.reason}`);
   }
