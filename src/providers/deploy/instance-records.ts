@@ -77,3 +77,17 @@ export function isAlive(pid: number): boolean {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
+
+/** Stops every instance recorded in a folder (the demo's and the tests' cleanup; a release uses undeploy). */
+export function killRecordedInstances(dir: string, signal: NodeJS.Signals = 'SIGTERM'): void {
+  if (!fs.existsSync(dir)) return;
+  for (const record of new InstanceRecords(dir).all()) {
+    for (const instance of record.instances) {
+      try {
+        process.kill(-instance.pid, signal);
+      } catch {
+        // already gone
+      }
+    }
+  }
+}
