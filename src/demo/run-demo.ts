@@ -54,6 +54,8 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   process.on('SIGINT', onInterrupt);
   process.on('SIGTERM', onInterrupt);
 
+  // Before the dev server starts: its test environment would install a chatty runtime of its own.
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
   try {
     const workDir = fs.mkdtempSync(path.join(fs.realpathSync(os.tmpdir()), 'tollgate-demo-'));
     cleanup.push({ name: 'the demo folder', run: async () => fs.rmSync(workDir, { recursive: true, force: true }) });
@@ -74,6 +76,8 @@ export async function runDemo(options: DemoOptions): Promise<number> {
       stateDirectory: path.join(workDir, 'instances'),
     };
     cleanup.push({ name: 'the sample service', run: async () => killRecordedInstances(env.stateDirectory) });
+    // Instances run detached (they must outlive a worker); whatever way this process ends, they end with it.
+    process.once('exit', () => killRecordedInstances(env.stateDirectory, 'SIGKILL'));
 
     say('Starting a Tollgate worker (bundling the workflows takes a few seconds)…');
     const releases = await startWorker(stack.temporal.address, stack.databaseUrl, cleanup);
@@ -115,7 +119,6 @@ async function startWorker(
   databaseUrl: string,
   cleanup: { name: string; run: () => Promise<void> }[],
 ): Promise<ReleaseClient> {
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
   const db = openDatabase(databaseUrl);
   await migrateToLatest(db);
   const connection = await NativeConnection.connect({ address });

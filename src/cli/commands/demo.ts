@@ -13,7 +13,10 @@ export function registerDemoCommand(program: Command, runBare: RunBare): void {
       runBare(() => {
         const rate = Number(options.rate);
         if (!Number.isFinite(rate) || rate < 1 || rate > 2000) throw new Error(`--rate must be a number of requests a second between 1 and 2000, not "${options.rate}"`);
-        return runDemo({ ci: Boolean(options.ci || process.env.CI), rate, write: (line) => process.stdout.write(`${line}\n`) });
+        return runDemo({ ci: Boolean(options.ci || process.env.CI), rate, write: (line) => process.stdout.write(`${line}\n`) }).then(
+          // Exit now, with this status: embedded PostgreSQL's exit hook would otherwise turn any status into 0.
+          (status) => process.exit(status),
+        );
       }),
     );
 }
