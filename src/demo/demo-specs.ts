@@ -31,10 +31,10 @@ export interface DemoEnvironment {
  * a smoke test, the canary's error rate against a threshold, its latency against stable's
  * (Mann-Whitney), and an error budget gate. The first release of the lane goes straight to 100%.
  */
-export function demoSpec(env: DemoEnvironment, version: string, options: { first?: boolean } = {}): ReleaseSpec {
+export function demoSpec(env: DemoEnvironment, version: string, options: { first?: boolean; service?: string } = {}): ReleaseSpec {
   const address = env.prometheusUrl;
   const input: ReleaseSpecInput = {
-    service: 'sample',
+    service: options.service ?? 'sample',
     environment: 'local',
     version,
     deploy: {
@@ -46,7 +46,7 @@ export function demoSpec(env: DemoEnvironment, version: string, options: { first
       stateDirectory: env.stateDirectory,
       prometheusTargets: env.prometheusTargets,
     },
-    traffic: { provider: 'haproxy', runtimeApi: env.runtimeApi, backend: 'sample' },
+    traffic: { provider: 'haproxy', runtimeApi: env.runtimeApi, backend: options.service ?? 'sample' },
     strategy: {
       canary: {
         steps: options.first

@@ -2,11 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
-import pino from 'pino';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { startLoad, type LoadRun } from '../../examples/load-generator/load';
-import { migrateToLatest, openDatabase } from '../audit/database';
 import { ReleaseClient } from '../client/release-client';
 import { temporalUiLink } from '../cli/render-status';
 import { startHaproxy } from '../devstack/haproxy';
@@ -14,8 +11,8 @@ import { startLocalStack } from '../devstack/local-stack';
 import { startPrometheus } from '../devstack/prometheus';
 import type { ReleaseSpec } from '../domain/spec';
 import { killRecordedInstances } from '../providers/deploy/instance-records';
-import { createTollgateWorker } from '../workers/worker';
 import { demoSpec, type DemoEnvironment } from './demo-specs';
+import { startInProcessWorker } from './in-process-worker';
 import { LiveView } from './live-view';
 import { renderSummary, type DemoRow } from './summary';
 
@@ -80,7 +77,9 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     process.once('exit', () => killRecordedInstances(env.stateDirectory, 'SIGKILL'));
 
     say('Starting a Tollgate worker (bundling the workflows takes a few seconds)…');
-    const releases = await startWorker(stack.temporal.address, stack.databaseUrl, cleanup);
+    const worker = await startInProcessWorker(stack.temporal.address, stack.databaseUrl, TASK_QUEUE);
+    cleanup.push({ name: 'the worker', run: () => worker.stop() });
+    const releases = worker.releases;
     say('');
     say(`  Temporal UI   ${stack.uiUrl}`);
     say(`  HAProxy       ${haproxy.frontends.sample}  (Runtime API ${haproxy.runtimeApi})`);
@@ -112,39 +111,6 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     process.removeListener('SIGTERM', onInterrupt);
     if (!interrupted) await stopAll();
   }
-}
-
-async function startWorker(
-  address: string,
-  databaseUrl: string,
-  cleanup: { name: string; run: () => Promise<void> }[],
-): Promise<ReleaseClient> {
-  const db = openDatabase(databaseUrl);
-  await migrateToLatest(db);
-  const connection = await NativeConnection.connect({ address });
-  const clientConnection = await Connection.connect({ address });
-  const client = new Client({ connection: clientConnection });
-  const worker = await createTollgateWorker({
-    connection,
-    namespace: 'default',
-    taskQueue: TASK_QUEUE,
-    client,
-    db,
-    log: pino({ level: process.env.LOG_LEVEL ?? 'silent' }),
-    shutdownGraceTime: '2s',
-  });
-  const running = worker.run();
-  cleanup.push({
-    name: 'the worker',
-    run: async () => {
-      worker.shutdown();
-      await running;
-      await connection.close();
-      await clientConnection.close();
-      await db.destroy();
-    },
-  });
-  return new ReleaseClient(client, TASK_QUEUE);
 }
 
 async function release(
