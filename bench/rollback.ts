@@ -26,6 +26,9 @@ const RATE = Number(process.env.BENCH_RATE ?? 200);
 const CANARY_WEIGHT = 20;
 const FAULTY = '3.0.0';
 const GOAL_SECONDS = 5;
+/** Each scenario runs this often: detection depends on where the first failure falls between two scrapes. */
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const SERVICES = Array.from({ length: RUNS }, (_, run) => [`canary-${run + 1}`, `bluegreen-${run + 1}`]).flat();
 
 interface Figures {
   scenario: string;
@@ -46,7 +49,7 @@ async function main(): Promise<void> {
   const log = (line: string) => process.stderr.write(`  ${line}\n`);
   const [stack, haproxy, prometheus] = await Promise.all([
     startLocalStack({ stateDir: path.join(workDir, 'stack'), persistent: false, log }),
-    startHaproxy({ services: [{ name: 'canary' }, { name: 'bluegreen' }], log }),
+    startHaproxy({ services: SERVICES.map((name) => ({ name })), log }),
     startPrometheus({ log }),
   ]);
   const worker = await startInProcessWorker(stack.temporal.address, stack.databaseUrl, 'tollgate-bench');
@@ -56,22 +59,26 @@ async function main(): Promise<void> {
     prometheusTargets: prometheus.targetsDir,
     stateDirectory: path.join(workDir, 'instances', service),
   });
-  process.once('exit', () => ['canary', 'bluegreen'].forEach((service) => killRecordedInstances(envFor(service).stateDirectory, 'SIGKILL')));
+  process.once('exit', () => SERVICES.forEach((service) => killRecordedInstances(envFor(service).stateDirectory, 'SIGKILL')));
   try {
     const results: Figures[] = [];
     const analysisOnly = { templates: ['error-rate'], duration: '60s' };
-    const canary = withStrategy(demoSpec(envFor('canary'), FAULTY, { service: 'canary' }), {
-      canary: { steps: [{ setWeight: CANARY_WEIGHT }, { analysis: analysisOnly }, { setWeight: 100 }] },
-    });
-    results.push(await measure('canary at 20%', CANARY_WEIGHT, canary, envFor('canary'), worker.releases, haproxy));
-    const blueGreen = withStrategy(demoSpec(envFor('bluegreen'), FAULTY, { service: 'bluegreen' }), {
-      blueGreen: { postPromotionAnalysis: analysisOnly },
-    });
-    results.push(await measure('blue-green switch', 100, blueGreen, envFor('bluegreen'), worker.releases, haproxy));
+    for (let run = 1; run <= RUNS; run++) {
+      const canaryService = `canary-${run}`;
+      const canary = withStrategy(demoSpec(envFor(canaryService), FAULTY, { service: canaryService }), {
+        canary: { steps: [{ setWeight: CANARY_WEIGHT }, { analysis: analysisOnly }, { setWeight: 100 }] },
+      });
+      results.push(await measure(`canary at 20% #${run}`, CANARY_WEIGHT, canary, envFor(canaryService), worker.releases, haproxy));
+      const blueGreenService = `bluegreen-${run}`;
+      const blueGreen = withStrategy(demoSpec(envFor(blueGreenService), FAULTY, { service: blueGreenService }), {
+        blueGreen: { postPromotionAnalysis: analysisOnly },
+      });
+      results.push(await measure(`blue-green switch #${run}`, 100, blueGreen, envFor(blueGreenService), worker.releases, haproxy));
+    }
     print(results);
   } finally {
     await worker.stop();
-    for (const service of ['canary', 'bluegreen']) killRecordedInstances(envFor(service).stateDirectory);
+    for (const service of SERVICES) killRecordedInstances(envFor(service).stateDirectory);
     await Promise.all([haproxy.stop(), prometheus.stop()]);
     await stack.stop();
     fs.rmSync(workDir, { recursive: true, force: true });
@@ -140,14 +147,21 @@ function print(results: Figures[]): void {
     '',
     `Faulty canary ${FAULTY} (fails ${PROFILES.faulty.errorRate * 100}% of requests), ${RATE} requests a second, analysis every 1s`,
     '',
-    'scenario             outcome     first failure → weight 0   failed / sent          goal allows (expected)   verdict',
+    'scenario                outcome     first failure → weight 0   failed / sent          goal allows (expected)   verdict',
     ...results.map((r) => {
       const within = r.secondsToZero < GOAL_SECONDS && r.failed <= r.allowed;
       return (
-        `${r.scenario.padEnd(20)} ${r.outcome.padEnd(11)} ${`${r.secondsToZero.toFixed(2)} s`.padEnd(26)} ` +
+        `${r.scenario.padEnd(23)} ${r.outcome.padEnd(11)} ${`${r.secondsToZero.toFixed(2)} s`.padEnd(26)} ` +
         `${`${r.failed} / ${r.sent} (${((100 * r.failed) / Math.max(1, r.sent)).toFixed(2)}%)`.padEnd(22)} ` +
         `${`≤ ${r.allowed} (${r.expected.toFixed(0)})`.padEnd(24)} ${within ? 'within goal' : 'MISSED GOAL'}`
       );
+    }),
+    '',
+    ...['canary', 'blue-green'].map((kind) => {
+      const runs = results.filter((r) => r.scenario.startsWith(kind));
+      const seconds = runs.map((r) => r.secondsToZero).sort((a, b) => a - b);
+      const failedShare = runs.reduce((sum, r) => sum + r.failed, 0) / Math.max(1, runs.reduce((sum, r) => sum + r.sent, 0));
+      return `${kind.padEnd(10)} over ${runs.length} runs: weight 0 after ${seconds[Math.floor(seconds.length / 2)].toFixed(2)} s median, ${seconds[seconds.length - 1].toFixed(2)} s worst; ${(100 * failedShare).toFixed(2)}% of all requests failed`;
     }),
     '',
     `goal: under ${GOAL_SECONDS} s to weight 0, and failed requests ≤ weight × error rate × measured rate × seconds to weight 0`,

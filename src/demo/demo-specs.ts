@@ -5,10 +5,14 @@ import type { ReleaseSpec, ReleaseSpecInput } from '../domain/spec';
 /** The sample service as the process deployer starts it (one Node process per instance, TypeScript through tsx). */
 export const SAMPLE_SERVICE = path.resolve(__dirname, '../../examples/sample-service/server.ts');
 
-/** Error ratio of the canary over 5s; `or vector(0)` because a healthy version has no 5xx series at all. */
+/**
+ * Error ratio of the canary over its whole life: a canary is new, so its counters since start are
+ * the right window, and unlike rate() the ratio moves on the first scrape after the first failure.
+ * `or vector(0)` because a healthy version has no 5xx series at all.
+ */
 export const CANARY_ERROR_RATE =
-  '(sum(rate(http_requests_total{service="{{service}}",version="{{canaryVersion}}",code=~"5.."}[5s])) or vector(0))' +
-  ' / sum(rate(http_requests_total{service="{{service}}",version="{{canaryVersion}}"}[5s]))';
+  '(sum(http_requests_total{service="{{service}}",version="{{canaryVersion}}",code=~"5.."}) or vector(0))' +
+  ' / sum(http_requests_total{service="{{service}}",version="{{canaryVersion}}"})';
 
 /** Mean latency of one version over 3s; in a comparison {{version}} is the side measured. */
 export const MEAN_LATENCY =
