@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Duration } from './duration';
+import { QUERY_FACTS, unknownPlaceholders } from './query-template';
 
 /**
  * The release spec: one YAML file per service and environment, kept in the service's repository.
@@ -164,6 +165,21 @@ const PrometheusAddress = z
     error: 'must be the URL of a Prometheus server, such as http://prometheus:9090, or env:NAME',
   });
 
+/** A PromQL query with the release's facts as {{placeholders}}; a misspelt one is refused before anything starts. */
+const TemplatedQuery = (extra: string[] = []) =>
+  z
+    .string()
+    .min(1)
+    .superRefine((query, ctx) => {
+      const unknown = unknownPlaceholders(query, extra);
+      if (unknown.length > 0) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `unknown placeholder${unknown.length > 1 ? 's' : ''} ${unknown.map((name) => `{{${name}}}`).join(', ')}; a query may use ${[...QUERY_FACTS, ...extra].map((name) => `{{${name}}}`).join(', ')}`,
+        });
+      }
+    });
+
 /** Header values may name worker variables (env:NAME) so tokens stay out of the spec. */
 const HttpHeaders = z.record(z.string().regex(/^[A-Za-z0-9-]+$/, { error: 'must be an HTTP header name' }), z.string());
 
@@ -174,7 +190,7 @@ const HttpHeaders = z.record(z.string().regex(/^[A-Za-z0-9-]+$/, { error: 'must 
 export const PrometheusAnalysis = z.strictObject({
   provider: z.literal('prometheus'),
   address: PrometheusAddress,
-  query: z.string().min(1),
+  query: TemplatedQuery(),
   /** Holds for a successful measurement: an expression over `result` (filtrex), e.g. "result < 0.01". */
   successCondition: z.string().min(1),
   /** Optional: a measurement for which this holds is failed even if successCondition holds. */
@@ -222,7 +238,7 @@ export const HttpAnalysis = z.strictObject({
 export const ComparisonAnalysis = z.strictObject({
   provider: z.literal('comparison'),
   address: PrometheusAddress,
-  query: z.string().min(1),
+  query: TemplatedQuery(),
   /** How far back each measurement looks; one point per `step`. */
   lookback: Duration.default('30s'),
   step: Duration.default('1s'),
@@ -350,7 +366,7 @@ export const ErrorBudget = z.strictObject({
   provider: z.literal('prometheus').default('prometheus'),
   address: PrometheusAddress,
   /** The service's error ratio (errors / requests) over {{window}}; the release's facts are templated in. */
-  errorRatioQuery: z.string().min(1),
+  errorRatioQuery: TemplatedQuery(['window']),
   /** The availability objective, such as 0.999. */
   objective: z.number().gt(0).lt(1),
   window: Duration.default('1h'),
