@@ -1,7 +1,7 @@
 import { migrateToLatest } from '../../src/audit/database';
 import { startLoad } from '../../examples/load-generator/load';
 import { createTestDatabase, type TestDatabase } from '../support/database';
-import { releaser, shareOf, TrafficStack } from '../support/traffic-stack';
+import { outcomeOf, releaser, shareOf, TrafficStack } from '../support/traffic-stack';
 import { eventually, startTestWorker, type TestWorker } from '../support/worker';
 
 /**
@@ -55,11 +55,11 @@ describe('a canary on HAProxy', () => {
       for (;;) {
         const status = await tollgate.releases.status(releaseId);
         weightsSeen.add(shareOf(await stack.servers('shop'), stack.ports('shop', '2.0.0')));
-        if (status.outcome) return;
+        if (status.outcome || status.hold) return;
         await new Promise((resolve) => setTimeout(resolve, 200));
       }
     })();
-    const result = await tollgate.releases.result(releaseId);
+    const result = await outcomeOf(tollgate.releases, releaseId);
     await watching;
     await new Promise((resolve) => setTimeout(resolve, 1000));
     const report = await load.stop();
@@ -99,7 +99,7 @@ describe('a canary on HAProxy', () => {
       analysis: stack.analysis(),
     });
     const { releaseId } = await tollgate.releases.start(spec, releaser);
-    const result = await tollgate.releases.result(releaseId);
+    const result = await outcomeOf(tollgate.releases, releaseId);
     const report = await load.stop();
 
     expect(result.outcome).toBe('RolledBack');
@@ -127,14 +127,16 @@ describe('a canary on HAProxy', () => {
       version: '2.1.0',
       steps: [
         { setWeight: 25 },
-        { analysis: { templates: ['error-rate', 'latency-threshold'], duration: '8s' } },
+        // Time for Prometheus to scrape the new version, as Argo's initialDelay.
+        { pause: { duration: '4s' } },
+        { analysis: { templates: ['error-rate', 'latency-threshold'], duration: '6s' } },
         { analysis: { templates: ['latency-vs-stable'], duration: '20s' } },
         { setWeight: 100 },
       ],
       analysis: stack.analysis(),
     });
     const { releaseId } = await tollgate.releases.start(spec, releaser);
-    const result = await tollgate.releases.result(releaseId);
+    const result = await outcomeOf(tollgate.releases, releaseId);
     await load.stop();
 
     expect(result.outcome).toBe('RolledBack');

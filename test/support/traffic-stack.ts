@@ -153,3 +153,16 @@ export function shareOf(servers: ServerState[], ports: number[]): number {
   const mine = serving.filter((server) => ports.includes(server.port)).reduce((sum, server) => sum + server.weight, 0);
   return total === 0 ? 0 : Math.round((100 * mine) / total);
 }
+
+/**
+ * The release's result; fails at once, with the reason, if it holds on inconclusive analysis instead
+ * (a test that expects an outcome should say why it did not get one, not time out).
+ */
+export async function outcomeOf(releases: ReleaseClient, releaseId: string): Promise<Awaited<ReturnType<ReleaseClient['result']>>> {
+  for (;;) {
+    const status = await releases.status(releaseId);
+    if (status.outcome) return releases.result(releaseId);
+    if (status.hold?.reason.includes('inconclusive')) throw new Error(`${releaseId} holds: ${status.hold.reason}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
