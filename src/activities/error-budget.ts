@@ -26,7 +26,8 @@ export function createErrorBudgetActivities(deps: ActivityDeps) {
       try {
         query = renderQuery(config.errorRatioQuery, facts, { window: promDuration(config.window) });
       } catch (err) {
-        if (err instanceof MissingFact) return { open: false, measured: false, reason: `error budget query: ${err.message}` };
+        // A lane's first release has no stable version to measure: nothing to protect yet.
+        if (err instanceof MissingFact) return { open: true, measured: false, reason: `error budget not checked: ${err.message}` };
         throw err;
       }
       try {
