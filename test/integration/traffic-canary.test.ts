@@ -17,7 +17,7 @@ beforeAll(async () => {
   await migrateToLatest(database.db);
   [tollgate, stack] = await Promise.all([
     startTestWorker({ db: database.db, taskQueue: `traffic-canary-${Date.now()}` }),
-    TrafficStack.start(['shop', 'cart', 'search']),
+    TrafficStack.start(['canary-shop', 'canary-cart', 'canary-search']),
   ]);
 });
 
@@ -29,14 +29,14 @@ afterAll(async () => {
 
 describe('a canary on HAProxy', () => {
   it('takes a healthy version 1 → 10 → 50 → 100 to Succeeded while the load sees not one failed request', async () => {
-    await stack.bootstrap(tollgate.releases, 'shop');
-    const v1Ports = stack.ports('shop', '1.0.0');
-    const v1Pids = stack.runningInstances('shop', '1.0.0');
-    const load = startLoad({ url: stack.haproxy.frontends.shop, rate: 100 });
+    await stack.bootstrap(tollgate.releases, 'canary-shop');
+    const v1Ports = stack.ports('canary-shop', '1.0.0');
+    const v1Pids = stack.runningInstances('canary-shop', '1.0.0');
+    const load = startLoad({ url: stack.haproxy.frontends['canary-shop'], rate: 100 });
     await eventually('v1 to answer through HAProxy', async () => (load.report().byVersion['1.0.0']?.ok ?? 0) > 20 || undefined);
 
     const spec = stack.spec({
-      service: 'shop',
+      service: 'canary-shop',
       version: '2.0.0',
       steps: [
         { setWeight: 1 },
@@ -54,7 +54,7 @@ describe('a canary on HAProxy', () => {
     const watching = (async () => {
       for (;;) {
         const status = await tollgate.releases.status(releaseId);
-        weightsSeen.add(shareOf(await stack.servers('shop'), stack.ports('shop', '2.0.0')));
+        weightsSeen.add(shareOf(await stack.servers('canary-shop'), stack.ports('canary-shop', '2.0.0')));
         if (status.outcome || status.hold) return;
         await new Promise((resolve) => setTimeout(resolve, 200));
       }
@@ -71,10 +71,10 @@ describe('a canary on HAProxy', () => {
     // HAProxy really held the canary at each weight on the way (read back from the Runtime API).
     expect([...weightsSeen]).toEqual(expect.arrayContaining([1, 10, 50, 100]));
     // All traffic on v2; v1 retired: its processes are gone and its slots carry no weight.
-    const servers = await stack.servers('shop');
-    expect(shareOf(servers, stack.ports('shop', '2.0.0'))).toBe(100);
+    const servers = await stack.servers('canary-shop');
+    expect(shareOf(servers, stack.ports('canary-shop', '2.0.0'))).toBe(100);
     expect(shareOf(servers, v1Ports)).toBe(0);
-    expect(stack.runningInstances('shop', '1.0.0')).toEqual([]);
+    expect(stack.runningInstances('canary-shop', '1.0.0')).toEqual([]);
     expect(v1Pids.length).toBe(2);
 
     const status = await tollgate.releases.status(releaseId);
@@ -84,11 +84,11 @@ describe('a canary on HAProxy', () => {
   });
 
   it('rolls a faulty version back on its own: weights verified back at stable, processes stopped, the failed analysis in history', async () => {
-    await stack.bootstrap(tollgate.releases, 'cart');
-    const before = await stack.servers('cart');
-    const load = startLoad({ url: stack.haproxy.frontends.cart, rate: 100 });
+    await stack.bootstrap(tollgate.releases, 'canary-cart');
+    const before = await stack.servers('canary-cart');
+    const load = startLoad({ url: stack.haproxy.frontends['canary-cart'], rate: 100 });
     const spec = stack.spec({
-      service: 'cart',
+      service: 'canary-cart',
       version: '3.0.0',
       steps: [
         { setWeight: 10 },
@@ -105,8 +105,8 @@ describe('a canary on HAProxy', () => {
     expect(result.outcome).toBe('RolledBack');
     expect(result.reason).toMatch(/analysis failed: error-rate: Failed .*result 0\.\d+ does not meet "result < 0.05"/);
     // Exactly the routing found before the release, read back from HAProxy.
-    expect(await stack.servers('cart')).toEqual(before);
-    expect(stack.runningInstances('cart', '3.0.0')).toEqual([]);
+    expect(await stack.servers('canary-cart')).toEqual(before);
+    expect(stack.runningInstances('canary-cart', '3.0.0')).toEqual([]);
     // Only the faulty version failed requests, and only while it had its 10%.
     expect(report.failed.length).toBeGreaterThan(0);
     expect(report.failed.every((failure) => failure.version === '3.0.0')).toBe(true);
@@ -120,10 +120,10 @@ describe('a canary on HAProxy', () => {
   });
 
   it('catches a latency regression by comparing canary with stable, where thresholds alone pass it', async () => {
-    await stack.bootstrap(tollgate.releases, 'search');
-    const load = startLoad({ url: stack.haproxy.frontends.search, rate: 100 });
+    await stack.bootstrap(tollgate.releases, 'canary-search');
+    const load = startLoad({ url: stack.haproxy.frontends['canary-search'], rate: 100 });
     const spec = stack.spec({
-      service: 'search',
+      service: 'canary-search',
       version: '2.1.0',
       steps: [
         { setWeight: 25 },

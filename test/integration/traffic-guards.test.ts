@@ -19,7 +19,7 @@ beforeAll(async () => {
   await migrateToLatest(database.db);
   [tollgate, stack] = await Promise.all([
     startTestWorker({ db: database.db, taskQueue: `traffic-guards-${Date.now()}` }),
-    TrafficStack.start(['ready', 'unsure', 'blind', 'refused', 'budget']),
+    TrafficStack.start(['guard-ready', 'guard-unsure', 'guard-blind', 'guard-refused', 'guard-budget']),
   ]);
 });
 
@@ -30,10 +30,10 @@ afterAll(async () => {
 });
 
 it('rolls back a canary that never becomes ready before any user request reaches it', async () => {
-  await stack.bootstrap(tollgate.releases, 'ready');
-  const before = await stack.servers('ready');
-  const load = startLoad({ url: stack.haproxy.frontends.ready, rate: 50 });
-  const spec = stack.spec({ service: 'ready', version: '9.9.9', readinessTimeout: '3s', steps: [{ setWeight: 10 }, { setWeight: 100 }] });
+  await stack.bootstrap(tollgate.releases, 'guard-ready');
+  const before = await stack.servers('guard-ready');
+  const load = startLoad({ url: stack.haproxy.frontends['guard-ready'], rate: 50 });
+  const spec = stack.spec({ service: 'guard-ready', version: '9.9.9', readinessTimeout: '3s', steps: [{ setWeight: 10 }, { setWeight: 100 }] });
   const { releaseId } = await tollgate.releases.start(spec, releaser);
   const result = await tollgate.releases.result(releaseId);
   const report = await load.stop();
@@ -42,17 +42,17 @@ it('rolls back a canary that never becomes ready before any user request reaches
   expect(result.reason).toMatch(/ready 9\.9\.9 did not become ready within 3s: 2 of 2 instances never answered \/healthz .*answered 503/);
   expect(report.byVersion['9.9.9']).toBeUndefined();
   expect(report.failed).toEqual([]);
-  expect(await stack.servers('ready')).toEqual(before);
-  expect(stack.runningInstances('ready', '9.9.9')).toEqual([]);
+  expect(await stack.servers('guard-ready')).toEqual(before);
+  expect(stack.runningInstances('guard-ready', '9.9.9')).toEqual([]);
   const status = await tollgate.releases.status(releaseId);
   expect(status.events.some((event) => event.kind === 'step' && /traffic at/.test(event.message) && event.stage === 'Shifting')).toBe(false);
 });
 
 it('holds the release and says why when Prometheus returns nothing or NaN, until a person decides', async () => {
-  await stack.bootstrap(tollgate.releases, 'unsure');
+  await stack.bootstrap(tollgate.releases, 'guard-unsure');
   const address = stack.prometheus.url;
   const spec = stack.spec({
-    service: 'unsure',
+    service: 'guard-unsure',
     version: '2.0.0',
     steps: [{ setWeight: 10 }, { analysis: { templates: ['nothing', 'nan'], duration: '3s' } }, { setWeight: 100 }],
     analysis: {
@@ -68,7 +68,7 @@ it('holds the release and says why when Prometheus returns nothing or NaN, until
   expect(held.stage).toBe('Shifting');
   expect(held.weight).toBe(10);
   expect(held.hold?.reason).toMatch(/analysis inconclusive, waiting for a person to promote or roll back/);
-  expect(held.hold?.reason).toMatch(/nothing: Inconclusive .*no data: sum\(up\{service="unsure",version="no-such-version"\}\) returned no series/);
+  expect(held.hold?.reason).toMatch(/nothing: Inconclusive .*no data: sum\(up\{service="guard-unsure",version="no-such-version"\}\) returned no series/);
   expect(held.hold?.reason).toMatch(/nan: Inconclusive .*NaN/);
 
   await tollgate.releases.abort(releaseId, { actor: releaser, reason: 'no evidence, no release' });
@@ -76,10 +76,10 @@ it('holds the release and says why when Prometheus returns nothing or NaN, until
 });
 
 it('never counts an analysis whose every measurement errored as a success', async () => {
-  await stack.bootstrap(tollgate.releases, 'blind');
+  await stack.bootstrap(tollgate.releases, 'guard-blind');
   const closedPort = await freePort();
   const spec = stack.spec({
-    service: 'blind',
+    service: 'guard-blind',
     version: '2.0.0',
     steps: [{ setWeight: 10 }, { analysis: { templates: ['unreachable'], duration: '3s' } }, { setWeight: 100 }],
     analysis: {
@@ -96,7 +96,7 @@ it('never counts an analysis whose every measurement errored as a success', asyn
 describe('the error budget gate', () => {
   it('refuses to start a release while the service burns its budget too fast, and deploys nothing', async () => {
     const spec = stack.spec({
-      service: 'refused',
+      service: 'guard-refused',
       version: '2.0.0',
       steps: [{ setWeight: 100 }],
       errorBudget: { address: stack.prometheus.url, errorRatioQuery: 'vector(0.05)', objective: 0.99, window: '1h', maxBurnRate: 2 },
@@ -109,20 +109,20 @@ describe('the error budget gate', () => {
     );
     const stages = (await tollgate.releases.status(releaseId)).events.filter((event) => event.kind === 'stage').map((event) => event.stage);
     expect(stages).toEqual(['Queued', 'Planning', 'Failed']);
-    expect(stack.runningInstances('refused', '2.0.0')).toEqual([]);
+    expect(stack.runningInstances('guard-refused', '2.0.0')).toEqual([]);
   });
 
   it('holds a running release at its next step while the burn rate is too high, with the reason shown, and goes on once it falls', async () => {
     // A metric the test controls, scraped by the real Prometheus like any service's.
     let errorRatio = 0;
-    const exporter = http.createServer((_req, res) => res.end(`# TYPE test_error_ratio gauge\ntest_error_ratio{service="budget"} ${errorRatio}\n`));
+    const exporter = http.createServer((_req, res) => res.end(`# TYPE test_error_ratio gauge\ntest_error_ratio{service="guard-budget"} ${errorRatio}\n`));
     await new Promise<void>((resolve) => exporter.listen(0, '127.0.0.1', resolve));
     const port = (exporter.address() as AddressInfo).port;
     fs.writeFileSync(path.join(stack.prometheus.targetsDir, 'budget-exporter.json'), JSON.stringify([{ targets: [`127.0.0.1:${port}`] }]));
     try {
-      await stack.bootstrap(tollgate.releases, 'budget');
+      await stack.bootstrap(tollgate.releases, 'guard-budget');
       const spec = stack.spec({
-        service: 'budget',
+        service: 'guard-budget',
         version: '2.0.0',
         steps: [{ setWeight: 10 }, { pause: { duration: '5s' } }, { setWeight: 50 }, { setWeight: 100 }],
         errorBudget: {

@@ -15,7 +15,7 @@ beforeAll(async () => {
   await migrateToLatest(database.db);
   [tollgate, stack] = await Promise.all([
     startTestWorker({ db: database.db, taskQueue: `traffic-strategies-${Date.now()}` }),
-    TrafficStack.start(['blue', 'rolling']),
+    TrafficStack.start(['strategy-blue', 'strategy-rolling']),
   ]);
 });
 
@@ -36,22 +36,22 @@ async function watch(service: string, releaseId: string): Promise<ServerState[][
 }
 
 it('switches blue-green in one step after a smoke test of green, keeps blue warm through the bake, then retires it, without a failed request', async () => {
-  await stack.bootstrap(tollgate.releases, 'blue');
-  const load = startLoad({ url: stack.haproxy.frontends.blue, rate: 100 });
+  await stack.bootstrap(tollgate.releases, 'strategy-blue');
+  const load = startLoad({ url: stack.haproxy.frontends['strategy-blue'], rate: 100 });
   const spec = stack.spec({
-    service: 'blue',
+    service: 'strategy-blue',
     version: '2.0.0',
     strategy: { blueGreen: { prePromotionAnalysis: { templates: ['smoke'], duration: '2s' }, bake: '3s' } },
     analysis: stack.analysis(),
   });
   const { releaseId } = await tollgate.releases.start(spec, releaser);
   let blueWarmAtFull = false;
-  const samples = watch('blue', releaseId);
+  const samples = watch('strategy-blue', releaseId);
   const warmth = (async () => {
     for (;;) {
       const status = await tollgate.releases.status(releaseId);
       if (status.outcome) return;
-      if (status.stage === 'Baking' && status.weight === 100) blueWarmAtFull ||= stack.runningInstances('blue', '1.0.0').length === 2;
+      if (status.stage === 'Baking' && status.weight === 100) blueWarmAtFull ||= stack.runningInstances('strategy-blue', '1.0.0').length === 2;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   })();
@@ -62,29 +62,29 @@ it('switches blue-green in one step after a smoke test of green, keeps blue warm
   expect(result.outcome).toBe('Succeeded');
   expect(report.failed).toEqual([]);
   // Green's share went from 0 to 100 with nothing in between: one switch.
-  const greenPorts = stack.ports('blue', '2.0.0');
+  const greenPorts = stack.ports('strategy-blue', '2.0.0');
   expect([...new Set(seen.map((servers) => shareOf(servers, greenPorts)))]).toEqual([0, 100]);
   expect(blueWarmAtFull).toBe(true);
-  expect(stack.runningInstances('blue', '1.0.0')).toEqual([]);
+  expect(stack.runningInstances('strategy-blue', '1.0.0')).toEqual([]);
 });
 
 it('moves whole servers in rolling batches: one of two, then both', async () => {
-  await stack.bootstrap(tollgate.releases, 'rolling');
-  const load = startLoad({ url: stack.haproxy.frontends.rolling, rate: 100 });
+  await stack.bootstrap(tollgate.releases, 'strategy-rolling');
+  const load = startLoad({ url: stack.haproxy.frontends['strategy-rolling'], rate: 100 });
   const spec = stack.spec({
-    service: 'rolling',
+    service: 'strategy-rolling',
     version: '2.0.0',
     strategy: { rolling: { replicas: 2, maxSurge: 1, analysis: { templates: ['smoke'], duration: '2s' } } },
     analysis: stack.analysis(),
   });
   const { releaseId } = await tollgate.releases.start(spec, releaser);
-  const seen = await watch('rolling', releaseId);
+  const seen = await watch('strategy-rolling', releaseId);
   const result = await tollgate.releases.result(releaseId);
   const report = await load.stop();
 
   expect(result.outcome).toBe('Succeeded');
   expect(report.failed).toEqual([]);
-  const newPorts = stack.ports('rolling', '2.0.0');
+  const newPorts = stack.ports('strategy-rolling', '2.0.0');
   // Serving servers of each version, per sample: (old, new) goes (2, 0) → (1, 1) → (0, 2).
   const counts = seen.map((servers) => {
     const serving = servers.filter((server) => server.state === 'ready' && server.weight > 0);

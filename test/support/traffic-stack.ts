@@ -124,7 +124,7 @@ export class TrafficStack {
   /** Releases `version` straight to 100%, so the lane has a stable version for the test's release. */
   async bootstrap(releases: ReleaseClient, service: string, version = '1.0.0'): Promise<void> {
     const { releaseId } = await releases.start(this.spec({ service, version }), releaser);
-    const result = await releases.result(releaseId);
+    const result = await outcomeOf(releases, releaseId, 60_000);
     if (result.outcome !== 'Succeeded') throw new Error(`bootstrap of ${service} ${version} ended ${result.outcome}: ${result.reason}`);
   }
 
@@ -155,14 +155,22 @@ export function shareOf(servers: ServerState[], ports: number[]): number {
 }
 
 /**
- * The release's result; fails at once, with the reason, if it holds on inconclusive analysis instead
- * (a test that expects an outcome should say why it did not get one, not time out).
+ * The release's result; fails at once, with the reason, if it holds on inconclusive analysis instead,
+ * and with its last status if it has not ended within `timeoutMs` (a test that expects an outcome
+ * should say why it did not get one, not time out silently).
  */
-export async function outcomeOf(releases: ReleaseClient, releaseId: string): Promise<Awaited<ReturnType<ReleaseClient['result']>>> {
+export async function outcomeOf(
+  releases: ReleaseClient,
+  releaseId: string,
+  timeoutMs = 120_000,
+): Promise<Awaited<ReturnType<ReleaseClient['result']>>> {
+  const deadline = Date.now() + timeoutMs;
   for (;;) {
     const status = await releases.status(releaseId);
     if (status.outcome) return releases.result(releaseId);
+    const recent = status.events.slice(-6).map((event) => `${event.at} ${event.kind}: ${event.message.slice(0, 300)}`).join('\n');
     if (status.hold?.reason.includes('inconclusive')) throw new Error(`${releaseId} holds: ${status.hold.reason}`);
+    if (Date.now() > deadline) throw new Error(`${releaseId} still ${status.stage} at ${status.weight}% after ${timeoutMs / 1000}s; last events:\n${recent}`);
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
 }
