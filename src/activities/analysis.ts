@@ -48,7 +48,7 @@ export function createAnalysisActivities(deps: ActivityDeps) {
         });
         measurements.push({ ...measurement, message: measurement.message.slice(0, MESSAGE_LIMIT) });
         activity.heartbeat(measurements);
-        if (isDecided(judgeMeasurements(measurements, limits), measurements, limits)) break;
+        if (isDecided(measurements, limits)) break;
       }
       const verdict = judgeMeasurements(measurements, limits);
       const count = (phase: Measurement['phase']) => measurements.filter((m) => m.phase === phase).length;

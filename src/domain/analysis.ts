@@ -54,15 +54,19 @@ export function judgeMeasurements(measurements: Measurement[], limits: AnalysisL
   return 'Successful';
 }
 
-/** Has the run already decided, so that taking more measurements cannot change the outcome? */
-export function isDecided(verdict: AnalysisVerdict, measurements: Measurement[], limits: AnalysisLimits): boolean {
-  if (verdict === 'Failed') return true;
-  // "Inconclusive" also means "no success yet"; only more inconclusive measurements than allowed end the run early.
-  if (verdict === 'Inconclusive') return measurements.filter((m) => m.phase === 'Inconclusive').length > limits.inconclusiveLimit;
-  if (verdict !== 'Error') return false;
+/**
+ * Can the run stop early? Only when a limit is already exceeded: more failures, more inconclusive
+ * readings or more errors in a row than allowed. (That nothing has succeeded *yet* decides nothing.)
+ */
+export function isDecided(measurements: Measurement[], limits: AnalysisLimits): boolean {
+  const count = (phase: MeasurementPhase) => measurements.filter((m) => m.phase === phase).length;
   let errorsInRow = 0;
   for (const measurement of measurements) errorsInRow = measurement.phase === 'Error' ? errorsInRow + 1 : 0;
-  return errorsInRow >= (limits.consecutiveErrorLimit ?? DEFAULT_CONSECUTIVE_ERROR_LIMIT);
+  return (
+    count('Failed') > limits.failureLimit ||
+    count('Inconclusive') > limits.inconclusiveLimit ||
+    errorsInRow >= (limits.consecutiveErrorLimit ?? DEFAULT_CONSECUTIVE_ERROR_LIMIT)
+  );
 }
 
 /** The worst of several templates' verdicts decides the step. */
