@@ -44,7 +44,7 @@ interface Figures {
 }
 
 async function main(): Promise<void> {
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' } } } });
   const workDir = fs.mkdtempSync(path.join(fs.realpathSync(os.tmpdir()), 'tollgate-bench-'));
   const log = (line: string) => process.stderr.write(`  ${line}\n`);
   const [stack, haproxy, prometheus] = await Promise.all([

@@ -19,6 +19,8 @@ declare module 'cli-progress' {
     constructor(options: BarOptions, preset?: object);
     create(total: number, start: number, payload?: Record<string, string | number>, options?: BarOptions): SingleBar;
     log(text: string): void;
+    /** Redraws now, flushing lines given to log(). */
+    update(): void;
     stop(): void;
   }
   export const Presets: { shades_classic: object; rect: object };

@@ -64,11 +64,14 @@ export class LiveView {
   }
 
   close(): void {
+    // Flush the last events before the bars stop redrawing.
+    this.bars?.update();
     this.bars?.stop();
   }
 
   private say(line: string): void {
-    if (this.bars) this.bars.log(`${line}\n`);
+    // Padded to the terminal's width, so no part of a bar redrawn on that line shows behind it.
+    if (this.bars) this.bars.log(`${line.padEnd(Math.max(0, (process.stdout.columns ?? 80) - 1))}\n`);
     else this.write(line);
   }
 }

@@ -52,7 +52,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   process.on('SIGTERM', onInterrupt);
 
   // Before the dev server starts: its test environment would install a chatty runtime of its own.
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' } } } });
   try {
     const workDir = fs.mkdtempSync(path.join(fs.realpathSync(os.tmpdir()), 'tollgate-demo-'));
     cleanup.push({ name: 'the demo folder', run: async () => fs.rmSync(workDir, { recursive: true, force: true }) });
