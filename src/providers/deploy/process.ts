@@ -88,7 +88,9 @@ export class ProcessDeployer implements Deployer {
     if (this.config.prometheusTargets) removePrometheusTargets(this.config.prometheusTargets, ctx.facts.service, version);
     if (!record) return;
     await Promise.all(record.instances.map((instance) => this.stopInstance(records, version, instance)));
-    records.write({ version, instances: [], ports: record.instances.map((instance) => instance.port) });
+    // Undeploying twice must not forget the ports the first one kept.
+    const ports = record.instances.length > 0 ? record.instances.map((instance) => instance.port) : (record.ports ?? []);
+    records.write({ version, instances: [], ports });
     ctx.log.info({ version }, 'version stopped');
   }
 
