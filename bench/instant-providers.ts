@@ -7,8 +7,8 @@ import type { ProviderRegistry } from '../src/providers/registry';
  */
 export function instantProviders(): ProviderRegistry {
   return {
-    deployer: () => ({ type: 'instant', deploy: async () => {}, undeploy: async () => {} }),
-    trafficRouter: () => ({ type: 'instant', setWeight: async () => {}, verifyWeight: async () => true }),
+    deployer: () => ({ type: 'instant', deploy: async () => undefined, undeploy: async () => {} }),
+    trafficRouter: () => ({ type: 'instant', setWeight: async () => undefined, verifyWeight: async () => true }),
     metricSource: () => ({
       type: 'instant',
       measure: async (): Promise<Measurement> => ({ at: new Date().toISOString(), phase: 'Successful', message: 'instant' }),

@@ -1,5 +1,6 @@
 import { Context } from '@temporalio/activity';
-import { isDecided, judgeMeasurements, type Measurement, type TemplateResult } from '../domain/analysis';
+import { isDecided, judgeMeasurements, type AnalysisVerdict, type Measurement, type TemplateResult } from '../domain/analysis';
+import type { Deployment } from '../domain/deployment';
 import { toMillis } from '../domain/duration';
 import type { ReleaseFacts } from '../domain/release';
 import type { AnalysisTemplate } from '../domain/spec';
@@ -14,6 +15,8 @@ export interface AnalysisRequest {
   /** Measure for this long, every `interval`; one measurement when absent. */
   durationMs?: number;
   weight: number;
+  /** Where the new version listens, for sources that call it directly (smoke tests). */
+  canary?: Deployment;
   stepId: string;
 }
 
@@ -40,7 +43,7 @@ export function createAnalysisActivities(deps: ActivityDeps) {
 
       while (measurements.length < wanted) {
         if (measurements.length > 0) await sleepWithHeartbeat(intervalMs, measurements);
-        const measurement = await callProvider(deps, request.facts, request.stepId, (ctx) => source.measure(ctx, request.weight), {
+        const measurement = await callProvider(deps, request.facts, request.stepId, (ctx) => source.measure(ctx, request.weight, { weight: request.weight, canary: request.canary }), {
           heartbeatDetails: () => measurements,
         });
         measurements.push({ ...measurement, message: measurement.message.slice(0, MESSAGE_LIMIT) });
@@ -54,7 +57,10 @@ export function createAnalysisActivities(deps: ActivityDeps) {
         provider: template.provider,
         verdict,
         measurements,
-        summary: `${request.name}: ${verdict} (${count('Successful')} ok, ${count('Failed')} failed, ${count('Inconclusive')} inconclusive, ${count('Error')} errors of ${measurements.length}; failureLimit ${limits.failureLimit})`,
+        summary:
+          `${request.name}: ${verdict} (${count('Successful')} ok, ${count('Failed')} failed, ${count('Inconclusive')} inconclusive, ` +
+          `${count('Error')} errors of ${measurements.length}; failureLimit ${limits.failureLimit}, inconclusiveLimit ${limits.inconclusiveLimit})` +
+          evidence(verdict, measurements),
       };
     },
   };
@@ -67,4 +73,11 @@ async function sleepWithHeartbeat(ms: number, details: Measurement[]): Promise<v
     await activity.sleep(Math.min(HEARTBEAT_EVERY_MS, until - Date.now()));
     activity.heartbeat(details);
   }
+}
+
+/** The measurement that explains a verdict, so a person reads why without opening the history. */
+function evidence(verdict: AnalysisVerdict, measurements: Measurement[]): string {
+  const phase = verdict === 'Successful' ? 'Successful' : verdict;
+  const telling = [...measurements].reverse().find((measurement) => measurement.phase === phase) ?? measurements[measurements.length - 1];
+  return telling ? `: ${telling.message}` : '';
 }

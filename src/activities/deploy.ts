@@ -1,3 +1,4 @@
+import type { Deployment } from '../domain/deployment';
 import type { ReleaseFacts } from '../domain/release';
 import type { DeployProvider } from '../domain/spec';
 import type { ActivityDeps } from './deps';
@@ -15,9 +16,9 @@ export interface DeployRequest {
 
 export function createDeployActivities(deps: ActivityDeps) {
   return {
-    /** Starts a version and waits until it is ready for traffic. */
-    async deploy({ facts, config, version, stepId, compensating }: DeployRequest): Promise<void> {
-      await callProvider(deps, facts, stepId, (ctx) => deps.providers.deployer(config).deploy(ctx, version), { compensating });
+    /** Starts a version and waits until it is ready for traffic; returns where it listens when the deployer knows. */
+    async deploy({ facts, config, version, stepId, compensating }: DeployRequest): Promise<Deployment | undefined> {
+      return callProvider(deps, facts, stepId, (ctx) => deps.providers.deployer(config).deploy(ctx, version), { compensating });
     },
     /** Stops a version. */
     async undeploy({ facts, config, version, stepId, compensating }: DeployRequest): Promise<void> {

@@ -2,6 +2,7 @@ import { createAnalysisActivities } from './analysis';
 import { createAuditActivities } from './audit';
 import { createDeployActivities } from './deploy';
 import type { ActivityDeps } from './deps';
+import { createErrorBudgetActivities } from './error-budget';
 import { createLaneActivities } from './lane';
 import { createNotifyActivities } from './notify';
 import { createTrafficActivities } from './traffic';
@@ -17,6 +18,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createTrafficActivities(deps),
     ...createAnalysisActivities(deps),
     ...createNotifyActivities(deps),
+    ...createErrorBudgetActivities(deps),
   };
 }
 

@@ -1,10 +1,11 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { ReleaseFacts } from '../domain/release';
+import type { RouteRequest, RouteSnapshot } from '../domain/routing';
 import type { TrafficProvider } from '../domain/spec';
 import type { ActivityDeps } from './deps';
 import { callProvider } from './provider-call';
 
-export interface SetWeightRequest {
+export interface SetWeightRequest extends Partial<Omit<RouteRequest, 'weight' | 'previousWeight'>> {
   facts: ReleaseFacts;
   config: TrafficProvider;
   weight: number;
@@ -18,22 +19,39 @@ export interface SetWeightResult {
   weight: number;
   /** true: read back and confirmed; null: this router cannot read weights back. */
   verified: boolean | null;
+  /** The routing before the release's first shift, for the router that reports it; pass it to every later shift. */
+  baseline?: RouteSnapshot;
 }
 
 export function createTrafficActivities(deps: ActivityDeps) {
   return {
     /** Sets the new version's share of traffic, then reads it back where the router can. */
-    async setWeight({ facts, config, weight, previousWeight, stepId, compensating }: SetWeightRequest): Promise<SetWeightResult> {
-      return callProvider(deps, facts, stepId, async (ctx) => {
-        const router = deps.providers.trafficRouter(config);
-        await router.setWeight(ctx, weight, previousWeight);
-        const verified = await router.verifyWeight(ctx, weight);
-        if (verified === false) {
-          // Retried: a router applying the change lazily settles; one that does not fails the step.
-          throw ApplicationFailure.retryable(`${router.type} reports a weight other than ${weight}% after setting it`, 'WeightNotVerified');
-        }
-        return { weight, verified: verified ?? null };
-      }, { compensating });
+    async setWeight(request: SetWeightRequest): Promise<SetWeightResult> {
+      const { facts, config, stepId, compensating } = request;
+      const route: RouteRequest = {
+        weight: request.weight,
+        previousWeight: request.previousWeight,
+        canary: request.canary,
+        baseline: request.baseline,
+        mode: request.mode ?? 'weights',
+      };
+      return callProvider(
+        deps,
+        facts,
+        stepId,
+        async (ctx) => {
+          const router = deps.providers.trafficRouter(config);
+          const baseline = route.baseline ?? (await router.setWeight(ctx, route));
+          if (route.baseline) await router.setWeight(ctx, route);
+          const verified = await router.verifyWeight(ctx, { ...route, baseline });
+          if (verified === false) {
+            // Retried: a router applying the change lazily settles; one that does not fails the step.
+            throw ApplicationFailure.retryable(`${router.type} reports a weight other than ${route.weight}% after setting it`, 'WeightNotVerified');
+          }
+          return { weight: route.weight, verified: verified ?? null, ...(baseline ? { baseline } : {}) };
+        },
+        { compensating },
+      );
     },
   };
 }

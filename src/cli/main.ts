@@ -5,6 +5,7 @@ import { registerLaneCommands } from './commands/lanes';
 import { registerReleaseCommands } from './commands/releases';
 import { registerReportCommands } from './commands/reports';
 import { registerStackCommands } from './commands/stack';
+import { registerDemoCommand } from './commands/demo';
 
 /**
  * The `tollgate` command. A user's mistake prints one line and exits 1; only a bug prints a
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
   registerLaneCommands(program, run);
   registerReportCommands(program, run);
   registerStackCommands(program, runBare);
+  registerDemoCommand(program, runBare);
   return program;
 }
 

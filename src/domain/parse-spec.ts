@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import { SpecError, type SpecProblem } from './errors';
 import { ReleaseSpec, type ReleaseSpecInput } from './spec';
 import { findLiteralSecrets } from './secrets';
+import { conditionProblems } from './analysis-conditions';
 
 /** Values given on the command line or by Slack that fill in or override the file. */
 export type SpecOverrides = Partial<Pick<ReleaseSpecInput, 'version' | 'commit'>>;
@@ -35,6 +36,7 @@ export function validateReleaseSpec(raw: unknown, origin: string): ReleaseSpec {
   const problems: SpecProblem[] = findLiteralSecrets(raw);
   const result = ReleaseSpec.safeParse(raw);
   if (!result.success) problems.push(...result.error.issues.map(describeIssue));
+  else problems.push(...conditionProblems(result.data));
   if (problems.length > 0 || !result.success) throw new SpecError(origin, problems);
   return result.data;
 }

@@ -39,6 +39,7 @@ export function planRelease(spec: Pick<ReleaseSpec, 'strategy'>): ReleasePlan {
     if (blueGreen.prePromotionAnalysis) steps.push(analysis(blueGreen.prePromotionAnalysis));
     if (blueGreen.approval) steps.push(approval(blueGreen.approval));
     steps.push({ kind: 'setWeight', weight: 100, label: 'switch to green' });
+    if (blueGreen.postPromotionAnalysis) steps.push(analysis(blueGreen.postPromotionAnalysis));
     return { strategy: 'blueGreen', steps, bakeMs: bake(blueGreen.bake) };
   }
   if (rolling) {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DURATION_PATTERN } from './duration';
+import { QUERY_FACTS, unknownPlaceholders } from './query-template';
 
 /**
  * The release spec: one YAML file per service and environment, kept in the service's repository.
@@ -75,8 +76,52 @@ export const ExecDeploy = z.strictObject({
   ...execOptions,
 });
 
-export const DeployProvider = z.discriminatedUnion('provider', [ExecDeploy], {
-  error: 'deploy.provider must be one of: exec',
+/** A port range written "20000-20999"; instances of a version take free ports from it. */
+export const PortRange = z
+  .string()
+  .regex(/^\d{2,5}-\d{2,5}$/, { error: 'must be a port range such as "20000-20999"' })
+  .refine((range) => {
+    const [from, to] = range.split('-').map(Number);
+    return from >= 1024 && to <= 65535 && from <= to;
+  }, { error: 'must be a range within 1024-65535 whose first port is not above its last, such as "20000-20999"' });
+
+/**
+ * Starts each version as N supervised processes on this worker's host (or, through a launcher such
+ * as ssh, on a VM), waits for every instance's readiness probe, and stops them on retire or rollback.
+ */
+export const ProcessDeploy = z.strictObject({
+  provider: z.literal('process'),
+  /**
+   * Starts one instance, through `sh -c`. PORT, TOLLGATE_VERSION and TOLLGATE_INSTANCE are set, and
+   * {{port}}, {{version}}, {{instance}} are replaced, so "ssh app@vm1 /srv/app --port {{port}}" works too.
+   */
+  command: z.string().min(1),
+  instances: z.int().min(1).max(64).default(1),
+  /** Where the instances listen, as seen from the worker and the router. */
+  host: z.string().min(1).default('127.0.0.1'),
+  /** Ports to take from; any free port on loopback when not given (required for a remote host). */
+  ports: PortRange.optional(),
+  readiness: z
+    .strictObject({
+      /** An HTTP GET on every instance that must answer 2xx before it may take traffic. */
+      path: z.string().startsWith('/', { error: 'must be a path such as /healthz' }).default('/healthz'),
+      /** A version not ready within this fails its deploy step, and the release rolls back. */
+      timeout: Duration.default('60s'),
+      interval: Duration.default('250ms'),
+    })
+    .default({ path: '/healthz', timeout: '60s', interval: '250ms' }),
+  /** After SIGTERM, how long an instance may finish its requests before SIGKILL. */
+  stopTimeout: Duration.default('10s'),
+  /** Where instance records (pid, port) live, so any worker on this host can stop them. */
+  stateDirectory: z.string().min(1).optional(),
+  /** Writes Prometheus file_sd target files here, labelled service and version, so new instances are scraped. */
+  prometheusTargets: z.string().min(1).optional(),
+  workingDirectory: execOptions.workingDirectory,
+  env: execOptions.env,
+});
+
+export const DeployProvider = z.discriminatedUnion('provider', [ExecDeploy, ProcessDeploy], {
+  error: 'deploy.provider must be one of: exec, process',
 });
 
 export const ExecTraffic = z.strictObject({
@@ -86,8 +131,23 @@ export const ExecTraffic = z.strictObject({
   ...execOptions,
 });
 
-export const TrafficProvider = z.discriminatedUnion('provider', [ExecTraffic], {
-  error: 'traffic.provider must be one of: exec',
+/**
+ * HAProxy through its Runtime API: no reload, no dropped connection. The backend declares server
+ * slots (`server-template slot 1-8 127.0.0.1:1 disabled`); Tollgate points free slots at the new
+ * version's instances and moves weights between them and the slots serving the stable version.
+ */
+export const HaproxyTraffic = z.strictObject({
+  provider: z.literal('haproxy'),
+  /** The Runtime API: a unix socket path (/run/haproxy/admin.sock) or host:port of `stats socket ipv4@...`. */
+  runtimeApi: z.string().min(1),
+  backend: z.string().regex(/^[A-Za-z0-9_.:-]+$/, { error: 'must be the name of an HAProxy backend' }),
+  /** Only servers whose names start with this are managed; the others are left alone. */
+  serverPrefix: z.string().regex(/^[A-Za-z0-9_.:-]*$/).default(''),
+  timeout: Duration.default('5s'),
+});
+
+export const TrafficProvider = z.discriminatedUnion('provider', [ExecTraffic, HaproxyTraffic], {
+  error: 'traffic.provider must be one of: exec, haproxy',
 });
 
 const analysisCommon = {
@@ -108,8 +168,104 @@ export const ExecAnalysis = z.strictObject({
   ...analysisCommon,
 });
 
-export const AnalysisTemplate = z.discriminatedUnion('provider', [ExecAnalysis], {
-  error: 'analysis provider must be one of: exec',
+/** A Prometheus server: its URL, or env:NAME for a worker variable that holds it. */
+const PrometheusAddress = z
+  .string()
+  .refine((value) => SECRET_REF_PATTERN.test(value) || /^https?:\/\/[^\s]+$/.test(value), {
+    error: 'must be the URL of a Prometheus server, such as http://prometheus:9090, or env:NAME',
+  });
+
+/** A PromQL query with the release's facts as {{placeholders}}; a misspelt one is refused before anything starts. */
+const TemplatedQuery = (extra: string[] = []) =>
+  z
+    .string()
+    .min(1)
+    .superRefine((query, ctx) => {
+      const unknown = unknownPlaceholders(query, extra);
+      if (unknown.length > 0) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `unknown placeholder${unknown.length > 1 ? 's' : ''} ${unknown.map((name) => `{{${name}}}`).join(', ')}; a query may use ${[...QUERY_FACTS, ...extra].map((name) => `{{${name}}}`).join(', ')}`,
+        });
+      }
+    });
+
+/** Header values may name worker variables (env:NAME) so tokens stay out of the spec. */
+const HttpHeaders = z.record(z.string().regex(/^[A-Za-z0-9-]+$/, { error: 'must be an HTTP header name' }), z.string());
+
+/**
+ * An instant PromQL query, run every `interval`. The release's facts are templated in: {{service}},
+ * {{environment}}, {{version}}, {{canaryVersion}}, {{stableVersion}}, {{releaseId}}.
+ */
+export const PrometheusAnalysis = z.strictObject({
+  provider: z.literal('prometheus'),
+  address: PrometheusAddress,
+  query: TemplatedQuery(),
+  /** Holds for a successful measurement: an expression over `result` (filtrex), e.g. "result < 0.01". */
+  successCondition: z.string().min(1),
+  /** Optional: a measurement for which this holds is failed even if successCondition holds. */
+  failureCondition: z.string().min(1).optional(),
+  headers: HttpHeaders.optional(),
+  timeout: Duration.default('10s'),
+  ...analysisCommon,
+});
+
+/** Smoke test: HTTP requests sent to every instance of the new version directly, before or while it takes traffic. */
+export const HttpAnalysis = z.strictObject({
+  provider: z.literal('http'),
+  path: z.string().startsWith('/', { error: 'must be a path such as /healthz' }).default('/'),
+  method: z.enum(['GET', 'HEAD', 'POST', 'PUT']).default('GET'),
+  headers: HttpHeaders.optional(),
+  body: z.string().optional(),
+  expect: z
+    .strictObject({
+      status: z.array(z.int().min(100).max(599)).min(1).default([200]),
+      bodyContains: z.string().min(1).optional(),
+      /** A regular expression the body must match. */
+      bodyMatches: z
+        .string()
+        .min(1)
+        .refine((pattern) => {
+          try {
+            new RegExp(pattern);
+            return true;
+          } catch {
+            return false;
+          }
+        }, { error: 'must be a valid regular expression' })
+        .optional(),
+    })
+    .default({ status: [200] }),
+  timeout: Duration.default('5s'),
+  ...analysisCommon,
+});
+
+/**
+ * Canary against stable, as Kayenta does: the same PromQL range query for each version ({{version}}
+ * is the side measured), and a Mann-Whitney U test on the two samples. Fails when the canary is
+ * worse in `direction` with the given confidence and by more than `tolerance`.
+ */
+export const ComparisonAnalysis = z.strictObject({
+  provider: z.literal('comparison'),
+  address: PrometheusAddress,
+  query: TemplatedQuery(),
+  /** How far back each measurement looks; one point per `step`. */
+  lookback: Duration.default('30s'),
+  step: Duration.default('1s'),
+  /** Which change is bad: latency and errors "increase", throughput "decrease". */
+  direction: z.enum(['increase', 'decrease', 'either']).default('increase'),
+  /** A relative change smaller than this passes even when significant: 0.1 lets the canary be 10% worse. */
+  tolerance: z.number().min(0).default(0.1),
+  confidence: z.number().gt(0.5).lt(1).default(0.95),
+  /** Fewer points than this on either side is inconclusive. */
+  minSamples: z.int().min(3).default(8),
+  headers: HttpHeaders.optional(),
+  timeout: Duration.default('10s'),
+  ...analysisCommon,
+});
+
+export const AnalysisTemplate = z.discriminatedUnion('provider', [ExecAnalysis, PrometheusAnalysis, HttpAnalysis, ComparisonAnalysis], {
+  error: 'analysis provider must be one of: exec, prometheus, http, comparison',
 });
 
 export const ApprovalStep = z.strictObject({
@@ -161,6 +317,8 @@ export const BlueGreenStrategy = z.strictObject({
   prePromotionAnalysis: AnalysisStep.optional(),
   /** A person approves the switch. */
   approval: ApprovalStep.optional(),
+  /** Run after the switch, while blue is still warm: a failure switches straight back. */
+  postPromotionAnalysis: AnalysisStep.optional(),
   /** Blue stays warm this long after the switch, so rolling back is one switch back. */
   bake: Duration.optional(),
 });
@@ -213,6 +371,26 @@ export const Execution = z.strictObject({
   rollbackTimeout: Duration.default('1h'),
 });
 
+/**
+ * The error budget gate, after the SRE book: burn rate = error ratio over `window` / (1 - objective).
+ * Above `maxBurnRate` a release does not start, and a running one holds at its next step, until the
+ * burn rate falls again or a person promotes past the hold.
+ */
+export const ErrorBudget = z.strictObject({
+  provider: z.literal('prometheus').default('prometheus'),
+  address: PrometheusAddress,
+  /** The service's error ratio (errors / requests) over {{window}}; the release's facts are templated in. */
+  errorRatioQuery: TemplatedQuery(['window']),
+  /** The availability objective, such as 0.999. */
+  objective: z.number().gt(0).lt(1),
+  window: Duration.default('1h'),
+  maxBurnRate: z.number().positive().default(1),
+  /** How often a held release looks again. */
+  checkEvery: Duration.default('1m'),
+  headers: HttpHeaders.optional(),
+  timeout: Duration.default('10s'),
+});
+
 export const Notify = z.strictObject({
   slack: z.strictObject({ channel: z.string().min(1) }).optional(),
 });
@@ -230,6 +408,7 @@ export const ReleaseSpec = z
     approvals: Approvals.default({ timeout: '24h', onTimeout: 'rollback' }),
     execution: Execution.default({ attempts: 3, heartbeatTimeout: '30s', stepTimeout: '30m', rollbackTimeout: '1h' }),
     notify: Notify.optional(),
+    errorBudget: ErrorBudget.optional(),
   })
   .superRefine((spec, ctx) => {
     // Every analysis a step names must be defined under `analysis:`.
@@ -258,6 +437,12 @@ export type AnalysisTemplate = z.infer<typeof AnalysisTemplate>;
 export type DeployProvider = z.infer<typeof DeployProvider>;
 export type TrafficProvider = z.infer<typeof TrafficProvider>;
 export type Strategy = z.infer<typeof Strategy>;
+export type ErrorBudget = z.infer<typeof ErrorBudget>;
+export type ProcessDeploy = z.infer<typeof ProcessDeploy>;
+export type HaproxyTraffic = z.infer<typeof HaproxyTraffic>;
+export type PrometheusAnalysis = z.infer<typeof PrometheusAnalysis>;
+export type HttpAnalysis = z.infer<typeof HttpAnalysis>;
+export type ComparisonAnalysis = z.infer<typeof ComparisonAnalysis>;
 
 function analysisReferences(strategy: Strategy): { path: (string | number)[]; templates: string[] }[] {
   const refs: { path: (string | number)[]; templates: string[] }[] = [];
@@ -268,6 +453,12 @@ function analysisReferences(strategy: Strategy): { path: (string | number)[]; te
     refs.push({
       path: ['strategy', 'blueGreen', 'prePromotionAnalysis'],
       templates: strategy.blueGreen.prePromotionAnalysis.templates,
+    });
+  }
+  if (strategy.blueGreen?.postPromotionAnalysis) {
+    refs.push({
+      path: ['strategy', 'blueGreen', 'postPromotionAnalysis'],
+      templates: strategy.blueGreen.postPromotionAnalysis.templates,
     });
   }
   if (strategy.rolling?.analysis) {

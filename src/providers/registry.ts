@@ -1,10 +1,15 @@
 import type { AnalysisTemplate, DeployProvider, TrafficProvider } from '../domain/spec';
 import type { Deployer } from './deploy/deployer';
 import { ExecDeployer } from './deploy/exec';
+import { ProcessDeployer } from './deploy/process';
 import type { MetricSource } from './metrics/source';
+import { ComparisonMetricSource } from './metrics/comparison';
 import { ExecMetricSource } from './metrics/exec';
+import { HttpMetricSource } from './metrics/http';
+import { PrometheusMetricSource } from './metrics/prometheus';
 import type { TrafficRouter } from './traffic/router';
 import { ExecTrafficRouter } from './traffic/exec';
+import { HaproxyTrafficRouter } from './traffic/haproxy';
 
 /**
  * Builds the provider a spec names. Adding a provider: a schema in domain/spec.ts, a class in its
@@ -22,18 +27,28 @@ export function createProviderRegistry(): ProviderRegistry {
       switch (config.provider) {
         case 'exec':
           return new ExecDeployer(config);
+        case 'process':
+          return new ProcessDeployer(config);
       }
     },
     trafficRouter(config) {
       switch (config.provider) {
         case 'exec':
           return new ExecTrafficRouter(config);
+        case 'haproxy':
+          return new HaproxyTrafficRouter(config);
       }
     },
     metricSource(config) {
       switch (config.provider) {
         case 'exec':
           return new ExecMetricSource(config);
+        case 'prometheus':
+          return new PrometheusMetricSource(config);
+        case 'http':
+          return new HttpMetricSource(config);
+        case 'comparison':
+          return new ComparisonMetricSource(config);
       }
     },
   };

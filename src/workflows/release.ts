@@ -13,10 +13,12 @@ import type { Activities } from '../activities';
 import { combineVerdicts, type TemplateResult } from '../domain/analysis';
 import { actorProblem } from '../domain/actor';
 import { approvalRefusal, fourEyesApplies, rejectionRefusal } from '../domain/approval';
+import type { Deployment } from '../domain/deployment';
 import { formatMillis, toMillis } from '../domain/duration';
 import { laneGate, type LanePolicy } from '../domain/lane-policy';
 import { planRelease, type PlanStep } from '../domain/plan';
 import { laneIdFor, type ReleaseInput, type ReleaseResult } from '../domain/release';
+import type { RouteSnapshot } from '../domain/routing';
 import type { Actor } from '../domain/spec';
 import { canRollBack, isEndStage } from '../domain/stages';
 import {
@@ -34,6 +36,7 @@ import {
   rollbackUpdate,
   statusQuery,
 } from './api';
+import { ErrorBudgetGate } from './error-budget-gate';
 import { ReleaseState, TOLLGATE_ACTOR } from './release-state';
 import { Saga } from './saga';
 import { RollbackRequested, StopRelease } from './stop-reasons';
@@ -87,6 +90,13 @@ export async function releaseWorkflow(input: ReleaseInput): Promise<ReleaseResul
     scheduleToCloseTimeout: toMillis(spec.execution.rollbackTimeout),
     retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' },
   });
+  // Analyses change nothing, so a failing one need not wait for its siblings to acknowledge cancellation.
+  const measure = proxyActivities<Activities>({
+    cancellationType: ActivityCancellationType.TRY_CANCEL,
+    startToCloseTimeout: toMillis(spec.execution.stepTimeout),
+    heartbeatTimeout: toMillis(spec.execution.heartbeatTimeout),
+    retry: { maximumAttempts: spec.execution.attempts, initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
+  });
 
   // What people and the lane tell the release, between two of its steps.
   let granted = false;
@@ -101,6 +111,15 @@ export async function releaseWorkflow(input: ReleaseInput): Promise<ReleaseResul
   let contractedAt: string | undefined;
   const saga = new Saga();
   const forwardScope = new CancellationScope();
+  // Where the new version listens (from its deployer) and the routing found before the first shift.
+  let canary: Deployment | undefined;
+  let baseline: RouteSnapshot | undefined;
+  const errorBudget = new ErrorBudgetGate(spec.errorBudget, {
+    facts: () => release.facts,
+    setHold: (hold) => release.setHold(hold),
+    promotions: () => promotions,
+    changes: () => laneChanges,
+  });
 
   const requestRollback = (actor: string, reason: string) => {
     rollbackRequest ??= { actor, reason };
@@ -257,6 +276,7 @@ export async function releaseWorkflow(input: ReleaseInput): Promise<ReleaseResul
         await condition(() => !release.status.paused);
         continue;
       }
+      if (await errorBudget.holdWhileBurning()) continue;
       if (release.status.hold) release.emit('resume', 'moving on');
       release.setHold(undefined);
       return;
@@ -279,6 +299,9 @@ export async function releaseWorkflow(input: ReleaseInput): Promise<ReleaseResul
 
   async function planning(): Promise<void> {
     release.enterStage('Planning', `${plan.strategy}: ${plan.steps.map((step) => step.label).join(' → ')}`);
+    const budget = await errorBudget.atPlanning();
+    if (budget) release.emit('step', budget.reason);
+    if (budget?.measured && !budget.open) throw new StopRelease(`not started: ${budget.reason}`);
   }
 
   async function deploying(): Promise<void> {
@@ -291,9 +314,10 @@ export async function releaseWorkflow(input: ReleaseInput): Promise<ReleaseResul
           { facts: release.facts, config: spec.deploy, version: spec.version, stepId: `${input.releaseId}/undeploy`, compensating: true },
         ]),
     });
-    await forward.deploy.executeWithOptions({ summary: `deploy ${spec.version}` }, [
+    canary = await forward.deploy.executeWithOptions({ summary: `deploy ${spec.version}` }, [
       { facts: release.facts, config: spec.deploy, version: spec.version, stepId: `${input.releaseId}/deploy` },
     ]);
+    if (canary) release.emit('step', `${spec.version} ready on ${canary.endpoints.map((e) => `${e.host}:${e.port}`).join(', ')}`);
   }
 
   async function shifting(): Promise<void> {
@@ -325,6 +349,8 @@ export async function releaseWorkflow(input: ReleaseInput): Promise<ReleaseResul
 
   async function setWeight(index: number, weight: number): Promise<void> {
     const before = release.weight;
+    // Rolling moves whole servers; canary and blue-green move weights.
+    const mode = plan.strategy === 'rolling' ? ('servers' as const) : ('weights' as const);
     saga.push({
       name: `restore traffic to ${before}% on ${spec.version}`,
       mergeKey: 'traffic',
@@ -335,6 +361,9 @@ export async function releaseWorkflow(input: ReleaseInput): Promise<ReleaseResul
             config: spec.traffic,
             weight: before,
             previousWeight: release.weight,
+            canary,
+            baseline,
+            mode,
             stepId: `${input.releaseId}/restore-weight`,
             compensating: true,
           },
@@ -343,8 +372,9 @@ export async function releaseWorkflow(input: ReleaseInput): Promise<ReleaseResul
       },
     });
     const result = await forward.setWeight.executeWithOptions({ summary: `setWeight ${weight}` }, [
-      { facts: release.facts, config: spec.traffic, weight, previousWeight: before, stepId: `${input.releaseId}/step-${index}` },
+      { facts: release.facts, config: spec.traffic, weight, previousWeight: before, canary, baseline, mode, stepId: `${input.releaseId}/step-${index}` },
     ]);
+    baseline ??= result.baseline;
     release.setWeight(weight);
     release.emit('step', `traffic at ${weight}%${result.verified ? ' (read back)' : ''}`);
   }
@@ -388,40 +418,63 @@ export async function releaseWorkflow(input: ReleaseInput): Promise<ReleaseResul
     const durationMs = step.analysis.duration ? toMillis(step.analysis.duration) : undefined;
     // Measured again as long as people ask for more evidence (Extend), until it decides or they do.
     for (let round = 0; ; round++) {
-    const results: TemplateResult[] = await Promise.all(
-      step.analysis.templates.map((name) =>
-        forward.runAnalysis.executeWithOptions(
-          {
-            summary: `analysis ${name} at ${release.weight}%`,
-            startToCloseTimeout: (durationMs ?? 0) + toMillis(spec.execution.stepTimeout),
-          },
-          [
-            {
-              facts: release.facts,
-              name,
-              template: spec.analysis[name],
-              durationMs,
-              weight: release.weight,
-              stepId: `${input.releaseId}/step-${index}/${name}${round ? `/extension-${round}` : ''}`,
-            },
-          ],
+      const { verdict, summary } = await measureOnce(index, step, durationMs, round);
+      if (verdict === 'Failed' || verdict === 'Error') throw new RollbackRequested(`analysis ${verdict.toLowerCase()}: ${summary}`, TOLLGATE_ACTOR);
+      if (verdict !== 'Inconclusive') return;
+      // Not enough evidence either way: a person decides (promote to go on, extend to measure
+      // again, roll back to undo).
+      const [promoted, extended] = [promotions, extensions];
+      release.setHold({ open: false, reason: `analysis inconclusive, waiting for a person to promote, extend or roll back: ${summary}` });
+      await condition(() => promotions !== promoted || extensions !== extended);
+      release.setHold(undefined);
+      if (promotions !== promoted) return;
+    }
+  }
+
+  /** One run of every template of an analysis step. A failing template cancels the others: the release rolls back at once. */
+  async function measureOnce(
+    index: number,
+    step: Extract<PlanStep, { kind: 'analysis' }>,
+    durationMs: number | undefined,
+    round: number,
+  ): Promise<{ verdict: TemplateResult['verdict']; summary: string }> {
+    const results: TemplateResult[] = [];
+    const failing = (result: TemplateResult) => result.verdict === 'Failed' || result.verdict === 'Error';
+    const analyses = new CancellationScope();
+    try {
+      await analyses.run(() =>
+        Promise.all(
+          step.analysis.templates.map(async (name) => {
+            const result = await measure.runAnalysis.executeWithOptions(
+              {
+                summary: `analysis ${name} at ${release.weight}%`,
+                startToCloseTimeout: (durationMs ?? 0) + toMillis(spec.execution.stepTimeout),
+              },
+              [
+                {
+                  facts: release.facts,
+                  name,
+                  template: spec.analysis[name],
+                  durationMs,
+                  weight: release.weight,
+                  canary,
+                  stepId: `${input.releaseId}/step-${index}/${name}${round ? `/extension-${round}` : ''}`,
+                },
+              ],
+            );
+            results.push(result);
+            if (failing(result)) analyses.cancel();
+          }),
         ),
-      ),
-    );
+      );
+    } catch (err) {
+      if (!isCancellation(err) || !results.some(failing)) throw err;
+    }
     const verdict = combineVerdicts(results.map((result) => result.verdict));
     release.setAnalysis({ stepLabel: step.label, verdict, templates: results, at: new Date().toISOString() });
     const summary = results.map((result) => result.summary).join('; ');
     release.emit('analysis', `analysis ${verdict}: ${summary}`, TOLLGATE_ACTOR, { verdict });
-    if (verdict === 'Failed' || verdict === 'Error') throw new RollbackRequested(`analysis ${verdict.toLowerCase()}: ${summary}`, TOLLGATE_ACTOR);
-    if (verdict !== 'Inconclusive') return;
-    // Not enough evidence either way: a person decides (promote to go on, extend to measure
-    // again, roll back to undo).
-    const [promoted, extended] = [promotions, extensions];
-    release.setHold({ open: false, reason: `analysis inconclusive, waiting for a person to promote, extend or roll back: ${summary}` });
-    await condition(() => promotions !== promoted || extensions !== extended);
-    release.setHold(undefined);
-    if (promotions !== promoted) return;
-    }
+    return { verdict, summary };
   }
 
   async function baking(): Promise<void> {
@@ -438,10 +491,11 @@ export async function releaseWorkflow(input: ReleaseInput): Promise<ReleaseResul
     await atStepBoundary();
     saga.push({
       name: `restart ${stable}`,
-      run: () =>
-        undo.deploy.executeWithOptions({ summary: `rollback: redeploy ${stable}` }, [
+      run: async () => {
+        await undo.deploy.executeWithOptions({ summary: `rollback: redeploy ${stable}` }, [
           { facts: release.facts, config: spec.deploy, version: stable, stepId: `${input.releaseId}/restore-stable`, compensating: true },
-        ]),
+        ]);
+      },
     });
     await forward.undeploy.executeWithOptions({ summary: `retire ${stable}` }, [
       { facts: release.facts, config: spec.deploy, version: stable, stepId: `${input.releaseId}/retire-stable` },

@@ -227,8 +227,9 @@ function messageProblem(args: Record<string, unknown>): { error: string; detail:
 }
 
 /** Checks blocks as Slack's validator does for the types Tollgate uses; anything else is refused. */
-export function blocksProblem(blocks: Block[] | undefined, max: number): string | undefined {
-  if (!blocks) return 'blocks missing';
+export function blocksProblem(given: readonly object[] | undefined, max: number): string | undefined {
+  if (!given) return 'blocks missing';
+  const blocks = given as Block[];
   if (blocks.length > max) return `${blocks.length} blocks, at most ${max}`;
   const blockIds = new Set<string>();
   for (const [index, block] of blocks.entries()) {

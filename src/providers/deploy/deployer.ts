@@ -1,3 +1,4 @@
+import type { Deployment } from '../../domain/deployment';
 import type { ProviderContext } from '../context';
 
 /**
@@ -7,8 +8,12 @@ import type { ProviderContext } from '../context';
 export interface Deployer {
   /** The provider's name as written in specs: `deploy.provider`. */
   readonly type: string;
-  /** Starts `version` beside whatever runs now and resolves once it is ready for traffic; throws if it never becomes ready. */
-  deploy(ctx: ProviderContext, version: string): Promise<void>;
+  /**
+   * Starts `version` beside whatever runs now and resolves once it is ready for traffic, with where
+   * its instances listen when the deployer knows (routers and smoke tests need it); throws if it
+   * never becomes ready.
+   */
+  deploy(ctx: ProviderContext, version: string): Promise<Deployment | undefined>;
   /** Stops `version`: retires the old version after a release, or removes the new one on rollback. Succeeds if nothing runs. */
   undeploy(ctx: ProviderContext, version: string): Promise<void>;
 }

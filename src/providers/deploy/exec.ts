@@ -10,8 +10,9 @@ export class ExecDeployer implements Deployer {
 
   constructor(private readonly config: z.infer<typeof ExecDeploy>) {}
 
-  async deploy(ctx: ProviderContext, version: string): Promise<void> {
+  async deploy(ctx: ProviderContext, version: string): Promise<undefined> {
     await runExecStepOrFail(ctx, this.config, 'deploy', this.config.deploy, { TOLLGATE_VERSION: version });
+    return undefined;
   }
 
   async undeploy(ctx: ProviderContext, version: string): Promise<void> {

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { RouteRequest } from '../../domain/routing';
 import type { ExecTraffic } from '../../domain/spec';
 import type { ProviderContext } from '../context';
 import { runExecStepOrFail } from '../exec/exec-step';
@@ -10,11 +11,12 @@ export class ExecTrafficRouter implements TrafficRouter {
 
   constructor(private readonly config: z.infer<typeof ExecTraffic>) {}
 
-  async setWeight(ctx: ProviderContext, weight: number, previousWeight: number): Promise<void> {
+  async setWeight(ctx: ProviderContext, { weight, previousWeight }: RouteRequest): Promise<undefined> {
     await runExecStepOrFail(ctx, this.config, 'setWeight', this.config.setWeight, {
       TOLLGATE_WEIGHT: weight,
       TOLLGATE_PREVIOUS_WEIGHT: previousWeight,
     });
+    return undefined;
   }
 
   async verifyWeight(): Promise<boolean | undefined> {

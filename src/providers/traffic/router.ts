@@ -1,3 +1,4 @@
+import type { RouteRequest, RouteSnapshot } from '../../domain/routing';
 import type { ProviderContext } from '../context';
 
 /**
@@ -7,13 +8,15 @@ export interface TrafficRouter {
   /** The provider's name as written in specs: `traffic.provider`. */
   readonly type: string;
   /**
-   * Sends `weight` percent of requests to the new version and the rest to stable. Idempotent:
-   * setting the weight in effect changes nothing. `previousWeight` is what the release last set.
+   * Sends `request.weight` percent of requests to the new version and the rest to stable. Idempotent:
+   * setting the weight in effect changes nothing. Returns the routing as it was before the release's
+   * first shift (its baseline), when the router can read it; the release passes it back on every
+   * later shift and its rollback restores exactly that.
    */
-  setWeight(ctx: ProviderContext, weight: number, previousWeight: number): Promise<void>;
+  setWeight(ctx: ProviderContext, request: RouteRequest): Promise<RouteSnapshot | undefined>;
   /**
-   * Reads back the weight in effect and says whether it is `weight`; undefined when this router
-   * cannot tell (a user's command), in which case the release trusts setWeight.
+   * Reads back the routing in effect and says whether it is what `request` asked for; undefined when
+   * this router cannot tell (a user's command), in which case the release trusts setWeight.
    */
-  verifyWeight(ctx: ProviderContext, weight: number): Promise<boolean | undefined>;
+  verifyWeight(ctx: ProviderContext, request: RouteRequest): Promise<boolean | undefined>;
 }
