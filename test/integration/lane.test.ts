@@ -114,9 +114,9 @@ describe('a lane', () => {
   it('holds a release outside its deploy windows, saying when the next opens, and lets it go when the windows change', async () => {
     // A window all of yesterday (UTC): closed now, and it next opens in six days.
     const yesterday = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'][(new Date().getUTCDay() + 6) % 7] as 'mon';
-    await tollgate.releases.setWindows('reviews', 'staging', 'sre', [{ days: [yesterday], start: '00:00', end: '23:59', timezone: 'UTC' }]);
+    await tollgate.releases.setWindows('feedback', 'staging', 'sre', [{ days: [yesterday], start: '00:00', end: '23:59', timezone: 'UTC' }]);
 
-    const spec = execSpec(journal, { service: 'reviews', steps: [{ setWeight: 100 }] });
+    const spec = execSpec(journal, { service: 'feedback', steps: [{ setWeight: 100 }] });
     const { releaseId } = await tollgate.releases.start(spec, alice);
     const held = await until('the release to hold outside the window', async () => {
       const status = await statusOf(releaseId);
@@ -126,7 +126,7 @@ describe('a lane', () => {
     expect(Date.parse(held.hold!.reopensAt!)).toBeGreaterThan(Date.now() + 5 * 86_400_000);
     expect(Date.parse(held.hold!.reopensAt!)).toBeLessThanOrEqual(Date.now() + 7 * 86_400_000);
 
-    await tollgate.releases.setWindows('reviews', 'staging', 'sre', []);
+    await tollgate.releases.setWindows('feedback', 'staging', 'sre', []);
     expect(await tollgate.releases.result(releaseId)).toMatchObject({ outcome: 'Succeeded' });
   });
 });

@@ -78,7 +78,7 @@ describe('a canary release', () => {
 describe('rolling back', () => {
   it('runs the compensations in exact reverse order of the forward steps when the approval is rejected', async () => {
     const spec = execSpec(journal, {
-      service: 'payments',
+      service: 'payouts',
       steps: [{ setWeight: 1 }, { setWeight: 10 }, { setWeight: 50 }, { approval: { from: ['bob'] } }, { setWeight: 100 }],
     });
     const { releaseId } = await tollgate.releases.start(spec, alice);

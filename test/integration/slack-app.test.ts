@@ -89,9 +89,9 @@ beforeAll(async () => {
     groups: { 'release-managers': ['U0ALICE', 'U0BOB'] },
   }).start();
   catalogue = new SpecCatalogue(path.join(journal.dir, 'catalogue'));
-  writeSpec('checkout', 'production', [{ setWeight: 10 }, { approval: { from: ['group:release-managers'] } }, { setWeight: 100 }]);
-  writeSpec('payments', 'staging', [{ setWeight: 50 }, { pause: { duration: '2s' } }, { setWeight: 100 }]);
-  writeSpec('search', 'staging', [{ setWeight: 50 }, { pause: { duration: '2s' } }, { setWeight: 100 }]);
+  writeSpec('storefront', 'production', [{ setWeight: 10 }, { approval: { from: ['group:release-managers'] } }, { setWeight: 100 }]);
+  writeSpec('basket', 'staging', [{ setWeight: 50 }, { pause: { duration: '2s' } }, { setWeight: 100 }]);
+  writeSpec('finder', 'staging', [{ setWeight: 50 }, { pause: { duration: '2s' } }, { setWeight: 100 }]);
 });
 
 afterAll(async () => {
@@ -118,12 +118,12 @@ describe('the Slack app, with a worker', () => {
   });
 
   it('starts a release from /release, posts one message, edits it as the release moves, and shows who approved', async () => {
-    const { id, body } = command('checkout 2.4.0 production', 'U0ALICE', 'alice');
+    const { id, body } = command('storefront 2.4.0 production', 'U0ALICE', 'alice');
     const acked = await postSignedToSlackApp(app.url, body, { secret: SECRET });
     expect(acked.status).toBe(200);
-    expect((await answerTo(id)).text).toMatch(/^Started `checkout:production:2\.4\.0`/);
+    expect((await answerTo(id)).text).toMatch(/^Started `storefront:production:2\.4\.0`/);
 
-    const releaseId = 'checkout:production:2.4.0';
+    const releaseId = 'storefront:production:2.4.0';
     await eventually('the message to offer Approve', async () => (blocksText(messageOf(releaseId)).includes(ACTIONS.approve) ? true : undefined));
     const approve = click(ACTIONS.approve, releaseId, 'U0BOB', 'bob');
     expect((await postSignedToSlackApp(app.url, approve.body, { secret: SECRET })).status).toBe(200);
@@ -144,9 +144,9 @@ describe('the Slack app, with a worker', () => {
   });
 
   it('refuses the initiator under four-eyes and a non-approver, each with the reason, and nothing moves', async () => {
-    const { body } = command('checkout 2.5.0 production', 'U0ALICE', 'alice');
+    const { body } = command('storefront 2.5.0 production', 'U0ALICE', 'alice');
     await postSignedToSlackApp(app.url, body, { secret: SECRET });
-    const releaseId = 'checkout:production:2.5.0';
+    const releaseId = 'storefront:production:2.5.0';
     await eventually('the message to offer Approve', async () => (blocksText(messageOf(releaseId)).includes(ACTIONS.approve) ? true : undefined));
 
     const own = click(ACTIONS.approve, releaseId, 'U0ALICE', 'alice');
@@ -167,18 +167,18 @@ describe('the Slack app, with a worker', () => {
   });
 
   it('refuses, with 401 and nothing started, a forged signature, an altered body and a stale timestamp', async () => {
-    const { body } = command('checkout 6.6.6 production', 'U0ALICE', 'alice');
+    const { body } = command('storefront 6.6.6 production', 'U0ALICE', 'alice');
     const forged = await postSignedToSlackApp(app.url, body, { secret: 'not-the-secret' });
     const altered = await postSignedToSlackApp(app.url, body, { secret: SECRET, sendBody: body.replace('6.6.6', '7.7.7') });
     const stale = await postSignedToSlackApp(app.url, body, { secret: SECRET, timestamp: Math.floor(Date.now() / 1000) - 600 });
     expect([forged.status, altered.status, stale.status]).toEqual([401, 401, 401]);
-    const releases = await tollgate.releases.list({ service: 'checkout' });
+    const releases = await tollgate.releases.list({ service: 'storefront' });
     expect(releases.map((r) => r.version)).not.toEqual(expect.arrayContaining(['6.6.6']));
     expect(releases.map((r) => r.version)).not.toEqual(expect.arrayContaining(['7.7.7']));
   });
 
   it('starts one release when Slack delivers the same command again as a retry', async () => {
-    const first = command('payments 1.2.0 staging', 'U0CAROL', 'carol');
+    const first = command('basket 1.2.0 staging', 'U0CAROL', 'carol');
     await postSignedToSlackApp(app.url, first.body, { secret: SECRET });
     const retry = { ...first, id: first.id };
     await postSignedToSlackApp(app.url, retry.body, { secret: SECRET, retryNum: 1 });
@@ -186,20 +186,20 @@ describe('the Slack app, with a worker', () => {
       const found = fake.responses.filter((response) => response.id === first.id);
       return found.length === 2 ? found.map((response) => String(response.body.text)) : undefined;
     });
-    expect(answers.sort()).toEqual([expect.stringMatching(/^Started `payments:staging:1\.2\.0`/), 'payments:staging:1.2.0 is already running.']);
-    expect(await tollgate.releases.result('payments:staging:1.2.0')).toMatchObject({ outcome: 'Succeeded' });
-    expect(journal.lines().filter((line) => line === 'deploy payments 1.2.0')).toHaveLength(1);
-    expect(fake.topLevelMessages(CHANNEL).filter((m) => m.metadata?.event_payload.release_id === 'payments:staging:1.2.0')).toHaveLength(1);
+    expect(answers.sort()).toEqual([expect.stringMatching(/^Started `basket:staging:1\.2\.0`/), 'basket:staging:1.2.0 is already running.']);
+    expect(await tollgate.releases.result('basket:staging:1.2.0')).toMatchObject({ outcome: 'Succeeded' });
+    expect(journal.lines().filter((line) => line === 'deploy basket 1.2.0')).toHaveLength(1);
+    expect(fake.topLevelMessages(CHANNEL).filter((m) => m.metadata?.event_payload.release_id === 'basket:staging:1.2.0')).toHaveLength(1);
   });
 
   it('answers in the channel who may not release to production, and starts nothing', async () => {
-    const { id, body } = command('checkout 2.6.0 production', 'U0MALLORY', 'mallory');
+    const { id, body } = command('storefront 2.6.0 production', 'U0MALLORY', 'mallory');
     await postSignedToSlackApp(app.url, body, { secret: SECRET });
     expect(await answerTo(id)).toMatchObject({ response_type: 'ephemeral', text: 'Not started: you may not release to production; ask one of @release-managers.' });
     const unknown = command('ledger 1.0.0 staging', 'U0ALICE', 'alice');
     await postSignedToSlackApp(app.url, unknown.body, { secret: SECRET });
-    expect((await answerTo(unknown.id)).text).toMatch(/^Unknown service ledger\. The catalogue has checkout, payments, search/);
-    const badVersion = command('checkout two-point-oh! production', 'U0ALICE', 'alice');
+    expect((await answerTo(unknown.id)).text).toMatch(/^Unknown service ledger\. The catalogue has basket, finder, storefront/);
+    const badVersion = command('storefront two-point-oh! production', 'U0ALICE', 'alice');
     await postSignedToSlackApp(app.url, badVersion.body, { secret: SECRET });
     expect((await answerTo(badVersion.id)).text).toMatch(/^"two-point-oh!" is not a version such as 2\.4\.0\./);
   });
@@ -209,7 +209,7 @@ describe('the Slack app when Temporal cannot be reached', () => {
   it('acknowledges at once and then tells the user, rather than timing out', async () => {
     const app = await startApp(async () => new ReleaseClient(await connectClient({ TEMPORAL_ADDRESS: '127.0.0.1:1', TEMPORAL_NAMESPACE: 'default' } as never), 'nowhere'));
     try {
-      const { id, body } = command('payments 1.3.0 staging', 'U0ALICE', 'alice');
+      const { id, body } = command('basket 1.3.0 staging', 'U0ALICE', 'alice');
       const acked = await postSignedToSlackApp(app.url, body, { secret: SECRET });
       // Slack's own deadline for an acknowledgement is 3 seconds; the answer comes later.
       expect(acked.status).toBe(200);
@@ -236,9 +236,9 @@ describe('the Slack message when a worker dies after posting it', () => {
     try {
       // Slack stores the first post, but the worker dies before it hears back.
       const releaseAnswers = fake.holdPostAnswers();
-      const { body } = command('search 4.0.0 staging', 'U0ALICE', 'alice');
+      const { body } = command('finder 4.0.0 staging', 'U0ALICE', 'alice');
       await postSignedToSlackApp(app.url, body, { secret: SECRET });
-      const releaseId = 'search:staging:4.0.0';
+      const releaseId = 'finder:staging:4.0.0';
       await eventually('Slack to receive the first post', async () => messageOf(releaseId));
       await workers[0].kill();
       releaseAnswers();

@@ -67,7 +67,7 @@ it('holds the release and says why when Prometheus returns nothing or NaN, until
   });
   expect(held.stage).toBe('Shifting');
   expect(held.weight).toBe(10);
-  expect(held.hold?.reason).toMatch(/analysis inconclusive, waiting for a person to promote or roll back/);
+  expect(held.hold?.reason).toMatch(/analysis inconclusive, waiting for a person to promote, extend or roll back/);
   expect(held.hold?.reason).toMatch(/nothing: Inconclusive .*no data: sum\(up\{service="guard-unsure",version="no-such-version"\}\) returned no series/);
   expect(held.hold?.reason).toMatch(/nan: Inconclusive .*NaN/);
 

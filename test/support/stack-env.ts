@@ -1,3 +1,8 @@
+/*
+ * Every test file shares one Temporal server, and a lane (service + environment) serialises its
+ * releases across all of them: give each test file service names of its own.
+ */
+
 /** Variables the global setup passes to every test file (jest workers inherit the environment). */
 export const TEST_ENV = {
   /** Superuser URL of the test PostgreSQL server; tests create their own databases on it. */

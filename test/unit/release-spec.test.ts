@@ -98,7 +98,7 @@ describe('the release spec', () => {
 
   it('refuses an unknown provider and names the ones there are', () => {
     expect(problemsOf(valid.replace('deploy: { provider: exec,', 'deploy: { provider: kubernetes,'))).toEqual([
-      'deploy.provider: deploy.provider must be one of: exec',
+      'deploy.provider: deploy.provider must be one of: exec, process',
     ]);
   });
 
