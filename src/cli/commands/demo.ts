@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { runDemo } from '../../demo/run-demo';
+import { TollgateError } from '../../domain/errors';
 
 type RunBare = (action: () => Promise<number | void>) => Promise<void>;
 
@@ -12,9 +13,9 @@ export function registerDemoCommand(program: Command, runBare: RunBare): void {
     .action((options: { ci?: boolean; rate: string }) =>
       runBare(() => {
         const rate = Number(options.rate);
-        if (!Number.isFinite(rate) || rate < 1 || rate > 2000) throw new Error(`--rate must be a number of requests a second between 1 and 2000, not "${options.rate}"`);
+        if (!Number.isFinite(rate) || rate < 1 || rate > 2000) throw new TollgateError('USAGE', `--rate must be a number of requests a second between 1 and 2000, not "${options.rate}"`);
         return runDemo({ ci: Boolean(options.ci || process.env.CI), rate, write: (line) => process.stdout.write(`${line}\n`) }).then(
-          // Exit now, with this status: embedded PostgreSQL's exit hook would otherwise turn any status into 0.
+          // Exit now, with this status, rather than wait for every handle of the stack to close.
           (status) => process.exit(status),
         );
       }),
