@@ -3,6 +3,7 @@ import type { WebClient } from '@slack/web-api';
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import type { ProviderRegistry } from '../providers/registry';
+import type { ServiceDatabases } from '../schema/service-database';
 
 /** Everything activities touch, passed in so tests can give real or recording parts. */
 export interface ActivityDeps {
@@ -11,6 +12,8 @@ export interface ActivityDeps {
   /** For the lane: signal-with-start, and checking whether a release still runs. */
   temporal: Client;
   providers: ProviderRegistry;
+  /** Connections to the services' own databases, for their schema migrations and backfills. */
+  serviceDatabases: ServiceDatabases;
   log: Logger;
   /** Slack's Web API, when SLACK_BOT_TOKEN is set: the releases' live messages. */
   slack?: WebClient;

@@ -5,6 +5,7 @@ import type { ActivityDeps } from './deps';
 import { createErrorBudgetActivities } from './error-budget';
 import { createLaneActivities } from './lane';
 import { createNotifyActivities } from './notify';
+import { createSchemaActivities } from './schema';
 import { createTrafficActivities } from './traffic';
 
 export type { ActivityDeps } from './deps';
@@ -19,6 +20,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createAnalysisActivities(deps),
     ...createNotifyActivities(deps),
     ...createErrorBudgetActivities(deps),
+    ...createSchemaActivities(deps),
   };
 }
 

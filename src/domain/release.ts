@@ -2,6 +2,7 @@ import type { AnalysisResult } from './analysis';
 import type { PendingApproval } from './approval';
 import type { ReleaseEvent } from './events';
 import type { Gate, LanePolicy } from './lane-policy';
+import type { BackfillProgress, MigrationPhase } from './schema-change';
 import type { Actor, ReleaseSpec } from './spec';
 import type { EndStage, Stage } from './stages';
 
@@ -53,10 +54,22 @@ export interface ReleaseStatus {
   decisions: { step: string; approver: string; decision: 'approved' | 'rejected'; at: string }[];
   lastAnalysis?: AnalysisResult;
   outcome?: { stage: EndStage; reason?: string };
+  /** The release's pending schema migrations (when the spec has a database) and where each stands. */
+  migrations?: MigrationState[];
+  /** Backfills declared by the expand migrations, as they progress. */
+  backfills?: BackfillProgress[];
+  /** When the contract began: from then on the release cannot roll back. */
   contractedAt?: string;
   startedAt: string;
   updatedAt: string;
   events: ReleaseEvent[];
+}
+
+export interface MigrationState {
+  name: string;
+  phase: MigrationPhase;
+  /** kept: applied, and left in place by a rollback (the old version runs on the expanded schema). */
+  state: 'pending' | 'running' | 'applied' | 'kept' | 'reverted';
 }
 
 /** Lanes serialise releases per service and environment. */

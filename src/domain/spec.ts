@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DURATION_PATTERN } from './duration';
+import { strategyApprovers } from './approval';
 import { QUERY_FACTS, unknownPlaceholders } from './query-template';
 
 /**
@@ -391,6 +392,28 @@ export const ErrorBudget = z.strictObject({
   timeout: Duration.default('10s'),
 });
 
+/**
+ * The service's own PostgreSQL and its phase-tagged knex migrations (docs/schema-changes.md):
+ * expand before the new version gets traffic, backfill, and contract only after 100%, the bake and
+ * an approval.
+ */
+export const Database = z.strictObject({
+  /** The worker's environment variable holding the database URL, written env:NAME; never the URL itself. */
+  url: SecretRef,
+  /** The service's knex migrations folder, relative to the spec file. */
+  migrations: z.string().min(1),
+  /** knex's migration table in that database (the one `knex migrate` uses). */
+  migrationsTable: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'must be a table name such as knex_migrations' }).default('knex_migrations'),
+  /** DDL gives up a lock it cannot get within this, and Tollgate tries again: the application never queues behind it for longer. */
+  lockTimeout: Duration.default('2s'),
+  /** How long a migration keeps retrying while its table is too busy, before the release rolls back. */
+  busyRetryFor: Duration.default('10m'),
+  /** A rollback before contract keeps the expanded schema (the old version runs on it), or reverts it with the migrations' down. */
+  onRollback: z.enum(['keep', 'revert']).default('keep'),
+  /** Who approves the contract, the point of no return. Defaults to the approvers of the strategy's approval steps. */
+  contractApproval: ApprovalStep.optional(),
+});
+
 export const Notify = z.strictObject({
   slack: z.strictObject({ channel: z.string().min(1) }).optional(),
 });
@@ -409,8 +432,17 @@ export const ReleaseSpec = z
     execution: Execution.default({ attempts: 3, heartbeatTimeout: '30s', stepTimeout: '30m', rollbackTimeout: '1h' }),
     notify: Notify.optional(),
     errorBudget: ErrorBudget.optional(),
+    database: Database.optional(),
   })
   .superRefine((spec, ctx) => {
+    // Contract is the point of no return: someone must be able to approve it.
+    if (spec.database && !spec.database.contractApproval && strategyApprovers(spec.strategy).length === 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['database', 'contractApproval'],
+        message: 'contracting the schema needs an approval and the strategy has no approval step to borrow approvers from; add contractApproval: { from: [U012ABC] }',
+      });
+    }
     // Every analysis a step names must be defined under `analysis:`.
     const defined = new Set(Object.keys(spec.analysis));
     for (const { path, templates } of analysisReferences(spec.strategy)) {
@@ -443,6 +475,8 @@ export type HaproxyTraffic = z.infer<typeof HaproxyTraffic>;
 export type PrometheusAnalysis = z.infer<typeof PrometheusAnalysis>;
 export type HttpAnalysis = z.infer<typeof HttpAnalysis>;
 export type ComparisonAnalysis = z.infer<typeof ComparisonAnalysis>;
+export type Database = z.infer<typeof Database>;
+
 
 function analysisReferences(strategy: Strategy): { path: (string | number)[]; templates: string[] }[] {
   const refs: { path: (string | number)[]; templates: string[] }[] = [];

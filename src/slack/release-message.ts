@@ -1,5 +1,6 @@
 import type { Button, KnownBlock } from '@slack/types';
 import type { ReleaseStatus } from '../domain/release';
+import { describeBackfill } from '../domain/schema-change';
 import { isEndStage } from '../domain/stages';
 
 /** action_ids of the message's buttons; each carries the release id as its value. */
@@ -20,6 +21,7 @@ export const MESSAGE_EVENT_TYPE = 'tollgate_release';
 const SECTION_TEXT_LIMIT = 3000;
 
 const STEP_MARKS = { pending: '◻️', running: '▶️', done: '✅', skipped: '⏭️' } as const;
+const MIGRATION_MARKS = { pending: '◻️', running: '▶️', applied: '✅', kept: '📌', reverted: '↩️' } as const;
 const STAGE_EMOJI: Record<string, string> = { Succeeded: '✅', RolledBack: '↩️', Failed: '🚨', RollingBack: '⏪' };
 
 export type MessageStatus = Omit<ReleaseStatus, 'events'>;
@@ -60,6 +62,12 @@ export function renderReleaseMessage(status: MessageStatus, uiUrl?: string): { t
   ];
   const steps = status.steps.map((step, index) => `${STEP_MARKS[step.state]} ${index + 1}. ${step.label}`).join('\n');
   if (steps) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: clip(`*Steps*\n${steps}`) } });
+  const schema = [
+    ...(status.migrations ?? []).map((migration) => `${MIGRATION_MARKS[migration.state]} ${migration.phase} \`${migration.name}\` ${migration.state}`),
+    ...(status.backfills ?? []).map((backfill) => `${backfill.done ? '✅' : '⏳'} ${describeBackfill(backfill)}${backfill.done ? ', done' : ''}`),
+    ...(status.contractedAt ? [`🔒 contracted at ${status.contractedAt}: no rollback, fix forward`] : []),
+  ];
+  if (schema.length) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: clip(`*Schema*\n${schema.join('\n')}`) } });
 
   if (status.outcome?.reason) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: clip(`*Outcome*\n${status.outcome.reason}`) } });
   if (status.hold && !ended) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: clip(`:hourglass: *Holding:* ${status.hold.reason}`) } });

@@ -7,7 +7,8 @@ import type { ReleaseSpec } from '../domain/spec';
 
 /**
  * Reads a spec file, validates it, and makes its paths absolute: exec commands run in the spec's
- * folder unless it says otherwise, because that is where the user wrote them relative to.
+ * folder unless it says otherwise, and the migrations folder is found from it, because that is
+ * where the user wrote them relative to.
  */
 export function loadSpecFile(file: string, overrides: SpecOverrides = {}): ReleaseSpec {
   let text: string;
@@ -29,6 +30,7 @@ export function withAbsolutePaths(spec: ReleaseSpec, specDir: string): ReleaseSp
     deploy: absolute(spec.deploy),
     traffic: absolute(spec.traffic),
     analysis: Object.fromEntries(Object.entries(spec.analysis).map(([name, template]) => [name, absolute(template)])),
+    ...(spec.database ? { database: { ...spec.database, migrations: path.resolve(specDir, spec.database.migrations) } } : {}),
   };
 }
 

@@ -11,6 +11,7 @@ import { createLogger, type Logger } from '../logger';
 import { connectionOptions, TemporalUnreachable } from '../temporal/connection';
 import { installRuntime } from './runtime';
 import { createTollgateWorker } from './worker';
+import { ServiceDatabases } from '../schema/service-database';
 
 /**
  * The worker process: validates its configuration, migrates Tollgate's database, connects to
@@ -34,7 +35,9 @@ export async function runWorkerProcess(
   const dataConverter = dataConverterFor(config);
   const tracing = setUpTracing({ serviceName: 'tollgate-worker', endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT });
   const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter });
+  const serviceDatabases = new ServiceDatabases();
   const worker = await createTollgateWorker({
+    serviceDatabases,
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TOLLGATE_TASK_QUEUE,
@@ -57,6 +60,7 @@ export async function runWorkerProcess(
     await worker.run();
   } finally {
     await connection.close();
+    await serviceDatabases.closeAll();
     await db.destroy();
     await tracing?.shutdown();
     log.info('worker stopped');

@@ -6,6 +6,7 @@ import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import { createActivities } from '../activities';
 import { createProviderRegistry, type ProviderRegistry } from '../providers/registry';
+import { ServiceDatabases } from '../schema/service-database';
 import { ReleaseTracingInterceptor } from '../telemetry/activity-tracing';
 import type { Tracing } from '../telemetry/tracing';
 import { workflowBundleOptions } from './bundle';
@@ -19,6 +20,8 @@ export interface TollgateWorkerOptions {
   db: Knex;
   log: Logger;
   providers?: ProviderRegistry;
+  /** Pools for the services' own databases; pass one to close it when the worker stops. */
+  serviceDatabases?: ServiceDatabases;
   /** Slack's Web API for the releases' live messages. */
   slack?: WebClient;
   temporalUiUrl?: string;
@@ -40,6 +43,7 @@ export async function createTollgateWorker(options: TollgateWorkerOptions): Prom
     db: options.db,
     temporal: options.client,
     providers: options.providers ?? createProviderRegistry(),
+    serviceDatabases: options.serviceDatabases ?? new ServiceDatabases(),
     log: options.log,
     slack: options.slack,
     temporalUiUrl: options.temporalUiUrl,

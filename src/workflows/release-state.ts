@@ -5,7 +5,8 @@ import type { PendingApproval } from '../domain/approval';
 import type { JsonValue, ReleaseEvent, ReleaseEventKind } from '../domain/events';
 import type { Gate } from '../domain/lane-policy';
 import type { ReleasePlan } from '../domain/plan';
-import type { AuditBatch, ReleaseFacts, ReleaseInput, ReleaseRecord, ReleaseStatus } from '../domain/release';
+import { type BackfillProgress, describeBackfill } from '../domain/schema-change';
+import type { AuditBatch, MigrationState, ReleaseFacts, ReleaseInput, ReleaseRecord, ReleaseStatus } from '../domain/release';
 import {
   ReleaseEnvironment,
   ReleaseInitiator,
@@ -26,12 +27,19 @@ export const TOLLGATE_ACTOR = 'tollgate';
  * Audit rows are written by a background loop, batched, so a slow or unavailable audit database
  * never holds a release (and above all never holds a rollback); the workflow waits for the loop to
  * drain before it completes, so no event is lost.
+ *
+ * Step events are the chatty ones: they are written (and shown in Slack) together with the next
+ * event of another kind, or when the release is about to wait (`flush`), or once a few pile up.
+ * Writing after every step cost each step one more activity and workflow task on its critical path.
  */
+const STEP_EVENTS_PER_WRITE = 10;
+
 export class ReleaseState {
   readonly status: ReleaseStatus;
   private rollbackStartedAt?: string;
   private unrecorded: ReleaseEvent[] = [];
   private recording = false;
+  private flushRequested = false;
   private messageOutdated = false;
   private publishing = false;
   private slackMessage?: SlackMessageRef;
@@ -107,7 +115,15 @@ export class ReleaseState {
     this.unrecorded.push(event);
     log.info(message, { releaseId: this.input.releaseId, stage: event.stage, kind, actor });
     this.refreshDetails();
-    if (!this.recording) void this.recordInBackground();
+    if (kind !== 'step' || this.unrecorded.length >= STEP_EVENTS_PER_WRITE) this.flush();
+  }
+
+  /** Writes what is pending to the audit log and Slack, in the background. Call before waiting. */
+  flush(): void {
+    if (this.unrecorded.length > 0) {
+      this.flushRequested = true;
+      if (!this.recording) void this.recordInBackground();
+    }
     this.publishSoon();
   }
 
@@ -155,6 +171,29 @@ export class ReleaseState {
     this.status.lastAnalysis = result;
   }
 
+  setMigrations(migrations: MigrationState[]): void {
+    this.status.migrations = migrations;
+  }
+
+  setMigrationState(name: string, state: MigrationState['state']): void {
+    const migration = this.status.migrations?.find((candidate) => candidate.name === name);
+    if (migration) migration.state = state;
+    this.refreshDetails();
+  }
+
+  setBackfill(progress: BackfillProgress): void {
+    const backfills = (this.status.backfills ??= []);
+    const index = backfills.findIndex((candidate) => candidate.migration === progress.migration);
+    if (index >= 0) backfills[index] = progress;
+    else backfills.push(progress);
+    this.refreshDetails();
+    this.publishSoon();
+  }
+
+  setContractedAt(at: string): void {
+    this.status.contractedAt = at;
+  }
+
   finish(outcome: EndStage, reason?: string): void {
     this.status.outcome = { stage: outcome, reason };
     this.status.step = undefined;
@@ -165,6 +204,7 @@ export class ReleaseState {
 
   /** Resolves once every event is in the audit log and the Slack message is up to date. */
   async recorded(): Promise<void> {
+    this.flush();
     await condition(() => !this.recording && this.unrecorded.length === 0 && !this.publishing && !this.messageOutdated);
   }
 
@@ -228,7 +268,8 @@ export class ReleaseState {
   private async recordInBackground(): Promise<void> {
     this.recording = true;
     try {
-      while (this.unrecorded.length > 0) {
+      while (this.flushRequested && this.unrecorded.length > 0) {
+        this.flushRequested = false;
         const events = this.unrecorded;
         this.unrecorded = [];
         // Outside any cancellable scope: aborting a release must not cancel writing its history.
@@ -249,6 +290,7 @@ export class ReleaseState {
       s.pendingApproval
         ? `awaiting approval from ${s.pendingApproval.from.join(', ')} (${s.pendingApproval.approvals.length}/${s.pendingApproval.quorum})`
         : undefined,
+      ...(s.backfills ?? []).filter((backfill) => !backfill.done).map(describeBackfill),
       s.outcome?.reason ? `reason: ${s.outcome.reason}` : undefined,
     ];
     setCurrentDetails(lines.filter(Boolean).join('\n\n'));

@@ -12,11 +12,12 @@ import {
 import type { Activities } from '../activities';
 import { combineVerdicts, type TemplateResult } from '../domain/analysis';
 import { actorProblem } from '../domain/actor';
-import { approvalRefusal, fourEyesApplies, rejectionRefusal } from '../domain/approval';
+import { approvalRefusal, fourEyesApplies, rejectionRefusal, strategyApprovers } from '../domain/approval';
 import type { Deployment } from '../domain/deployment';
 import { formatMillis, toMillis } from '../domain/duration';
 import { laneGate, type LanePolicy } from '../domain/lane-policy';
 import { planRelease, type PlanStep } from '../domain/plan';
+import { describeBackfill, type BackfillProgress, type PendingMigration, type SchemaPlan } from '../domain/schema-change';
 import { laneIdFor, type ReleaseInput, type ReleaseResult } from '../domain/release';
 import type { RouteSnapshot } from '../domain/routing';
 import type { Actor } from '../domain/spec';
@@ -49,6 +50,15 @@ const { joinLane, recordAudit } = proxyActivities<Activities>({
   startToCloseTimeout: '10s',
   retry: { initialInterval: '1s', maximumInterval: '1m' },
 });
+
+/** Reading the migrations folder and knex's table changes nothing: a few tries, then the release stops. */
+const { planSchemaChanges } = proxyActivities<Activities>({
+  startToCloseTimeout: '1m',
+  retry: { initialInterval: '1s', maximumAttempts: 5 },
+});
+
+/** A backfill reports back this often, so its progress shows in the status query, the UI and Slack. */
+const BACKFILL_CHUNK_MS = 5000;
 
 /**
  * One release: the state machine of docs/architecture.md.
@@ -109,6 +119,7 @@ export async function releaseWorkflow(input: ReleaseInput): Promise<ReleaseResul
   let rejection: { actor: string; reason: string } | undefined;
   let rollbackRequest: { actor: string; reason: string } | undefined;
   let contractedAt: string | undefined;
+  let schema: SchemaPlan | undefined;
   const saga = new Saga();
   const forwardScope = new CancellationScope();
   // Where the new version listens (from its deployer) and the routing found before the first shift.
@@ -256,6 +267,13 @@ export async function releaseWorkflow(input: ReleaseInput): Promise<ReleaseResul
     },
   );
 
+  /** Waits like `condition`, after writing what the release did so far: a waiting release is fully on record. */
+  function waitUntil(fn: () => boolean, timeout?: number, options?: { summary: string }): Promise<boolean> {
+    release.flush();
+    if (timeout === undefined) return condition(fn).then(() => true);
+    return options ? condition(fn, timeout, options) : condition(fn, timeout);
+  }
+
   // ---- The stages, in order. Each is small and reads like the runbook it replaces. ----
 
   /** Holds between two steps while the lane is frozen, outside its windows, or the release is paused. */
@@ -267,13 +285,13 @@ export async function releaseWorkflow(input: ReleaseInput): Promise<ReleaseResul
         const seen = laneChanges;
         const wakeInMs = gate.reopensAt ? Math.max(1000, Date.parse(gate.reopensAt) - Date.now()) : undefined;
         // A durable timer until the window opens, or until the lane says something changed.
-        if (wakeInMs === undefined) await condition(() => laneChanges !== seen);
-        else await condition(() => laneChanges !== seen, wakeInMs, { summary: `hold: ${gate.reason}` });
+        if (wakeInMs === undefined) await waitUntil(() => laneChanges !== seen);
+        else await waitUntil(() => laneChanges !== seen, wakeInMs, { summary: `hold: ${gate.reason}` });
         continue;
       }
       if (release.status.paused) {
         release.setHold({ open: false, reason: `paused by ${release.status.paused.by}: ${release.status.paused.reason}` });
-        await condition(() => !release.status.paused);
+        await waitUntil(() => !release.status.paused);
         continue;
       }
       if (await errorBudget.holdWhileBurning()) continue;
@@ -289,9 +307,9 @@ export async function releaseWorkflow(input: ReleaseInput): Promise<ReleaseResul
       { laneId, service: spec.service, environment: spec.environment, releaseId: input.releaseId, version: spec.version },
     ]);
     if (!granted) {
-      await condition(() => granted || waitingFor !== undefined);
+      await waitUntil(() => granted || waitingFor !== undefined);
       if (!granted) release.setHold({ open: false, reason: `waiting for ${waitingFor} to finish` });
-      await condition(() => granted);
+      await waitUntil(() => granted);
     }
     release.emit('step', `admitted by the lane; rollback target is ${release.status.stableVersion ?? 'none (first release of this lane)'}`);
     await atStepBoundary();
@@ -302,6 +320,98 @@ export async function releaseWorkflow(input: ReleaseInput): Promise<ReleaseResul
     const budget = await errorBudget.atPlanning();
     if (budget) release.emit('step', budget.reason);
     if (budget?.measured && !budget.open) throw new StopRelease(`not started: ${budget.reason}`);
+    if (spec.database) await planSchema(spec.database);
+  }
+
+  /** What the schema side of the release will do, refused before anything changes if it is unsafe. */
+  async function planSchema(database: NonNullable<typeof spec.database>): Promise<void> {
+    schema = await planSchemaChanges.executeWithOptions({ summary: 'schema: plan and safety check' }, [{ releaseId: input.releaseId, database }]);
+    if (schema.findings.length > 0) {
+      const findings = schema.findings.map((finding) => `${finding.file}: \`${finding.statement}\`: ${finding.problem}. Instead: ${finding.fix}`);
+      throw new StopRelease(`not started: the schema safety check refused ${findings.length} statement(s):\n- ${findings.join('\n- ')}`);
+    }
+    release.setMigrations([...schema.expand, ...schema.contract].map(({ name, phase }) => ({ name, phase, state: 'pending' as const })));
+    release.emit(
+      'step',
+      `schema: ${schema.expand.length} expand and ${schema.contract.length} contract migration(s) pending; the safety check found nothing unsafe`,
+    );
+  }
+
+  function migrationRequest(migration: PendingMigration, direction: 'up' | 'down') {
+    return { releaseId: input.releaseId, database: spec.database!, name: migration.name, direction };
+  }
+
+  /** Expand: what both versions can run on, before the new version gets any traffic. */
+  async function expanding(): Promise<void> {
+    if (!schema?.expand.length) return;
+    await atStepBoundary();
+    const revert = spec.database!.onRollback === 'revert';
+    release.enterStage('Expanding', schema.expand.map((migration) => migration.name).join(', '));
+    for (const migration of schema.expand) {
+      saga.push({
+        name: revert ? `revert ${migration.name}` : `keep ${migration.name} (the old version runs on the expanded schema)`,
+        run: async () => {
+          if (!revert) return release.setMigrationState(migration.name, 'kept');
+          await undo.applySchemaMigration.executeWithOptions({ summary: `rollback: revert ${migration.name}` }, [migrationRequest(migration, 'down')]);
+          release.setMigrationState(migration.name, 'reverted');
+        },
+      });
+      release.setMigrationState(migration.name, 'running');
+      const outcome = await forward.applySchemaMigration.executeWithOptions({ summary: `expand ${migration.name}` }, [migrationRequest(migration, 'up')]);
+      release.setMigrationState(migration.name, 'applied');
+      release.emit('step', `expand ${migration.name}: ${outcome}`);
+    }
+  }
+
+  /** Backfill: rows written before the expand get their new columns, a batch at a time. */
+  async function backfilling(): Promise<void> {
+    const backfills = schema?.expand.filter((migration) => migration.backfill) ?? [];
+    if (backfills.length === 0) return;
+    await atStepBoundary();
+    release.enterStage('Backfilling', backfills.map((migration) => `${migration.backfill!.table} (${migration.name})`).join(', '));
+    for (const migration of backfills) {
+      let progress: BackfillProgress;
+      do {
+        progress = await forward.runBackfill.executeWithOptions({ summary: `backfill ${migration.backfill!.table} (${migration.name})` }, [
+          { releaseId: input.releaseId, database: spec.database!, migration: migration.name, backfill: migration.backfill!, chunkMs: BACKFILL_CHUNK_MS },
+        ]);
+        release.setBackfill(progress);
+        if (!progress.done) await atStepBoundary(); // a pause or a freeze holds the backfill between chunks
+      } while (!progress.done);
+      release.emit(
+        'step',
+        `${describeBackfill(progress)}: done, ${progress.rowsUpdated} row(s) rewritten` +
+          (progress.resumes ? `, resumed ${progress.resumes} time(s) from its checkpoint` : ''),
+      );
+    }
+  }
+
+  /** Contract is the point of no return: all traffic on the new version, the bake passed, and a person agrees. */
+  async function awaitingContract(): Promise<void> {
+    if (!schema?.contract.length) return;
+    await atStepBoundary();
+    const approval = spec.database!.contractApproval ?? { from: strategyApprovers(spec.strategy), quorum: 1 };
+    release.enterStage('AwaitingContract', `${schema.contract.map((migration) => migration.name).join(', ')}; after it, no rollback`);
+    await awaitApproval(-1, { kind: 'approval', approval, label: `approve the contract (no rollback after it) from ${approval.from.join(', ')}` });
+    release.emit('step', 'contract approved');
+  }
+
+  async function contracting(): Promise<void> {
+    if (!schema?.contract.length) return;
+    await atStepBoundary();
+    contractedAt = new Date().toISOString();
+    release.setContractedAt(contractedAt);
+    release.enterStage('Contracting', `${schema.contract.map((migration) => migration.name).join(', ')}; rollback is no longer possible`);
+    for (const migration of schema.contract) {
+      release.setMigrationState(migration.name, 'running');
+      try {
+        const outcome = await forward.applySchemaMigration.executeWithOptions({ summary: `contract ${migration.name}` }, [migrationRequest(migration, 'up')]);
+        release.emit('step', `contract ${migration.name}: ${outcome}`);
+      } catch (err) {
+        throw new StopRelease(`contract ${migration.name} failed (${describeFailure(err)}); the schema may be partly contracted and cannot be rolled back: fix forward`);
+      }
+      release.setMigrationState(migration.name, 'applied');
+    }
   }
 
   async function deploying(): Promise<void> {
@@ -383,9 +493,9 @@ export async function releaseWorkflow(input: ReleaseInput): Promise<ReleaseResul
     const seen = promotions;
     if (durationMs === undefined) {
       release.setHold({ open: false, reason: 'paused until someone promotes' });
-      await condition(() => promotions !== seen);
+      await waitUntil(() => promotions !== seen);
     } else {
-      await condition(() => promotions !== seen, durationMs, { summary: `pause ${formatMillis(durationMs)}` });
+      await waitUntil(() => promotions !== seen, durationMs, { summary: `pause ${formatMillis(durationMs)}` });
     }
     release.setHold(undefined);
   }
@@ -400,7 +510,7 @@ export async function releaseWorkflow(input: ReleaseInput): Promise<ReleaseResul
       approvals: [],
       deadline: new Date(Date.now() + timeoutMs).toISOString(),
     });
-    const decided = await condition(
+    const decided = await waitUntil(
       () => rejection !== undefined || (release.status.pendingApproval?.approvals.length ?? 0) >= step.approval.quorum,
       timeoutMs,
       { summary: `await ${step.label}` },
@@ -425,7 +535,7 @@ export async function releaseWorkflow(input: ReleaseInput): Promise<ReleaseResul
       // again, roll back to undo).
       const [promoted, extended] = [promotions, extensions];
       release.setHold({ open: false, reason: `analysis inconclusive, waiting for a person to promote, extend or roll back: ${summary}` });
-      await condition(() => promotions !== promoted || extensions !== extended);
+      await waitUntil(() => promotions !== promoted || extensions !== extended);
       release.setHold(undefined);
       if (promotions !== promoted) return;
     }
@@ -438,6 +548,7 @@ export async function releaseWorkflow(input: ReleaseInput): Promise<ReleaseResul
     durationMs: number | undefined,
     round: number,
   ): Promise<{ verdict: TemplateResult['verdict']; summary: string }> {
+    release.flush(); // an analysis takes a while: put what led to it on record first
     const results: TemplateResult[] = [];
     const failing = (result: TemplateResult) => result.verdict === 'Failed' || result.verdict === 'Error';
     const analyses = new CancellationScope();
@@ -485,7 +596,7 @@ export async function releaseWorkflow(input: ReleaseInput): Promise<ReleaseResul
     release.enterStage('Baking', plan.bakeMs ? `watching ${spec.version} at 100% for ${formatMillis(plan.bakeMs)}` : `retiring ${stable}`);
     if (plan.bakeMs > 0) {
       const seen = promotions;
-      await condition(() => promotions !== seen, plan.bakeMs, { summary: `bake ${formatMillis(plan.bakeMs)}` });
+      await waitUntil(() => promotions !== seen, plan.bakeMs, { summary: `bake ${formatMillis(plan.bakeMs)}` });
     }
     if (!retire) return;
     await atStepBoundary();
@@ -526,9 +637,13 @@ export async function releaseWorkflow(input: ReleaseInput): Promise<ReleaseResul
     await forwardScope.run(async () => {
       await queued();
       await planning();
+      await expanding();
+      await backfilling();
       await deploying();
       await shifting();
       await baking();
+      await awaitingContract();
+      await contracting();
     });
     release.finish('Succeeded', `${spec.version} serves all traffic`);
     result = { releaseId: input.releaseId, outcome: 'Succeeded', stableVersion: spec.version };

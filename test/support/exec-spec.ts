@@ -44,6 +44,7 @@ export interface ExecSpecOptions {
   analysis?: ReleaseSpecInput['analysis'];
   approvals?: ReleaseSpecInput['approvals'];
   execution?: ReleaseSpecInput['execution'];
+  database?: ReleaseSpecInput['database'];
 }
 
 /** A canary spec on the exec provider whose commands write to the journal. */
@@ -73,6 +74,7 @@ export function execSpec(journal: Journal, options: ExecSpecOptions): ReleaseSpe
     analysis: options.analysis,
     approvals: options.approvals,
     execution: { attempts: 2, heartbeatTimeout: '5s', stepTimeout: '2m', rollbackTimeout: '5m', ...options.execution },
+    database: options.database,
   };
   return validateReleaseSpec(input, 'test spec');
 }

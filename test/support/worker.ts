@@ -6,6 +6,7 @@ import { NativeConnection, Runtime, DefaultLogger, type Worker } from '@temporal
 import type { Knex } from 'knex';
 import pino from 'pino';
 import { createTollgateWorker } from '../../src/workers/worker';
+import { ServiceDatabases } from '../../src/schema/service-database';
 import { ReleaseClient } from '../../src/client/release-client';
 import type { ProviderRegistry } from '../../src/providers/registry';
 import type { Tracing } from '../../src/telemetry/tracing';
@@ -41,7 +42,9 @@ export async function startTestWorker(options: {
   const nativeConnection = await NativeConnection.connect({ address });
   const connection = await Connection.connect({ address });
   const client = new Client({ connection, dataConverter: options.dataConverter });
+  const serviceDatabases = new ServiceDatabases();
   const worker = await createTollgateWorker({
+    serviceDatabases,
     connection: nativeConnection,
     namespace: 'default',
     taskQueue: options.taskQueue,
@@ -64,6 +67,7 @@ export async function startTestWorker(options: {
     stop: async () => {
       worker.shutdown();
       await running;
+      await serviceDatabases.closeAll();
       await nativeConnection.close();
       await connection.close();
     },

@@ -43,6 +43,27 @@ describe('the release spec', () => {
     expect(spec.analysis['error-rate']).toMatchObject({ failureLimit: 2, inconclusiveLimit: 0, interval: '30s' });
   });
 
+  it('takes a database section with its defaults, and borrows the contract approvers from the strategy', () => {
+    const spec = parseReleaseSpec(`${valid}database: { url: env:CHECKOUT_DATABASE_URL, migrations: ./migrations }\n`, 'release.yaml');
+    expect(spec.database).toEqual({
+      url: 'env:CHECKOUT_DATABASE_URL',
+      migrations: './migrations',
+      migrationsTable: 'knex_migrations',
+      lockTimeout: '2s',
+      busyRetryFor: '10m',
+      onRollback: 'keep',
+    });
+  });
+
+  it('refuses a database URL written into the spec, and a contract nobody can approve', () => {
+    const noApprovals = valid.replace('      - approval: { from: [group:release-managers] }\n', '');
+    expect(problemsOf(`${noApprovals}database: { url: 'postgres://app:hunter2@db/checkout', migrations: ./migrations }\n`)).toEqual([
+      expect.stringMatching(/^database\.url: looks like a URL with a password/),
+      expect.stringMatching(/^database\.url: .*env:NAME/),
+      expect.stringMatching(/^database\.contractApproval: contracting the schema needs an approval/),
+    ]);
+  });
+
   it('takes the version from the command line when the file leaves it out', () => {
     const spec = parseReleaseSpec(valid.replace('version: 2.4.0\n', ''), 'release.yaml', { version: '2.5.0' });
     expect(spec.version).toBe('2.5.0');

@@ -59,6 +59,31 @@ describe('the release message', () => {
     expect(JSON.stringify(message.blocks)).toContain('sum(rate(errors[1m])) returned no data');
   });
 
+  it('shows the schema migrations and the backfill progress, and no Roll back once contracted', () => {
+    const backfilling = renderReleaseMessage(
+      status({
+        stage: 'Backfilling',
+        weight: 0,
+        migrations: [
+          { name: '001_add_primary_email.js', phase: 'expand', state: 'applied' },
+          { name: '002_drop_email_address.js', phase: 'contract', state: 'pending' },
+        ],
+        backfills: [
+          { migration: '001_add_primary_email.js', table: 'users', rowsScanned: 45_000, rowsUpdated: 44_000, rowsTotal: 100_000, ratePerSecond: 9000, etaSeconds: 6.1, done: false, resumes: 0 },
+        ],
+      }),
+    );
+    const text = JSON.stringify(backfilling.blocks);
+    expect(text).toContain('expand `001_add_primary_email.js` applied');
+    expect(text).toContain('backfill users (001_add_primary_email.js): 45000 of 100000 rows (45%), 9000 rows/s, about 7s left');
+    expect(actionIds(backfilling)).toContain(ACTIONS.rollback);
+    expect(blocksProblem(backfilling.blocks, 50)).toBeUndefined();
+
+    const contracting = renderReleaseMessage(status({ stage: 'Contracting', weight: 100, contractedAt: '2026-11-23T10:05:00Z' }));
+    expect(JSON.stringify(contracting.blocks)).toContain('contracted at 2026-11-23T10:05:00Z: no rollback, fix forward');
+    expect(actionIds(contracting)).not.toContain(ACTIONS.rollback);
+  });
+
   it('has no buttons once the release ended, and says how', () => {
     const message = renderReleaseMessage(status({ stage: 'RolledBack', outcome: { stage: 'RolledBack', reason: 'rejected by U0BOB' } }));
     expect(actionIds(message)).toEqual([]);
