@@ -1,3 +1,4 @@
+import { describeBackfill } from '../domain/schema-change';
 import type { ReleaseStatus } from '../domain/release';
 
 /** ██████░░░░ 60% — the traffic on the new version, at a glance. */
@@ -26,6 +27,12 @@ export function renderStatus(status: ReleaseStatus, uiUrl?: string, events = 10)
   if (status.lastAnalysis) lines.push(`  analysis ${status.lastAnalysis.verdict}: ${status.lastAnalysis.templates.map((t) => t.summary).join('; ')}`);
   lines.push('  steps');
   status.steps.forEach((step, index) => lines.push(`    ${STEP_MARKS[step.state]} ${index + 1}. ${step.label}`));
+  if (status.migrations?.length || status.backfills?.length) {
+    lines.push('  schema');
+    for (const migration of status.migrations ?? []) lines.push(`    ${migration.phase.padEnd(8)} ${migration.name}: ${migration.state}`);
+    for (const backfill of status.backfills ?? []) lines.push(`    ${describeBackfill(backfill)}${backfill.done ? ', done' : ''}`);
+    if (status.contractedAt) lines.push(`    contracted at ${status.contractedAt}: no rollback, fix forward`);
+  }
   if (events > 0) {
     lines.push('  recent events');
     for (const event of status.events.slice(-events)) lines.push(`    ${event.at}  ${event.actor.padEnd(10)} ${event.message}`);
