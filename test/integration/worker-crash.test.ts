@@ -48,8 +48,8 @@ function invocations(): string[] {
   return fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n').filter(Boolean) : [];
 }
 
-async function worker(taskQueue: string): Promise<WorkerProcess> {
-  const started = await startWorkerProcess({ taskQueue, databaseUrl: database.url });
+async function worker(taskQueue: string, env?: Record<string, string>): Promise<WorkerProcess> {
+  const started = await startWorkerProcess({ taskQueue, databaseUrl: database.url, env });
   workers.push(started);
   return started;
 }
@@ -117,7 +117,8 @@ describe('a worker killed with SIGKILL', () => {
       deploy: idempotent('deploy $TOLLGATE_VERSION'),
       setWeight: idempotent('setWeight $TOLLGATE_WEIGHT', `[ "$TOLLGATE_WEIGHT" != 10 ] || sleep 2`),
     });
-    const first = await worker(taskQueue);
+    // Grace well beyond the step's 2 s, so a slow machine cannot turn the drain into a cancellation.
+    const first = await worker(taskQueue, { TOLLGATE_SHUTDOWN_GRACE: '20s' });
     const { releaseId } = await releases.start(spec, alice);
     await eventually('the 10% step to be running', async () => (invocations().includes(`${releaseId}/step-0`) ? true : undefined));
 

@@ -100,6 +100,31 @@ const bob: Actor = { id: 'bob', via: 'slack' };
     await save('aborted-in-pause', releaseId);
   });
 
+  it('a schema release: expand, backfill, canary, contract approved', async () => {
+    const users = await createTestDatabase('tollgate_replay_users');
+    try {
+      await users.db.raw('CREATE TABLE users (id bigserial PRIMARY KEY, name text NOT NULL, email_address text NOT NULL)');
+      await users.db.raw(`INSERT INTO users (name, email_address) SELECT 'u' || n, 'u' || n || '@example.com' FROM generate_series(1, 5000) n`);
+      process.env.REPLAY_USERS_DATABASE_URL = users.url;
+      const spec = execSpec(journal, {
+        service: 'replay-schema',
+        steps: [{ setWeight: 50 }, { setWeight: 100 }],
+        database: {
+          url: 'env:REPLAY_USERS_DATABASE_URL',
+          migrations: path.join(__dirname, '..', '..', 'examples', 'schema-rename', 'migrations'),
+          contractApproval: { from: ['bob'] },
+        },
+      });
+      const { releaseId } = await tollgate.releases.start(spec, alice);
+      await awaitingApproval(releaseId);
+      await tollgate.releases.approve(releaseId, { approver: bob, comment: 'contract' });
+      await tollgate.releases.result(releaseId);
+      await save('schema-contracted', releaseId);
+    } finally {
+      await users.drop();
+    }
+  });
+
   it('a release held by a freeze, then let go', async () => {
     await tollgate.releases.freeze('replay-freeze', 'staging', { reason: 'incident', by: 'sre', at: new Date().toISOString() });
     const spec = execSpec(journal, { service: 'replay-freeze', steps: [{ setWeight: 100 }] });
