@@ -160,11 +160,11 @@ async function runBatch(db: Knex, args: BackfillChunkArgs, row: CheckpointRow): 
 function batchSql(db: Knex, backfill: BackfillDeclaration, hasLastKey: boolean): string {
   const table = quoteTable(db, backfill.table);
   const key = quoteIdentifier(backfill.key);
-  const assignments = Object.entries(backfill.set).map(([column, expression]) => `${quoteIdentifier(column)} = (${expression})`);
+  const assignments = Object.entries(backfill.set).map(([column, expression]) => `${quoteIdentifier(column)} = (${literal(expression)})`);
   const needsIt =
-    backfill.where ??
+    (backfill.where && literal(backfill.where)) ??
     Object.entries(backfill.set)
-      .map(([column, expression]) => `${quoteIdentifier(column)} IS DISTINCT FROM (${expression})`)
+      .map(([column, expression]) => `${quoteIdentifier(column)} IS DISTINCT FROM (${literal(expression)})`)
       .join(' OR ');
   return `
     WITH batch AS (
@@ -188,6 +188,11 @@ function throttleMs(backfill: BackfillDeclaration, rows: number, batchMs: number
   if (!backfill.maxRowsPerSecond) return pauseMs;
   const minimumMs = (rows / backfill.maxRowsPerSecond) * 1000;
   return Math.max(pauseMs, minimumMs - batchMs);
+}
+
+/** The migration's own SQL, kept as written: a `?` in it (a jsonb operator) is not a knex binding. */
+function literal(sql: string): string {
+  return sql.replace(/\?/g, '\\?');
 }
 
 function quoteIdentifier(name: string): string {

@@ -68,6 +68,22 @@ export function createReleaseMetricsRegistry(db: Knex): Registry {
     },
   });
 
+  new Counter({
+    name: 'tollgate_backfill_rows_total',
+    help: 'Rows rewritten by finished schema backfills, by service, environment and table.',
+    labelNames: ['service', 'environment', 'table'],
+    registers: [registry],
+    async collect() {
+      const { rows } = await db.raw<{ rows: Row[] }>(`
+        SELECT r.service, r.environment, e.data->'backfill'->>'table' AS "table", SUM((e.data->'backfill'->>'rowsUpdated')::bigint) AS count
+        FROM release_events e JOIN releases r USING (release_id)
+        WHERE e.data->'backfill' IS NOT NULL
+        GROUP BY 1, 2, 3`);
+      this.reset();
+      for (const row of rows) this.inc({ service: String(row.service), environment: String(row.environment), table: String(row.table) }, Number(row.count));
+    },
+  });
+
   // Stage durations: from each stage event to the next stage event of the same release.
   cumulativeHistogram(registry, db, {
     name: 'tollgate_stage_duration_seconds',

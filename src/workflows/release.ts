@@ -382,6 +382,8 @@ export async function releaseWorkflow(input: ReleaseInput): Promise<ReleaseResul
         'step',
         `${describeBackfill(progress)}: done, ${progress.rowsUpdated} row(s) rewritten` +
           (progress.resumes ? `, resumed ${progress.resumes} time(s) from its checkpoint` : ''),
+        TOLLGATE_ACTOR,
+        { backfill: { migration: migration.name, table: progress.table, rowsScanned: progress.rowsScanned, rowsUpdated: progress.rowsUpdated, resumes: progress.resumes } },
       );
     }
   }

@@ -48,7 +48,11 @@ describe('Tollgate metrics for Prometheus', () => {
         event(2, 3_000, 'Shifting', 'stage', 'Shifting: 2 steps'),
         event(3, 4_000, 'Shifting', 'step', 'step 1/2: approval from bob'),
         event(4, 40_000, 'Shifting', 'approval', 'approved by bob', 'bob'),
-        event(5, 60_000, 'Succeeded', 'stage', 'Succeeded: done'),
+        {
+          ...event(5, 50_000, 'Backfilling', 'step', 'backfill users: done, 1200 row(s) rewritten'),
+          data: { backfill: { migration: '001_add_primary_email.js', table: 'users', rowsScanned: 1500, rowsUpdated: 1200, resumes: 0 } },
+        },
+        event(6, 60_000, 'Succeeded', 'stage', 'Succeeded: done'),
       ],
     });
     await appendToAuditLog(database.db, { release: release('1.1.0', 'RolledBack', { rollbackStartedAt: at(30_000) }), events: [event(0, 0, 'Queued', 'stage', 'Queued: waiting')] });
@@ -65,6 +69,7 @@ describe('Tollgate metrics for Prometheus', () => {
     expect(text).toContain('tollgate_stage_duration_seconds_bucket{le="1",stage="Planning"} 1');
     expect(text).toContain('tollgate_stage_duration_seconds_sum{stage="Shifting"} 57');
     expect(text).toContain('tollgate_approval_wait_seconds_sum{decision="approved"} 36');
+    expect(text).toContain('tollgate_backfill_rows_total{service="checkout",environment="production",table="users"} 1200');
     expect(text).toContain('tollgate_dora_change_failure_rate{service="checkout",environment="production"} 0.5');
     expect(text).toMatch(/tollgate_dora_lead_time_seconds\{service="checkout",environment="production"\} 3660\b/);
   });
