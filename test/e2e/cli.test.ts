@@ -119,6 +119,29 @@ describe('the tollgate command', () => {
     expect(JSON.parse(listed.stdout)).toEqual([]);
   });
 
+  it('runs the schema safety check on a spec\'s migrations for a pull request, without a database', async () => {
+    const service = path.join(workdir, 'users-service');
+    fs.cpSync(path.join(__dirname, '..', '..', 'examples', 'schema-rename'), service, { recursive: true });
+    const spec = path.join(service, 'release.yaml');
+    fs.writeFileSync(
+      spec,
+      `${fs.readFileSync(path.join(EXAMPLE, 'release.yaml'), 'utf8')}database: { url: env:USERS_DATABASE_URL, migrations: ./migrations, contractApproval: { from: [bob] } }\n`,
+    );
+    const safe = await tollgateCli('validate', spec, '--schema');
+    expect(safe).toMatchObject({ code: 0, stdout: expect.stringContaining('schema safety check passed') });
+
+    fs.writeFileSync(
+      path.join(service, 'migrations', '20261101000200_email_index.js'),
+      "exports.phase = 'expand';\nexports.up = (knex) => knex.raw('CREATE INDEX users_primary_email ON users (primary_email)');\n",
+    );
+    const unsafe = await tollgateCli('validate', spec, '--schema', '--since', '20261101000200');
+    expect(unsafe.code).toBe(1);
+    expect(unsafe.stderr).toContain('the schema safety check refused 1 statement(s)');
+    expect(unsafe.stderr).toContain('20261101000200_email_index.js: `CREATE INDEX users_primary_email ON users (primary_email)`');
+    expect(unsafe.stderr).toContain('instead: CREATE INDEX CONCURRENTLY IF NOT EXISTS');
+    expect(unsafe.stderr).not.toMatch(/\n\s+at /);
+  });
+
   it('answers in one line when Temporal cannot be reached', async () => {
     const { code, stderr } = await run(process.execPath, [BIN, 'status', 'anything'], {
       env: { ...process.env, TEMPORAL_ADDRESS: '127.0.0.1:1' },

@@ -4,6 +4,8 @@ import { ALL_STAGES, type Stage } from '../../domain/stages';
 import { TollgateError } from '../../domain/errors';
 import { ReleaseSpec } from '../../domain/spec';
 import { loadSpecFile } from '../../specs/load-spec-file';
+import { loadMigrationFiles } from '../../schema/migration-files';
+import { checkMigrationSafety } from '../../schema/safety-check';
 import { cliActor } from '../actor';
 import type { CliContext } from '../context';
 import { print } from '../output';
@@ -62,10 +64,13 @@ export function registerReleaseCommands(program: Command, run: Run): void {
     .command('validate <spec>')
     .description('check a spec file without starting anything')
     .option('--version <version>', 'the version to check it with')
-    .action((file: string, options: { version?: string }) =>
+    .option('--schema', "also run the schema safety check on the spec's migrations (no database needed)")
+    .option('--since <file>', 'with --schema: only migration files from this one on (the older ones are applied already)')
+    .action((file: string, options: { version?: string; schema?: boolean; since?: string }) =>
       run(async () => {
         const spec = loadSpecFile(file, { version: options.version });
-        print(undefined, false, () => `${file}: valid (${spec.service} → ${spec.environment})`);
+        if (options.schema) await checkSchemaOffline(spec, options.since);
+        print(undefined, false, () => `${file}: valid (${spec.service} → ${spec.environment})${options.schema ? '; schema safety check passed' : ''}`);
       }),
     );
 
@@ -190,4 +195,18 @@ export function registerReleaseCommands(program: Command, run: Run): void {
 /** The JSON Schema editors use to check spec files as they are typed. */
 export function releaseSpecJsonSchema(): unknown {
   return z.toJSONSchema(ReleaseSpec, { io: 'input', unrepresentable: 'any' });
+}
+
+/**
+ * The safety check Planning runs, on the files themselves: for a pull request's CI, before any
+ * release. Without a database it cannot ask knex what is pending, hence --since.
+ */
+async function checkSchemaOffline(spec: ReleaseSpec, since: string | undefined): Promise<void> {
+  if (!spec.database) throw new TollgateError('NoDatabase', 'the spec has no database section: there is no schema to check');
+  const files = loadMigrationFiles(spec.database.migrations);
+  const checked = files.filter((migration) => !since || migration.name >= since);
+  const findings = await checkMigrationSafety(checked, { deprecated: files.flatMap((migration) => migration.deprecates) });
+  if (findings.length === 0) return;
+  const lines = findings.map((finding) => `  ${finding.file}: \`${finding.statement}\`\n    ${finding.problem}\n    instead: ${finding.fix}`);
+  throw new TollgateError('UnsafeMigration', `the schema safety check refused ${findings.length} statement(s):\n${lines.join('\n')}`);
 }
