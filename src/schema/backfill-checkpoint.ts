@@ -12,18 +12,32 @@ export interface CheckpointRow {
   release_id: string;
   migration: string;
   table_name: string;
+  /** The last key done, as text (PostgreSQL casts it back to the key's type when it compares). */
   last_key: string | null;
+  /** The largest key at the first start; null when the table was empty. */
   upper_key: string | null;
+  /** bigint columns: pg hands them over as strings. */
   rows_scanned: string;
   rows_updated: string;
   rows_total: string;
   resumes: number;
+  /**
+   * Set while a chunk runs, cleared when it returns. A chunk that finds it set knows the one before
+   * died mid-way (SIGKILL, a lost worker, an error): that is how a resume is counted without the
+   * caller's help.
+   */
+  running_since: Date | null;
   started_at: Date;
   updated_at: Date;
   finished_at: Date | null;
 }
 
+/** Knex instances whose database is known to have the table, so each chunk need not ask again. */
+const ensured = new WeakSet<Knex>();
+
+/** Creates the table if it is missing (idempotent, and safe when two workers race to create it). */
 export async function ensureCheckpointTable(db: Knex): Promise<void> {
+  if (ensured.has(db)) return;
   try {
     await db.raw(`
       CREATE TABLE IF NOT EXISTS ${CHECKPOINT_TABLE} (
@@ -36,6 +50,7 @@ export async function ensureCheckpointTable(db: Knex): Promise<void> {
         rows_updated bigint NOT NULL DEFAULT 0,
         rows_total bigint NOT NULL DEFAULT 0,
         resumes integer NOT NULL DEFAULT 0,
+        running_since timestamptz,
         started_at timestamptz NOT NULL DEFAULT now(),
         updated_at timestamptz NOT NULL DEFAULT now(),
         finished_at timestamptz,
@@ -43,15 +58,24 @@ export async function ensureCheckpointTable(db: Knex): Promise<void> {
       )`);
   } catch (err) {
     // Two workers creating it at once: one wins, the other finds it there.
-    if (!['23505', '42P07'].includes((err as { code?: string }).code ?? '')) throw err;
+    if (!['23505', '42P07'].includes(errorCode(err))) throw err;
   }
+  // Tables made by Tollgate versions before running_since; ALTER only when needed (it takes a strong lock).
+  const { rows } = await db.raw<{ rows: { present: boolean }[] }>(
+    `SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass(?) AND attname = 'running_since' AND NOT attisdropped) AS present`,
+    [CHECKPOINT_TABLE],
+  );
+  if (!rows[0]?.present) await db.raw(`ALTER TABLE ${CHECKPOINT_TABLE} ADD COLUMN IF NOT EXISTS running_since timestamptz`);
+  ensured.add(db);
 }
 
-export async function readCheckpoint(db: Knex, releaseId: string, migration: string): Promise<CheckpointRow | undefined> {
-  if (!(await db.schema.hasTable(CHECKPOINT_TABLE))) return undefined;
+export async function readCheckpoint(db: Knex | Knex.Transaction, releaseId: string, migration: string): Promise<CheckpointRow | undefined> {
+  const { rows } = await db.raw<{ rows: { present: boolean }[] }>(`SELECT to_regclass(?) IS NOT NULL AS present`, [CHECKPOINT_TABLE]);
+  if (!rows[0]?.present) return undefined;
   return db<CheckpointRow>(CHECKPOINT_TABLE).where({ release_id: releaseId, migration }).first();
 }
 
+/** The checkpoint as the workflow shows it; `rate` is this run's rows scanned per second. */
 export function progressOf(row: CheckpointRow, rate = 0): BackfillProgress {
   const scanned = Number(row.rows_scanned);
   const total = Number(row.rows_total);
@@ -65,8 +89,14 @@ export function progressOf(row: CheckpointRow, rate = 0): BackfillProgress {
     rowsUpdated: Number(row.rows_updated),
     rowsTotal: total,
     ratePerSecond: rate,
+    // Rows inserted below the upper key after the start (random uuids) can push scanned past total.
     ...(rate > 0 && !done ? { etaSeconds: Math.max(0, total - scanned) / rate } : {}),
     done,
     resumes: row.resumes,
   };
+}
+
+export function errorCode(err: unknown): string {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : '';
 }
