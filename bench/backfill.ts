@@ -22,7 +22,13 @@ const LOAD_BASELINE_MS = 3000;
 const RELEASE = 'bench';
 const MIGRATION = 'add_primary_email';
 
-const BACKFILL: BackfillDeclaration = { table: 'users', key: 'id', set: { primary_email: 'email_address' }, batchSize: BATCH, pause: '0ms' };
+const BACKFILL: BackfillDeclaration = {
+  table: 'users',
+  key: 'id',
+  set: { primary_email: 'email_address' },
+  batchSize: BATCH,
+  pause: '0ms',
+};
 
 interface Figures {
   scenario: string;
@@ -75,7 +81,12 @@ async function insertLoadScenario(serverUrl: string): Promise<Figures> {
       scenario: `${INSERTERS} connections inserting`,
       seconds,
       progress,
-      appInserts: { alone, during, perSecondAlone: alone / (LOAD_BASELINE_MS / 1000), perSecondDuring: during / seconds },
+      appInserts: {
+        alone,
+        during,
+        perSecondAlone: alone / (LOAD_BASELINE_MS / 1000),
+        perSecondDuring: during / seconds,
+      },
       exact: await exact(db),
     };
   });
@@ -115,7 +126,14 @@ async function resumeScenario(serverUrl: string): Promise<ResumeFigures> {
         resumeFrom: stoppedAt,
         onBatch: () => (restartToFirstBatchMs ||= Date.now() - restarted),
       });
-      return { scenario: 'stopped at 1/3, resumed', seconds: secondsSince(started), progress, stoppedAt, restartToFirstBatchMs, exact: await exact(db) };
+      return {
+        scenario: 'stopped at 1/3, resumed',
+        seconds: secondsSince(started),
+        progress,
+        stoppedAt,
+        restartToFirstBatchMs,
+        exact: await exact(db),
+      };
     } finally {
       await newWorker.destroy();
     }
@@ -126,14 +144,24 @@ function printReport(quiet: Figures, loaded: Figures, resume: ResumeFigures): vo
   const rate = (figures: Figures) => Math.round(figures.progress.rowsScanned / figures.seconds);
   console.log(`\nbackfill of ${ROWS} rows, batches of ${BATCH}, keyset on users.id\n`);
   printTable(
-    ['scenario', 'seconds', 'rows/s', 'rows rewritten', 'app inserts during', 'app inserts/s (alone → during)', 'exact'],
+    [
+      'scenario',
+      'seconds',
+      'rows/s',
+      'rows rewritten',
+      'app inserts during',
+      'app inserts/s (alone → during)',
+      'exact',
+    ],
     [quiet, loaded, resume].map((figures) => [
       figures.scenario,
       figures.seconds.toFixed(2),
       String(rate(figures)),
       String(figures.progress.rowsUpdated),
       figures.appInserts ? String(figures.appInserts.during) : '-',
-      figures.appInserts ? `${Math.round(figures.appInserts.perSecondAlone)} → ${Math.round(figures.appInserts.perSecondDuring)}` : '-',
+      figures.appInserts
+        ? `${Math.round(figures.appInserts.perSecondAlone)} → ${Math.round(figures.appInserts.perSecondDuring)}`
+        : '-',
       String(figures.exact),
     ]),
   );
@@ -177,11 +205,20 @@ async function withSeededDatabase<T>(serverUrl: string, run: (seeded: SeededData
   url.pathname = `/${name}`;
   const db = openServiceDatabase(url.toString(), { lockTimeout: '2000' });
   try {
-    await db.raw('CREATE TABLE users (id bigserial PRIMARY KEY, name text NOT NULL, email_address text NOT NULL, primary_email text)');
-    await db.raw(`INSERT INTO users (name, email_address) SELECT 'user ' || n, 'user' || n || '@example.com' FROM generate_series(1, ?) n`, [ROWS]);
+    await db.raw(
+      'CREATE TABLE users (id bigserial PRIMARY KEY, name text NOT NULL, email_address text NOT NULL, primary_email text)',
+    );
+    await db.raw(
+      `INSERT INTO users (name, email_address) SELECT 'user ' || n, 'user' || n || '@example.com' FROM generate_series(1, ?) n`,
+      [ROWS],
+    );
     // The expand's sync trigger: rows the application writes from now on carry both columns.
-    await db.raw(`CREATE FUNCTION sync_email() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.primary_email := NEW.email_address; RETURN NEW; END $$`);
-    await db.raw('CREATE TRIGGER sync_email BEFORE INSERT OR UPDATE OF email_address ON users FOR EACH ROW EXECUTE FUNCTION sync_email()');
+    await db.raw(
+      `CREATE FUNCTION sync_email() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.primary_email := NEW.email_address; RETURN NEW; END $$`,
+    );
+    await db.raw(
+      'CREATE TRIGGER sync_email BEFORE INSERT OR UPDATE OF email_address ON users FOR EACH ROW EXECUTE FUNCTION sync_email()',
+    );
     await db.raw('VACUUM ANALYZE users');
     // So the seeding's WAL is not flushed by a checkpoint in the middle of the measured run.
     await db.raw('CHECKPOINT').catch(() => undefined); // needs a superuser (or pg_checkpoint) on DATABASE_URL's server
@@ -223,7 +260,9 @@ function startInserters(url: string): InsertLoad {
 }
 
 async function exact(db: Knex): Promise<boolean> {
-  const { rows } = await db.raw<{ rows: { wrong: string }[] }>('SELECT count(*) AS wrong FROM users WHERE primary_email IS DISTINCT FROM email_address');
+  const { rows } = await db.raw<{ rows: { wrong: string }[] }>(
+    'SELECT count(*) AS wrong FROM users WHERE primary_email IS DISTINCT FROM email_address',
+  );
   return rows[0].wrong === '0';
 }
 

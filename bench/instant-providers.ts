@@ -11,7 +11,11 @@ export function instantProviders(): ProviderRegistry {
     trafficRouter: () => ({ type: 'instant', setWeight: async () => undefined, verifyWeight: async () => true }),
     metricSource: () => ({
       type: 'instant',
-      measure: async (): Promise<Measurement> => ({ at: new Date().toISOString(), phase: 'Successful', message: 'instant' }),
+      measure: async (): Promise<Measurement> => ({
+        at: new Date().toISOString(),
+        phase: 'Successful',
+        message: 'instant',
+      }),
     }),
   };
 }

@@ -22,7 +22,9 @@ async function main(): Promise<void> {
     log: pino({ level: 'silent' }),
     providers: instantProviders(),
     workflowBundleCode: fs.readFileSync(process.env.TOLLGATE_WORKFLOW_BUNDLE!, 'utf8'),
-    maxCachedWorkflows: process.env.TOLLGATE_MAX_CACHED_WORKFLOWS ? Number(process.env.TOLLGATE_MAX_CACHED_WORKFLOWS) : undefined,
+    maxCachedWorkflows: process.env.TOLLGATE_MAX_CACHED_WORKFLOWS
+      ? Number(process.env.TOLLGATE_MAX_CACHED_WORKFLOWS)
+      : undefined,
   });
   process.stdout.write('worker running\n');
   await worker.run();

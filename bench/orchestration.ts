@@ -48,23 +48,37 @@ const EIGHT_STEPS = [10, 20, 30, 40, 50, 60, 70, 100].map((setWeight) => ({ setW
 
 async function main(): Promise<void> {
   const say = (line: string) => process.stdout.write(`${line}\n`);
-  const stack = await startLocalStack({ persistent: false, stateDir: fs.mkdtempSync(path.join(os.tmpdir(), 'tollgate-bench-')) });
+  const stack = await startLocalStack({
+    persistent: false,
+    stateDir: fs.mkdtempSync(path.join(os.tmpdir(), 'tollgate-bench-')),
+  });
   const db = openDatabase(stack.databaseUrl);
   await migrateToLatest(db);
   const bundlePath = path.join(os.tmpdir(), `tollgate-bench-bundle-${process.pid}.js`);
   fs.writeFileSync(bundlePath, await buildWorkflowBundle());
   const taskQueue = `bench-${Date.now()}`;
   const worker = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'instant-worker.ts')], {
-    env: { ...process.env, TEMPORAL_ADDRESS: stack.temporal.address, DATABASE_URL: stack.databaseUrl, TOLLGATE_TASK_QUEUE: taskQueue, TOLLGATE_WORKFLOW_BUNDLE: bundlePath },
+    env: {
+      ...process.env,
+      TEMPORAL_ADDRESS: stack.temporal.address,
+      DATABASE_URL: stack.databaseUrl,
+      TOLLGATE_TASK_QUEUE: taskQueue,
+      TOLLGATE_WORKFLOW_BUNDLE: bundlePath,
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  await new Promise<void>((resolve) => worker.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('worker running') && resolve()));
+  await new Promise<void>((resolve) =>
+    worker.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('worker running') && resolve()),
+  );
   const memoryMiB = (field: 'VmHWM' | 'VmRSS') => {
     const status = fs.readFileSync(`/proc/${worker.pid}/status`, 'utf8');
     return Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)![1]) / 1024;
   };
   const peakRssMiB = () => memoryMiB('VmHWM');
-  const releases = new ReleaseClient(new Client({ connection: await Connection.connect({ address: stack.temporal.address }) }), taskQueue);
+  const releases = new ReleaseClient(
+    new Client({ connection: await Connection.connect({ address: stack.temporal.address }) }),
+    taskQueue,
+  );
   const who = { id: 'bench', via: 'cli' as const };
 
   try {
@@ -74,17 +88,25 @@ async function main(): Promise<void> {
     for (let i = 0; i < SEQUENTIAL; i++) {
       const { releaseId } = await releases.start(spec(`seq-${i}`, EIGHT_STEPS), who);
       await releases.result(releaseId);
-      const starts = (await releases.status(releaseId)).events.filter((event) => event.kind === 'step' && event.message.startsWith('step ')).map((event) => Date.parse(event.at));
+      const starts = (await releases.status(releaseId)).events
+        .filter((event) => event.kind === 'step' && event.message.startsWith('step '))
+        .map((event) => Date.parse(event.at));
       for (let s = 1; s < starts.length; s++) perStep.push(starts[s] - starts[s - 1]);
     }
-    say(`1. overhead per step, ${SEQUENTIAL} releases of 8 steps one at a time: p50 ${percentile(perStep, 50)} ms, p95 ${percentile(perStep, 95)} ms (goal: p50 < 50 ms)`);
+    say(
+      `1. overhead per step, ${SEQUENTIAL} releases of 8 steps one at a time: p50 ${percentile(perStep, 50)} ms, p95 ${percentile(perStep, 95)} ms (goal: p50 < 50 ms)`,
+    );
 
     // 2. Throughput with 200 in flight (different services: a lane runs one release at a time).
     const begun = Date.now();
-    const started = await Promise.all(Array.from({ length: IN_FLIGHT }, (_, i) => releases.start(spec(`flight-${i}`, EIGHT_STEPS), who)));
+    const started = await Promise.all(
+      Array.from({ length: IN_FLIGHT }, (_, i) => releases.start(spec(`flight-${i}`, EIGHT_STEPS), who)),
+    );
     await Promise.all(started.map(({ releaseId }) => releases.result(releaseId)));
     const seconds = (Date.now() - begun) / 1000;
-    say(`2. ${IN_FLIGHT} releases of 8 steps in flight: all Succeeded in ${seconds.toFixed(1)} s, ${(IN_FLIGHT / seconds).toFixed(1)} releases/s`);
+    say(
+      `2. ${IN_FLIGHT} releases of 8 steps in flight: all Succeeded in ${seconds.toFixed(1)} s, ${(IN_FLIGHT / seconds).toFixed(1)} releases/s`,
+    );
 
     // 3. Memory with 1,000 releases waiting for a person.
     const rssBefore = peakRssMiB();
@@ -98,7 +120,11 @@ async function main(): Promise<void> {
     const deadline = Date.now() + 10 * 60_000;
     let waiting = 0;
     while (Date.now() < deadline) {
-      waiting = (await releases.client.workflow.count(`WorkflowType = 'releaseWorkflow' AND ReleaseService STARTS_WITH 'wait-' AND ReleaseWeight = 10 AND ExecutionStatus = 'Running'`)).count;
+      waiting = (
+        await releases.client.workflow.count(
+          `WorkflowType = 'releaseWorkflow' AND ReleaseService STARTS_WITH 'wait-' AND ReleaseWeight = 10 AND ExecutionStatus = 'Running'`,
+        )
+      ).count;
       if (waiting >= WAITING) break;
       await new Promise((resolve) => setTimeout(resolve, 1000));
     }

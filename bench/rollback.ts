@@ -44,7 +44,10 @@ interface Figures {
 }
 
 async function main(): Promise<void> {
-  Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' } } } });
+  Runtime.install({
+    logger: new DefaultLogger('ERROR'),
+    telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' } } },
+  });
   const workDir = fs.mkdtempSync(path.join(fs.realpathSync(os.tmpdir()), 'tollgate-bench-'));
   const log = (line: string) => process.stderr.write(`  ${line}\n`);
   const [stack, haproxy, prometheus] = await Promise.all([
@@ -59,7 +62,9 @@ async function main(): Promise<void> {
     prometheusTargets: prometheus.targetsDir,
     stateDirectory: path.join(workDir, 'instances', service),
   });
-  process.once('exit', () => SERVICES.forEach((service) => killRecordedInstances(envFor(service).stateDirectory, 'SIGKILL')));
+  process.once('exit', () =>
+    SERVICES.forEach((service) => killRecordedInstances(envFor(service).stateDirectory, 'SIGKILL')),
+  );
   try {
     const results: Figures[] = [];
     const analysisOnly = { templates: ['error-rate'], duration: '60s' };
@@ -68,12 +73,16 @@ async function main(): Promise<void> {
       const canary = withStrategy(demoSpec(envFor(canaryService), FAULTY, { service: canaryService }), {
         canary: { steps: [{ setWeight: CANARY_WEIGHT }, { analysis: analysisOnly }, { setWeight: 100 }] },
       });
-      results.push(await measure(`canary at 20% #${run}`, CANARY_WEIGHT, canary, envFor(canaryService), worker.releases, haproxy));
+      results.push(
+        await measure(`canary at 20% #${run}`, CANARY_WEIGHT, canary, envFor(canaryService), worker.releases, haproxy),
+      );
       const blueGreenService = `bluegreen-${run}`;
       const blueGreen = withStrategy(demoSpec(envFor(blueGreenService), FAULTY, { service: blueGreenService }), {
         blueGreen: { postPromotionAnalysis: analysisOnly },
       });
-      results.push(await measure(`blue-green switch #${run}`, 100, blueGreen, envFor(blueGreenService), worker.releases, haproxy));
+      results.push(
+        await measure(`blue-green switch #${run}`, 100, blueGreen, envFor(blueGreenService), worker.releases, haproxy),
+      );
     }
     print(results);
   } finally {
@@ -98,7 +107,10 @@ async function measure(
   haproxy: LocalHaproxy,
 ): Promise<Figures> {
   process.stderr.write(`${scenario}: releasing 1.0.0, then ${FAULTY} under ${RATE} requests a second\n`);
-  const first = await releases.start(demoSpec(env, '1.0.0', { first: true, service: spec.service }), { id: 'bench', via: 'cli' });
+  const first = await releases.start(demoSpec(env, '1.0.0', { first: true, service: spec.service }), {
+    id: 'bench',
+    via: 'cli',
+  });
   await releases.result(first.releaseId);
   const load = startLoad({ url: haproxy.frontends[spec.service], rate: RATE, connections: 16, maxSeconds: 300 });
   await sleep(3000);
@@ -112,9 +124,13 @@ async function measure(
   let servedAt: number | undefined;
   let zeroAt: number | undefined;
   for (;;) {
-    canaryPorts = canaryPorts.length ? canaryPorts : (new InstanceRecords(env.stateDirectory).read(FAULTY)?.instances ?? []).map((i) => i.port);
+    canaryPorts = canaryPorts.length
+      ? canaryPorts
+      : (new InstanceRecords(env.stateDirectory).read(FAULTY)?.instances ?? []).map((i) => i.port);
     const servers = await api.servers(spec.service);
-    const serving = servers.some((server) => server.state === 'ready' && server.weight > 0 && canaryPorts.includes(server.port));
+    const serving = servers.some(
+      (server) => server.state === 'ready' && server.weight > 0 && canaryPorts.includes(server.port),
+    );
     if (serving) servedAt ??= Date.now();
     else if (servedAt && !zeroAt) zeroAt = Date.now();
     if (zeroAt) break;
@@ -160,7 +176,12 @@ function print(results: Figures[]): void {
     ...['canary', 'blue-green'].map((kind) => {
       const runs = results.filter((r) => r.scenario.startsWith(kind));
       const seconds = runs.map((r) => r.secondsToZero).sort((a, b) => a - b);
-      const failedShare = runs.reduce((sum, r) => sum + r.failed, 0) / Math.max(1, runs.reduce((sum, r) => sum + r.sent, 0));
+      const failedShare =
+        runs.reduce((sum, r) => sum + r.failed, 0) /
+        Math.max(
+          1,
+          runs.reduce((sum, r) => sum + r.sent, 0),
+        );
       return `${kind.padEnd(10)} over ${runs.length} runs: weight 0 after ${seconds[Math.floor(seconds.length / 2)].toFixed(2)} s median, ${seconds[seconds.length - 1].toFixed(2)} s worst; ${(100 * failedShare).toFixed(2)}% of all requests failed`;
     }),
     '',

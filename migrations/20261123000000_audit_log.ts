@@ -51,7 +51,9 @@ export async function up(knex: Knex): Promise<void> {
     table.timestamp('at', { useTz: true }).notNullable();
     table.primary(['release_id', 'seq']);
   });
-  await knex.raw(`ALTER TABLE approvals ADD CONSTRAINT approvals_decision_check CHECK (decision IN ('approved', 'rejected'))`);
+  await knex.raw(
+    `ALTER TABLE approvals ADD CONSTRAINT approvals_decision_check CHECK (decision IN ('approved', 'rejected'))`,
+  );
 }
 
 export async function down(knex: Knex): Promise<void> {

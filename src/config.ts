@@ -13,7 +13,9 @@ const HostPort = z
 
 const PostgresUrl = z
   .string()
-  .regex(/^postgres(ql)?:\/\/.+/, { error: 'must be a postgres:// URL, e.g. postgres://tollgate@127.0.0.1:5432/tollgate' });
+  .regex(/^postgres(ql)?:\/\/.+/, {
+    error: 'must be a postgres:// URL, e.g. postgres://tollgate@127.0.0.1:5432/tollgate',
+  });
 
 const ReadableFile = z.string().refine((file) => fs.existsSync(file), { error: 'names a file that does not exist' });
 
@@ -42,7 +44,11 @@ export const ConfigSchema = z.object({
    * Workflows a worker keeps in memory between their tasks (about 0.5 MiB each, measured by
    * bench:orchestration); the rest are replayed from history when they next wake.
    */
-  TOLLGATE_MAX_CACHED_WORKFLOWS: z.coerce.number({ error: 'must be a whole number, e.g. 500' }).int().min(2).default(500),
+  TOLLGATE_MAX_CACHED_WORKFLOWS: z.coerce
+    .number({ error: 'must be a whole number, e.g. 500' })
+    .int()
+    .min(2)
+    .default(500),
   /**
    * Encrypt every payload written into Temporal: `id:base64key[,id:base64key...]`, the first key
    * encrypting, all decrypting (rotation). Every worker and client of a namespace needs the same keys.
@@ -53,10 +59,16 @@ export const ConfigSchema = z.object({
   /** An OpenTelemetry collector (the standard variable): traces of releases go there when set. */
   OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ error: 'must be a URL, e.g. http://otel-collector:4318' }).optional(),
   /** Slack (docs/slack.md): the bot token for the Web API, the signing secret that proves requests come from Slack. */
-  SLACK_BOT_TOKEN: z.string().regex(/^xoxb-/, { error: 'must be a bot token (xoxb-...) from OAuth & Permissions' }).optional(),
+  SLACK_BOT_TOKEN: z
+    .string()
+    .regex(/^xoxb-/, { error: 'must be a bot token (xoxb-...) from OAuth & Permissions' })
+    .optional(),
   SLACK_SIGNING_SECRET: z.string().min(8).optional(),
   /** Socket Mode, for teams without a public URL: an app-level token (xapp-...) with connections:write. */
-  SLACK_APP_TOKEN: z.string().regex(/^xapp-/, { error: 'must be an app-level token (xapp-...) from Basic Information' }).optional(),
+  SLACK_APP_TOKEN: z
+    .string()
+    .regex(/^xapp-/, { error: 'must be an app-level token (xapp-...) from Basic Information' })
+    .optional(),
   SLACK_SOCKET_MODE: Flag.optional(),
   /** Slack's Web API base URL; only tests and proxies change it. */
   SLACK_API_URL: z.url({ error: 'must be a URL, e.g. https://slack.com/api/' }).optional(),
@@ -78,7 +90,8 @@ export type Config = z.infer<typeof ConfigSchema>;
 type Requirable = 'DATABASE_URL';
 
 const EXAMPLES: Record<Requirable, string> = {
-  DATABASE_URL: "required: the PostgreSQL that holds Tollgate's audit log, e.g. postgres://tollgate@127.0.0.1:5432/tollgate",
+  DATABASE_URL:
+    "required: the PostgreSQL that holds Tollgate's audit log, e.g. postgres://tollgate@127.0.0.1:5432/tollgate",
 };
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, required: Requirable[] = []): Config {
@@ -94,7 +107,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, required: Requi
     }
   }
   if (result.success && Boolean(result.data.TEMPORAL_TLS_CERT) !== Boolean(result.data.TEMPORAL_TLS_KEY)) {
-    problems.push({ path: 'TEMPORAL_TLS_CERT', message: 'set TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY together (client certificate and its key)' });
+    problems.push({
+      path: 'TEMPORAL_TLS_CERT',
+      message: 'set TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY together (client certificate and its key)',
+    });
   }
   if (problems.length > 0 || !result.success) throw new ConfigError(problems);
   return result.data;

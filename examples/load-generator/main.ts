@@ -12,7 +12,9 @@ const option = (name: string, fallback: number) => {
   return index >= 0 ? Number(rest[index + 1]) : fallback;
 };
 if (!url || !/^https?:\/\//.test(url)) {
-  process.stderr.write('usage: main.ts <url> [--rate N] [--seconds N]   e.g. main.ts http://127.0.0.1:8080 --rate 100\n');
+  process.stderr.write(
+    'usage: main.ts <url> [--rate N] [--seconds N]   e.g. main.ts http://127.0.0.1:8080 --rate 100\n',
+  );
   process.exit(2);
 }
 const seconds = option('seconds', 60);

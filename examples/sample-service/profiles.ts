@@ -27,7 +27,8 @@ export function profileFor(version: string, env: NodeJS.ProcessEnv = process.env
   const versions = JSON.parse(fs.readFileSync(path.join(__dirname, 'versions.json'), 'utf8')) as Record<string, string>;
   const name = env.SAMPLE_PROFILE ?? versions[version] ?? 'healthy';
   const profile = PROFILES[name];
-  if (!profile) throw new Error(`SAMPLE_PROFILE=${name} is not a profile; choose one of ${Object.keys(PROFILES).join(', ')}`);
+  if (!profile)
+    throw new Error(`SAMPLE_PROFILE=${name} is not a profile; choose one of ${Object.keys(PROFILES).join(', ')}`);
   return {
     name,
     profile: {

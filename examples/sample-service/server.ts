@@ -50,7 +50,11 @@ const server = http.createServer(async (req, res) => {
   res.statusCode = failed ? 500 : 200;
   res.setHeader('x-version', version);
   res.setHeader('content-type', 'application/json');
-  res.end(JSON.stringify(failed ? { error: 'simulated failure', version } : { service, version, instance: process.env.TOLLGATE_INSTANCE }));
+  res.end(
+    JSON.stringify(
+      failed ? { error: 'simulated failure', version } : { service, version, instance: process.env.TOLLGATE_INSTANCE },
+    ),
+  );
   requests.inc({ code: String(res.statusCode) });
   stop();
 });

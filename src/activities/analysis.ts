@@ -1,5 +1,11 @@
 import { Context } from '@temporalio/activity';
-import { isDecided, judgeMeasurements, type AnalysisVerdict, type Measurement, type TemplateResult } from '../domain/analysis';
+import {
+  isDecided,
+  judgeMeasurements,
+  type AnalysisVerdict,
+  type Measurement,
+  type TemplateResult,
+} from '../domain/analysis';
 import type { Deployment } from '../domain/deployment';
 import { toMillis } from '../domain/duration';
 import type { ReleaseFacts } from '../domain/release';
@@ -43,9 +49,15 @@ export function createAnalysisActivities(deps: ActivityDeps) {
 
       while (measurements.length < wanted) {
         if (measurements.length > 0) await sleepWithHeartbeat(intervalMs, measurements);
-        const measurement = await callProvider(deps, request.facts, request.stepId, (ctx) => source.measure(ctx, request.weight, { weight: request.weight, canary: request.canary }), {
-          heartbeatDetails: () => measurements,
-        });
+        const measurement = await callProvider(
+          deps,
+          request.facts,
+          request.stepId,
+          (ctx) => source.measure(ctx, request.weight, { weight: request.weight, canary: request.canary }),
+          {
+            heartbeatDetails: () => measurements,
+          },
+        );
         measurements.push({ ...measurement, message: measurement.message.slice(0, MESSAGE_LIMIT) });
         activity.heartbeat(measurements);
         if (isDecided(measurements, limits)) break;
@@ -78,6 +90,8 @@ async function sleepWithHeartbeat(ms: number, details: Measurement[]): Promise<v
 /** The measurement that explains a verdict, so a person reads why without opening the history. */
 function evidence(verdict: AnalysisVerdict, measurements: Measurement[]): string {
   const phase = verdict === 'Successful' ? 'Successful' : verdict;
-  const telling = [...measurements].reverse().find((measurement) => measurement.phase === phase) ?? measurements[measurements.length - 1];
+  const telling =
+    [...measurements].reverse().find((measurement) => measurement.phase === phase) ??
+    measurements[measurements.length - 1];
   return telling ? `: ${telling.message}` : '';
 }

@@ -18,7 +18,9 @@ export function createDeployActivities(deps: ActivityDeps) {
   return {
     /** Starts a version and waits until it is ready for traffic; returns where it listens when the deployer knows. */
     async deploy({ facts, config, version, stepId, compensating }: DeployRequest): Promise<Deployment | undefined> {
-      return callProvider(deps, facts, stepId, (ctx) => deps.providers.deployer(config).deploy(ctx, version), { compensating });
+      return callProvider(deps, facts, stepId, (ctx) => deps.providers.deployer(config).deploy(ctx, version), {
+        compensating,
+      });
     },
     /** Stops a version. */
     async undeploy({ facts, config, version, stepId, compensating }: DeployRequest): Promise<void> {

@@ -27,7 +27,8 @@ export function createErrorBudgetActivities(deps: ActivityDeps) {
         query = renderQuery(config.errorRatioQuery, facts, { window: promDuration(config.window) });
       } catch (err) {
         // A lane's first release has no stable version to measure: nothing to protect yet.
-        if (err instanceof MissingFact) return { open: true, measured: false, reason: `error budget not checked: ${err.message}` };
+        if (err instanceof MissingFact)
+          return { open: true, measured: false, reason: `error budget not checked: ${err.message}` };
         throw err;
       }
       try {
@@ -35,15 +36,23 @@ export function createErrorBudgetActivities(deps: ActivityDeps) {
         const series = await client.instant(query);
         const values = series.map((entry) => entry.values[0]).filter((value) => !Number.isNaN(value));
         // No requests at all in the window spend no budget.
-        if (values.length === 0) return { open: true, measured: true, burnRate: 0, reason: `no errors or requests over ${config.window}` };
+        if (values.length === 0)
+          return { open: true, measured: true, burnRate: 0, reason: `no errors or requests over ${config.window}` };
         const reading = judgeBurnRate(Math.max(...values), config.objective, config.maxBurnRate, config.window);
         log.info({ burnRate: reading.burnRate, open: reading.open }, 'error budget checked');
         return reading;
       } catch (err) {
         if (err instanceof QueryRejected || (err instanceof ProviderError && !err.retryable)) {
-          throw ApplicationFailure.nonRetryable(`errorBudget.errorRatioQuery cannot be used: ${err.message}`, 'ErrorBudgetInvalid');
+          throw ApplicationFailure.nonRetryable(
+            `errorBudget.errorRatioQuery cannot be used: ${err.message}`,
+            'ErrorBudgetInvalid',
+          );
         }
-        return { open: false, measured: false, reason: `cannot read the error budget from Prometheus: ${describeError(err)}` };
+        return {
+          open: false,
+          measured: false,
+          reason: `cannot read the error budget from Prometheus: ${describeError(err)}`,
+        };
       }
     },
   };

@@ -32,7 +32,18 @@ function payload(message: { metadata?: { event_payload?: object } }): Record<str
   return (message.metadata?.event_payload ?? {}) as Record<string, unknown>;
 }
 
-const THREAD_KINDS = new Set(['stage', 'approval', 'rejection', 'analysis', 'abort', 'pause', 'resume', 'promote', 'compensation', 'error']);
+const THREAD_KINDS = new Set([
+  'stage',
+  'approval',
+  'rejection',
+  'analysis',
+  'abort',
+  'pause',
+  'resume',
+  'promote',
+  'compensation',
+  'error',
+]);
 
 export function createNotifyActivities(deps: ActivityDeps) {
   const channelIds = new Map<string, string>();
@@ -41,15 +52,24 @@ export function createNotifyActivities(deps: ActivityDeps) {
     if (!channel.startsWith('#')) return channel;
     const known = channelIds.get(channel);
     if (known) return known;
-    for (let cursor: string | undefined; ; ) {
-      const page = await deps.slack!.conversations.list({ cursor, limit: 200, exclude_archived: true, types: 'public_channel,private_channel' });
+    for (let cursor: string | undefined; ;) {
+      const page = await deps.slack!.conversations.list({
+        cursor,
+        limit: 200,
+        exclude_archived: true,
+        types: 'public_channel,private_channel',
+      });
       const found = page.channels?.find((candidate) => candidate.name === channel.slice(1));
       if (found?.id) {
         channelIds.set(channel, found.id);
         return found.id;
       }
       cursor = page.response_metadata?.next_cursor || undefined;
-      if (!cursor) throw ApplicationFailure.nonRetryable(`Slack channel ${channel} not found, or the Tollgate app is not in it (/invite @Tollgate)`, 'SlackChannelNotFound');
+      if (!cursor)
+        throw ApplicationFailure.nonRetryable(
+          `Slack channel ${channel} not found, or the Tollgate app is not in it (/invite @Tollgate)`,
+          'SlackChannelNotFound',
+        );
     }
   }
 
@@ -63,7 +83,12 @@ export function createNotifyActivities(deps: ActivityDeps) {
   }
 
   async function threadSeqsPosted(message: SlackMessageRef): Promise<Set<number>> {
-    const replies = await deps.slack!.conversations.replies({ channel: message.channel, ts: message.ts, limit: 1000, include_all_metadata: true });
+    const replies = await deps.slack!.conversations.replies({
+      channel: message.channel,
+      ts: message.ts,
+      limit: 1000,
+      include_all_metadata: true,
+    });
     return new Set(
       (replies.messages ?? [])
         .filter((reply) => reply.metadata?.event_type === EVENT_TYPE_THREAD)
@@ -78,7 +103,10 @@ export function createNotifyActivities(deps: ActivityDeps) {
      */
     async publishReleaseMessage(request: PublishRequest): Promise<PublishResult> {
       if (!deps.slack) {
-        throw ApplicationFailure.nonRetryable('SLACK_BOT_TOKEN is not set where the worker runs; the release goes on without its Slack message', 'SlackNotConfigured');
+        throw ApplicationFailure.nonRetryable(
+          'SLACK_BOT_TOKEN is not set where the worker runs; the release goes on without its Slack message',
+          'SlackNotConfigured',
+        );
       }
       const { text, blocks } = renderReleaseMessage(request.status, deps.temporalUiUrl);
       const channel = request.message?.channel ?? (await channelId(request.channel));

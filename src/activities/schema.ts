@@ -122,7 +122,11 @@ export function createSchemaActivities(deps: ActivityDeps) {
           },
           shouldStop: () => activity.cancellationSignal.aborted,
         });
-        if (resuming) deps.log.info({ releaseId: request.releaseId, migration: request.migration, lastKey: progress.lastKey }, 'backfill resumed from its checkpoint');
+        if (resuming)
+          deps.log.info(
+            { releaseId: request.releaseId, migration: request.migration, lastKey: progress.lastKey },
+            'backfill resumed from its checkpoint',
+          );
         return progress;
       } finally {
         clearInterval(heartbeat);

@@ -46,7 +46,10 @@ export function createTrafficActivities(deps: ActivityDeps) {
           const verified = await router.verifyWeight(ctx, { ...route, baseline });
           if (verified === false) {
             // Retried: a router applying the change lazily settles; one that does not fails the step.
-            throw ApplicationFailure.retryable(`${router.type} reports a weight other than ${route.weight}% after setting it`, 'WeightNotVerified');
+            throw ApplicationFailure.retryable(
+              `${router.type} reports a weight other than ${route.weight}% after setting it`,
+              'WeightNotVerified',
+            );
           }
           return { weight: route.weight, verified: verified ?? null, ...(baseline ? { baseline } : {}) };
         },

@@ -33,23 +33,42 @@ export async function runApp(config: Config): Promise<{ server: http.Server; sto
   };
   const catalogue = config.TOLLGATE_SPEC_CATALOGUE ? new SpecCatalogue(config.TOLLGATE_SPEC_CATALOGUE) : undefined;
 
-  const slack = config.SLACK_BOT_TOKEN ? createSlackApp({ config, releases, catalogue, releasers: Releasers.parse(config.TOLLGATE_RELEASERS), log }) : undefined;
+  const slack = config.SLACK_BOT_TOKEN
+    ? createSlackApp({ config, releases, catalogue, releasers: Releasers.parse(config.TOLLGATE_RELEASERS), log })
+    : undefined;
   const tokens = parseApiTokens(config.TOLLGATE_API_TOKENS);
   const db = config.DATABASE_URL ? openDatabase(config.DATABASE_URL, { min: 0, max: 3 }) : undefined;
   const metrics = db ? createReleaseMetricsRegistry(db) : new Registry();
   collectDefaultMetrics({ register: metrics, prefix: 'tollgate_app_' });
   const codec = dataConverterFor(config)?.payloadCodecs?.[0];
-  const codecTokens = (config.TOLLGATE_CODEC_TOKENS ?? '').split(',').map((token) => token.trim()).filter(Boolean);
+  const codecTokens = (config.TOLLGATE_CODEC_TOKENS ?? '')
+    .split(',')
+    .map((token) => token.trim())
+    .filter(Boolean);
 
   const server = createAppServer(
     {
       slack: slack?.requestListener,
       releaseApi:
         tokens.length && catalogue
-          ? createReleaseApi({ releases, catalogue, tokens, limiter: new RateLimiter(CI_RATE.perMinute, CI_RATE.burst), log, uiUrl: config.TEMPORAL_UI_URL })
+          ? createReleaseApi({
+              releases,
+              catalogue,
+              tokens,
+              limiter: new RateLimiter(CI_RATE.perMinute, CI_RATE.burst),
+              log,
+              uiUrl: config.TEMPORAL_UI_URL,
+            })
           : undefined,
       metrics,
-      codec: codec && codecTokens.length ? createCodecHandler({ codec, tokens: codecTokens, corsOrigin: config.TEMPORAL_UI_URL && new URL(config.TEMPORAL_UI_URL).origin }) : undefined,
+      codec:
+        codec && codecTokens.length
+          ? createCodecHandler({
+              codec,
+              tokens: codecTokens,
+              corsOrigin: config.TEMPORAL_UI_URL && new URL(config.TEMPORAL_UI_URL).origin,
+            })
+          : undefined,
     },
     log,
   );

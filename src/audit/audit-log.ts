@@ -31,11 +31,7 @@ export async function appendToAuditLog(db: Knex, { release, events }: AuditBatch
     updated_at: db.fn.now(),
   };
   await db.transaction(async (trx) => {
-    await trx('releases')
-      .insert(row)
-      .onConflict('release_id')
-      .merge()
-      .where('releases.last_seq', '<=', lastSeq);
+    await trx('releases').insert(row).onConflict('release_id').merge().where('releases.last_seq', '<=', lastSeq);
     if (events.length === 0) return;
     await trx('release_events')
       .insert(

@@ -25,7 +25,11 @@ export function parseApiTokens(value: string | undefined): ApiToken[] {
       const [name, token, scopes, ...rest] = entry.split(':');
       const usage = `TOLLGATE_API_TOKENS entry ${index + 1}: write name:token:service/environment[,service/environment]`;
       if (!name || !token || !scopes || rest.length > 0) throw new TollgateError('CONFIG_INVALID', usage);
-      if (token.length < 16) throw new TollgateError('CONFIG_INVALID', `TOLLGATE_API_TOKENS token of "${name}" is too short; use at least 16 random characters (openssl rand -hex 24)`);
+      if (token.length < 16)
+        throw new TollgateError(
+          'CONFIG_INVALID',
+          `TOLLGATE_API_TOKENS token of "${name}" is too short; use at least 16 random characters (openssl rand -hex 24)`,
+        );
       const parsed = scopes.split(',').map((scope) => {
         const match = SCOPE.exec(scope);
         if (!match) throw new TollgateError('CONFIG_INVALID', `${usage} ("${scope}" is not service/environment)`);
@@ -47,6 +51,8 @@ export function findToken(tokens: ApiToken[], presented: string): ApiToken | und
 
 export function allows(token: ApiToken, service: string, environment: string): boolean {
   return token.scopes.some(
-    (scope) => (scope.service === '*' || scope.service === service) && (scope.environment === '*' || scope.environment === environment),
+    (scope) =>
+      (scope.service === '*' || scope.service === service) &&
+      (scope.environment === '*' || scope.environment === environment),
   );
 }

@@ -49,7 +49,9 @@ class HttpProblem extends Error {
  *
  * Returns false for paths it does not serve, so it can sit beside other routes.
  */
-export function createReleaseApi(options: ReleaseApiOptions): (req: http.IncomingMessage, res: http.ServerResponse) => Promise<boolean> {
+export function createReleaseApi(
+  options: ReleaseApiOptions,
+): (req: http.IncomingMessage, res: http.ServerResponse) => Promise<boolean> {
   return async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://tollgate');
     if (!url.pathname.startsWith('/api/releases')) return false;
@@ -78,13 +80,22 @@ export function createReleaseApi(options: ReleaseApiOptions): (req: http.Incomin
 
 function authenticate(options: ReleaseApiOptions, req: http.IncomingMessage): ApiToken {
   const presented = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1];
-  if (!presented) throw new HttpProblem(401, 'missing bearer token: send Authorization: Bearer <token> (TOLLGATE_API_TOKENS on the server)');
+  if (!presented)
+    throw new HttpProblem(
+      401,
+      'missing bearer token: send Authorization: Bearer <token> (TOLLGATE_API_TOKENS on the server)',
+    );
   const token = findToken(options.tokens, presented);
   if (!token) throw new HttpProblem(401, 'unknown token');
   return token;
 }
 
-async function startRelease(options: ReleaseApiOptions, token: ApiToken, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+async function startRelease(
+  options: ReleaseApiOptions,
+  token: ApiToken,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+): Promise<void> {
   const parsed = CiReleaseRequest.safeParse(await readJson(req));
   if (!parsed.success) {
     throw new HttpProblem(400, 'the request is not a release request', {
@@ -95,34 +106,51 @@ async function startRelease(options: ReleaseApiOptions, token: ApiToken, req: ht
   if (!allows(token, request.service, request.environment)) {
     throw new HttpProblem(403, `token ${token.name} may not release ${request.service} to ${request.environment}`);
   }
-  const spec = options.catalogue.load(request.service, request.environment, { version: request.version, commit: request.commit });
+  const spec = options.catalogue.load(request.service, request.environment, {
+    version: request.version,
+    commit: request.commit,
+  });
   const releases = await options.releases();
   // A freeze refuses a pipeline outright: a CI job should fail visibly, not wait for hours.
   const lane = await releases.lane(request.service, request.environment).catch((err) => {
     if (err instanceof NotFound) return undefined; // the lane's first release
     throw err;
   });
-  if (lane && !lane.gate.open) throw new HttpProblem(423, `${request.service}/${request.environment}: ${lane.gate.reason}`);
+  if (lane && !lane.gate.open)
+    throw new HttpProblem(423, `${request.service}/${request.environment}: ${lane.gate.reason}`);
 
   const { releaseId, started } = await releases.start(spec, {
     id: `ci:${token.name}`,
     name: request.triggeredBy ? `${token.name} (${request.triggeredBy})` : token.name,
     via: 'ci',
   });
-  options.log.info({ releaseId, started, token: token.name }, started ? 'release started by CI' : 'duplicate CI request');
+  options.log.info(
+    { releaseId, started, token: token.name },
+    started ? 'release started by CI' : 'duplicate CI request',
+  );
   send(res, started ? 201 : 200, {
     releaseId,
     started,
     message: started ? `started ${releaseId}` : `${releaseId} is already running; nothing new was started`,
     status: `/api/releases/${encodeURIComponent(releaseId)}`,
-    ...(options.uiUrl ? { link: `${options.uiUrl.replace(/\/$/, '')}/namespaces/default/workflows/${encodeURIComponent(releaseId)}` } : {}),
+    ...(options.uiUrl
+      ? { link: `${options.uiUrl.replace(/\/$/, '')}/namespaces/default/workflows/${encodeURIComponent(releaseId)}` }
+      : {}),
   });
 }
 
-async function describeRelease(options: ReleaseApiOptions, token: ApiToken, releaseId: string, res: http.ServerResponse): Promise<void> {
+async function describeRelease(
+  options: ReleaseApiOptions,
+  token: ApiToken,
+  releaseId: string,
+  res: http.ServerResponse,
+): Promise<void> {
   const status = await (await options.releases()).status(releaseId);
   if (!allows(token, status.service, status.environment)) {
-    throw new HttpProblem(403, `token ${token.name} may not read releases of ${status.service} in ${status.environment}`);
+    throw new HttpProblem(
+      403,
+      `token ${token.name} may not read releases of ${status.service} in ${status.environment}`,
+    );
   }
   send(res, 200, {
     releaseId,
@@ -157,7 +185,8 @@ function readJson(req: http.IncomingMessage): Promise<unknown> {
 function toProblem(err: unknown): HttpProblem {
   if (err instanceof HttpProblem) return err;
   if (err instanceof NotFound) return new HttpProblem(404, err.message);
-  if (err instanceof SpecError) return new HttpProblem(422, err.message, { problems: err.problems.map((p) => `${p.path}: ${p.message}`) });
+  if (err instanceof SpecError)
+    return new HttpProblem(422, err.message, { problems: err.problems.map((p) => `${p.path}: ${p.message}`) });
   if (err instanceof TemporalUnreachable) return new HttpProblem(503, err.message);
   if (err instanceof TollgateError) return new HttpProblem(409, err.message);
   return new HttpProblem(500, 'internal error; the server log has the details');

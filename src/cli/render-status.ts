@@ -17,25 +17,32 @@ export function renderStatus(status: ReleaseStatus, uiUrl?: string, events = 10)
     `  traffic  ${trafficBar(status.weight)}`,
     `  stable   ${status.stableVersion ?? '(none yet)'}`,
   ];
-  if (status.hold) lines.push(`  holding  ${status.hold.reason}${status.hold.reopensAt ? ` (until ${status.hold.reopensAt})` : ''}`);
+  if (status.hold)
+    lines.push(`  holding  ${status.hold.reason}${status.hold.reopensAt ? ` (until ${status.hold.reopensAt})` : ''}`);
   if (status.pendingApproval) {
     const pending = status.pendingApproval;
     lines.push(
       `  approval ${pending.label}: ${pending.approvals.length}/${pending.quorum} (${pending.approvals.map((a) => a.approver).join(', ') || 'none yet'}); times out ${pending.deadline}`,
     );
   }
-  if (status.lastAnalysis) lines.push(`  analysis ${status.lastAnalysis.verdict}: ${status.lastAnalysis.templates.map((t) => t.summary).join('; ')}`);
+  if (status.lastAnalysis)
+    lines.push(
+      `  analysis ${status.lastAnalysis.verdict}: ${status.lastAnalysis.templates.map((t) => t.summary).join('; ')}`,
+    );
   lines.push('  steps');
   status.steps.forEach((step, index) => lines.push(`    ${STEP_MARKS[step.state]} ${index + 1}. ${step.label}`));
   if (status.migrations?.length || status.backfills?.length) {
     lines.push('  schema');
-    for (const migration of status.migrations ?? []) lines.push(`    ${migration.phase.padEnd(8)} ${migration.name}: ${migration.state}`);
-    for (const backfill of status.backfills ?? []) lines.push(`    ${describeBackfill(backfill)}${backfill.done ? ', done' : ''}`);
+    for (const migration of status.migrations ?? [])
+      lines.push(`    ${migration.phase.padEnd(8)} ${migration.name}: ${migration.state}`);
+    for (const backfill of status.backfills ?? [])
+      lines.push(`    ${describeBackfill(backfill)}${backfill.done ? ', done' : ''}`);
     if (status.contractedAt) lines.push(`    contracted at ${status.contractedAt}: no rollback, fix forward`);
   }
   if (events > 0) {
     lines.push('  recent events');
-    for (const event of status.events.slice(-events)) lines.push(`    ${event.at}  ${event.actor.padEnd(10)} ${event.message}`);
+    for (const event of status.events.slice(-events))
+      lines.push(`    ${event.at}  ${event.actor.padEnd(10)} ${event.message}`);
   }
   if (uiUrl) lines.push(`  ${temporalUiLink(uiUrl, status.releaseId)}`);
   return lines.join('\n');

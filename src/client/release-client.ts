@@ -118,12 +118,15 @@ export class ReleaseClient {
 
   /** Starts the same spec again after a rollback or failure, under a new attempt number. */
   async retry(releaseId: string, initiator: Actor): Promise<StartedRelease> {
-    const input = await this.handle(releaseId).query(inputQuery).catch((err) => this.rethrow(releaseId, err));
+    const input = await this.handle(releaseId)
+      .query(inputQuery)
+      .catch((err) => this.rethrow(releaseId, err));
     const status = await this.status(releaseId);
     if (status.stage === 'Succeeded') {
       throw new TollgateError('RELEASE_SUCCEEDED', `${releaseId} succeeded; there is nothing to retry`);
     }
-    if (!status.outcome) throw new TollgateError('RELEASE_RUNNING', `${releaseId} is still ${status.stage}; abort it first or wait`);
+    if (!status.outcome)
+      throw new TollgateError('RELEASE_RUNNING', `${releaseId} is still ${status.stage}; abort it first or wait`);
     for (let attempt = input.attempt + 1; attempt < input.attempt + 50; attempt++) {
       try {
         return await this.start(input.spec, initiator, attempt);
@@ -181,7 +184,9 @@ export class ReleaseClient {
   }
 
   /** Releases through Temporal visibility, newest first; the same filters the Temporal UI offers. */
-  async list(filter: { service?: string; environment?: string; stage?: Stage; limit?: number } = {}): Promise<ReleaseSummary[]> {
+  async list(
+    filter: { service?: string; environment?: string; stage?: Stage; limit?: number } = {},
+  ): Promise<ReleaseSummary[]> {
     const clauses = [`WorkflowType = 'releaseWorkflow'`];
     if (filter.service) clauses.push(`ReleaseService = '${quote(filter.service)}'`);
     if (filter.environment) clauses.push(`ReleaseEnvironment = '${quote(filter.environment)}'`);
@@ -225,7 +230,12 @@ export class ReleaseClient {
       .catch((err) => this.rethrow(laneId, err));
   }
 
-  private async signalLane<T>(service: string, environment: string, signal: import('@temporalio/client').SignalDefinition<[T]>, arg: T): Promise<void> {
+  private async signalLane<T>(
+    service: string,
+    environment: string,
+    signal: import('@temporalio/client').SignalDefinition<[T]>,
+    arg: T,
+  ): Promise<void> {
     await this.client.workflow.signalWithStart('laneWorkflow', {
       workflowId: laneIdFor(service, environment),
       taskQueue: this.taskQueue,

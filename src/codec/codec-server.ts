@@ -49,7 +49,9 @@ export function createCodecHandler(options: CodecServerOptions): http.RequestLis
     const operation = req.url === '/decode' ? 'decode' : req.url === '/encode' ? 'encode' : undefined;
     if (req.method !== 'POST' || !operation) return void res.writeHead(404).end();
     if (!authorised(req.headers.authorization)) {
-      return void res.writeHead(401, { 'Content-Type': 'application/json' }).end(JSON.stringify({ error: 'a valid bearer token is required' }));
+      return void res
+        .writeHead(401, { 'Content-Type': 'application/json' })
+        .end(JSON.stringify({ error: 'a valid bearer token is required' }));
     }
     const chunks: Buffer[] = [];
     let size = 0;
@@ -62,9 +64,13 @@ export function createCodecHandler(options: CodecServerOptions): http.RequestLis
       try {
         const { payloads } = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { payloads: JsonPayload[] };
         const result = await options.codec[operation](payloads.map(fromJson));
-        res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ payloads: result.map(toJson) }));
+        res
+          .writeHead(200, { 'Content-Type': 'application/json' })
+          .end(JSON.stringify({ payloads: result.map(toJson) }));
       } catch (err) {
-        res.writeHead(400, { 'Content-Type': 'application/json' }).end(JSON.stringify({ error: (err as Error).message }));
+        res
+          .writeHead(400, { 'Content-Type': 'application/json' })
+          .end(JSON.stringify({ error: (err as Error).message }));
       }
     });
   };
@@ -72,14 +78,18 @@ export function createCodecHandler(options: CodecServerOptions): http.RequestLis
 
 function fromJson(payload: JsonPayload): Payload {
   return {
-    metadata: Object.fromEntries(Object.entries(payload.metadata ?? {}).map(([key, value]) => [key, Buffer.from(value, 'base64')])),
+    metadata: Object.fromEntries(
+      Object.entries(payload.metadata ?? {}).map(([key, value]) => [key, Buffer.from(value, 'base64')]),
+    ),
     data: Buffer.from(payload.data ?? '', 'base64'),
   };
 }
 
 function toJson(payload: Payload): JsonPayload {
   return {
-    metadata: Object.fromEntries(Object.entries(payload.metadata ?? {}).map(([key, value]) => [key, Buffer.from(value).toString('base64')])),
+    metadata: Object.fromEntries(
+      Object.entries(payload.metadata ?? {}).map(([key, value]) => [key, Buffer.from(value).toString('base64')]),
+    ),
     data: Buffer.from(payload.data ?? new Uint8Array()).toString('base64'),
   };
 }

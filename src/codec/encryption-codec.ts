@@ -11,7 +11,9 @@ const TAG_BYTES = 16;
 /** A payload encrypted with a key this process does not have. */
 export class UnknownPayloadKey extends Error {
   constructor(readonly keyId: string) {
-    super(`payload encrypted with key "${keyId}", which is not in TOLLGATE_PAYLOAD_KEYS; add it back to read this history`);
+    super(
+      `payload encrypted with key "${keyId}", which is not in TOLLGATE_PAYLOAD_KEYS; add it back to read this history`,
+    );
     this.name = 'UnknownPayloadKey';
   }
 }
@@ -57,7 +59,10 @@ export class EncryptionCodec implements PayloadCodec {
       const sealed = Buffer.from(payload.data ?? new Uint8Array());
       const decipher = crypto.createDecipheriv('aes-256-gcm', key, sealed.subarray(0, IV_BYTES));
       decipher.setAuthTag(sealed.subarray(sealed.length - TAG_BYTES));
-      const plain = Buffer.concat([decipher.update(sealed.subarray(IV_BYTES, sealed.length - TAG_BYTES)), decipher.final()]);
+      const plain = Buffer.concat([
+        decipher.update(sealed.subarray(IV_BYTES, sealed.length - TAG_BYTES)),
+        decipher.final(),
+      ]);
       return temporal.api.common.v1.Payload.decode(plain);
     });
   }

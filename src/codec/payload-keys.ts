@@ -24,7 +24,10 @@ export function parsePayloadKeys(value: string): PayloadKey[] {
       const id = entry.slice(0, separator);
       const key = Buffer.from(entry.slice(separator + 1), 'base64');
       if (separator < 1 || !ID_PATTERN.test(id)) {
-        throw new TollgateError('CONFIG_INVALID', `TOLLGATE_PAYLOAD_KEYS entry ${index + 1}: write id:base64key, the id made of letters, digits, . _ -`);
+        throw new TollgateError(
+          'CONFIG_INVALID',
+          `TOLLGATE_PAYLOAD_KEYS entry ${index + 1}: write id:base64key, the id made of letters, digits, . _ -`,
+        );
       }
       if (key.length !== KEY_BYTES) {
         throw new TollgateError(
@@ -34,7 +37,8 @@ export function parsePayloadKeys(value: string): PayloadKey[] {
       }
       return { id, key };
     });
-  if (keys.length === 0) throw new TollgateError('CONFIG_INVALID', 'TOLLGATE_PAYLOAD_KEYS is empty; give at least one id:base64key');
+  if (keys.length === 0)
+    throw new TollgateError('CONFIG_INVALID', 'TOLLGATE_PAYLOAD_KEYS is empty; give at least one id:base64key');
   if (new Set(keys.map((key) => key.id)).size !== keys.length) {
     throw new TollgateError('CONFIG_INVALID', 'TOLLGATE_PAYLOAD_KEYS has the same key id twice');
   }

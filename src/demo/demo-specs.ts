@@ -35,7 +35,11 @@ export interface DemoEnvironment {
  * a smoke test, the canary's error rate against a threshold, its latency against stable's
  * (Mann-Whitney), and an error budget gate. The first release of the lane goes straight to 100%.
  */
-export function demoSpec(env: DemoEnvironment, version: string, options: { first?: boolean; service?: string } = {}): ReleaseSpec {
+export function demoSpec(
+  env: DemoEnvironment,
+  version: string,
+  options: { first?: boolean; service?: string } = {},
+): ReleaseSpec {
   const address = env.prometheusUrl;
   const input: ReleaseSpecInput = {
     service: options.service ?? 'sample',
@@ -69,7 +73,14 @@ export function demoSpec(env: DemoEnvironment, version: string, options: { first
     },
     analysis: {
       smoke: { provider: 'http', path: '/', expect: { status: [200], bodyContains: '"version"' }, interval: '1s' },
-      'error-rate': { provider: 'prometheus', address, query: CANARY_ERROR_RATE, successCondition: 'result < 0.05', interval: '1s', inconclusiveLimit: 6 },
+      'error-rate': {
+        provider: 'prometheus',
+        address,
+        query: CANARY_ERROR_RATE,
+        successCondition: 'result < 0.05',
+        interval: '1s',
+        inconclusiveLimit: 6,
+      },
       'latency-vs-stable': {
         provider: 'comparison',
         address,
@@ -82,7 +93,14 @@ export function demoSpec(env: DemoEnvironment, version: string, options: { first
         inconclusiveLimit: 8,
       },
     },
-    errorBudget: { address, errorRatioQuery: SERVICE_ERROR_RATIO, objective: 0.99, window: '5m', maxBurnRate: 10, checkEvery: '5s' },
+    errorBudget: {
+      address,
+      errorRatioQuery: SERVICE_ERROR_RATIO,
+      objective: 0.99,
+      window: '5m',
+      maxBurnRate: 10,
+      checkEvery: '5s',
+    },
     execution: { attempts: 2, heartbeatTimeout: '10s', stepTimeout: '2m', rollbackTimeout: '5m' },
   };
   return validateReleaseSpec(input, `demo spec for ${version}`);

@@ -11,7 +11,11 @@ export interface InProcessWorker {
 }
 
 /** A Tollgate worker inside this process (the demo, the benchmarks), with a client on the same task queue. */
-export async function startInProcessWorker(address: string, databaseUrl: string, taskQueue: string): Promise<InProcessWorker> {
+export async function startInProcessWorker(
+  address: string,
+  databaseUrl: string,
+  taskQueue: string,
+): Promise<InProcessWorker> {
   const db = openDatabase(databaseUrl);
   await migrateToLatest(db);
   const connection = await NativeConnection.connect({ address });

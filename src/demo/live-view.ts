@@ -31,11 +31,19 @@ export class LiveView {
     private readonly write: (line: string) => void,
   ) {
     if (interactive) {
-      this.bars = new MultiBar({ hideCursor: true, clearOnComplete: false, barsize: 30, forceRedraw: true }, Presets.shades_classic);
+      this.bars = new MultiBar(
+        { hideCursor: true, clearOnComplete: false, barsize: 30, forceRedraw: true },
+        Presets.shades_classic,
+      );
       this.progress = this.bars.create(1, 0, {}, { format: `${title.padEnd(22)} {bar} step {value}/{total}  {stage}` });
-      this.traffic = this.bars.create(100, 0, {}, {
-        format: `${'  canary weight'.padEnd(22)} {bar} {value}%  errors: stable {stableErrors}  canary {canaryErrors}  ({rps} req/s)`,
-      });
+      this.traffic = this.bars.create(
+        100,
+        0,
+        {},
+        {
+          format: `${'  canary weight'.padEnd(22)} {bar} {value}%  errors: stable {stableErrors}  canary {canaryErrors}  ({rps} req/s)`,
+        },
+      );
     } else {
       write(`── ${title}`);
     }
@@ -44,7 +52,8 @@ export class LiveView {
   update(frame: Frame): void {
     const { status } = frame;
     const done = status.steps.filter((step) => step.state !== 'pending' && step.state !== 'running').length;
-    for (const event of status.events.slice(this.printedEvents)) this.say(`  ${event.at.slice(11, 19)}  ${event.kind.padEnd(12)} ${event.message}`);
+    for (const event of status.events.slice(this.printedEvents))
+      this.say(`  ${event.at.slice(11, 19)}  ${event.kind.padEnd(12)} ${event.message}`);
     this.printedEvents = status.events.length;
     const stage = `${status.stage}${status.hold ? ` (holding: ${status.hold.reason.slice(0, 60)})` : ''}`;
     if (this.progress && this.traffic) {

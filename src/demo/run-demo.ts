@@ -52,7 +52,10 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   process.on('SIGTERM', onInterrupt);
 
   // Before the dev server starts: its test environment would install a chatty runtime of its own.
-  Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' } } } });
+  Runtime.install({
+    logger: new DefaultLogger('ERROR'),
+    telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' } } },
+  });
   try {
     const workDir = fs.mkdtempSync(path.join(fs.realpathSync(os.tmpdir()), 'tollgate-demo-'));
     cleanup.push({ name: 'the demo folder', run: async () => fs.rmSync(workDir, { recursive: true, force: true }) });
@@ -87,20 +90,35 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     say('');
 
     const rows: DemoRow[] = [];
-    rows.push(await release(releases, demoSpec(env, '1.0.0', { first: true }), 'Succeeded', 'v1: first release', options, stack.uiUrl));
+    rows.push(
+      await release(
+        releases,
+        demoSpec(env, '1.0.0', { first: true }),
+        'Succeeded',
+        'v1: first release',
+        options,
+        stack.uiUrl,
+      ),
+    );
     const load = startLoad({ url: haproxy.frontends.sample, rate: options.rate, maxSeconds: 600 });
     cleanup.push({ name: 'the load generator', run: async () => void (await load.stop()) });
     await sleep(3000);
     rows.push(await release(releases, demoSpec(env, '2.0.0'), 'Succeeded', 'v2: healthy', options, stack.uiUrl, load));
     await sleep(3000);
-    rows.push(await release(releases, demoSpec(env, '3.0.0'), 'RolledBack', 'v3: fails 30%', options, stack.uiUrl, load));
+    rows.push(
+      await release(releases, demoSpec(env, '3.0.0'), 'RolledBack', 'v3: fails 30%', options, stack.uiUrl, load),
+    );
     await load.stop();
 
     say('');
     say(renderSummary(rows));
     const passed = rows.every((row) => row.outcome === row.expected);
     say('');
-    say(passed ? 'v2 reached 100% and v3 was rolled back automatically, as expected.' : 'The demo did not end as expected; see the reasons above.');
+    say(
+      passed
+        ? 'v2 reached 100% and v3 was rolled back automatically, as expected.'
+        : 'The demo did not end as expected; see the reasons above.',
+    );
     if (!options.ci) {
       say(`Everything still runs: open ${stack.uiUrl} to read each release's history. Ctrl-C stops it all.`);
       await new Promise(() => {});
@@ -136,7 +154,11 @@ async function release(
       return counts && counts.ok + counts.failed > 0 ? counts.failed / (counts.ok + counts.failed) : undefined;
     };
     const total = Object.values(recent).reduce((sum, counts) => sum + counts.ok + counts.failed, 0);
-    view.update({ status, errors: { stable: rate(status.stableVersion), canary: rate(spec.version) }, requestsPerSecond: total / 5 });
+    view.update({
+      status,
+      errors: { stable: rate(status.stableVersion), canary: rate(spec.version) },
+      requestsPerSecond: total / 5,
+    });
     if (status.outcome) break;
     await sleep(300);
     status = await releases.status(releaseId);

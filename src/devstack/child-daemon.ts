@@ -36,10 +36,16 @@ export function startChildDaemon(binary: string, args: string[], options: { cwd?
 }
 
 /** Polls `ready` until it resolves true; throws with the daemon's output if it exits or time runs out. */
-export async function waitForDaemon(daemon: ChildDaemon, what: string, ready: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+export async function waitForDaemon(
+  daemon: ChildDaemon,
+  what: string,
+  ready: () => Promise<boolean>,
+  timeoutMs = 30_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (daemon.process.exitCode !== null) throw new Error(`${what} exited with status ${daemon.process.exitCode}: ${daemon.output()}`);
+    if (daemon.process.exitCode !== null)
+      throw new Error(`${what} exited with status ${daemon.process.exitCode}: ${daemon.output()}`);
     if (await ready().catch(() => false)) return;
     if (Date.now() > deadline) {
       await daemon.stop();

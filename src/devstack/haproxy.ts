@@ -28,7 +28,10 @@ export const DEFAULT_SLOTS = 8;
  * HAProxy on loopback for the demo and the tests: one frontend and backend per service, whose
  * backend has disabled server slots (`server-template`) that Tollgate fills through the Runtime API.
  */
-export async function startHaproxy(options: { services: HaproxyService[]; log?: (line: string) => void }): Promise<LocalHaproxy> {
+export async function startHaproxy(options: {
+  services: HaproxyService[];
+  log?: (line: string) => void;
+}): Promise<LocalHaproxy> {
   const binary = await findOrInstallBinary(HAPROXY, options.log);
   const dir = fs.mkdtempSync(path.join(fs.realpathSync(os.tmpdir()), 'tollgate-haproxy-'));
   const runtimeApi = path.join(dir, 'admin.sock');
@@ -43,7 +46,11 @@ export async function startHaproxy(options: { services: HaproxyService[]; log?: 
   fs.writeFileSync(configFile, `${haproxyGlobalSection(runtimeApi)}\n${sections.join('\n')}`);
   const daemon = startChildDaemon(binary, ['-db', '-f', configFile]);
   const api = new HaproxyRuntimeApi(runtimeApi, 1000);
-  await waitForDaemon(daemon, 'HAProxy', async () => fs.existsSync(runtimeApi) && (await api.servers(options.services[0].name)).length > 0);
+  await waitForDaemon(
+    daemon,
+    'HAProxy',
+    async () => fs.existsSync(runtimeApi) && (await api.servers(options.services[0].name)).length > 0,
+  );
   return {
     runtimeApi,
     frontends,

@@ -64,7 +64,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     log,
   });
   const stackFile = path.join(stateDir, STACK_FILE);
-  fs.writeFileSync(stackFile, JSON.stringify({ temporalAddress: temporal.address, databaseUrl, uiUrl: temporal.uiUrl }, null, 2));
+  fs.writeFileSync(
+    stackFile,
+    JSON.stringify({ temporalAddress: temporal.address, databaseUrl, uiUrl: temporal.uiUrl }, null, 2),
+  );
   return {
     temporal,
     databaseUrl,
@@ -78,7 +81,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 }
 
 /** The running local stack's addresses, for commands run beside `tollgate dev`. */
-export function readLocalStack(stateDir = STATE_DIR): { temporalAddress: string; databaseUrl: string; uiUrl?: string } | undefined {
+export function readLocalStack(
+  stateDir = STATE_DIR,
+): { temporalAddress: string; databaseUrl: string; uiUrl?: string } | undefined {
   try {
     return JSON.parse(fs.readFileSync(path.join(stateDir, STACK_FILE), 'utf8'));
   } catch {

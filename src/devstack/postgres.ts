@@ -38,7 +38,14 @@ export async function startEmbeddedPostgres(options: { dataDir?: string; port?: 
     try {
       execFileSync(
         path.join(binDir, 'initdb'),
-        [`--pgdata=${dataDir}`, '--auth=password', '--username=postgres', `--pwfile=${passwordFile}`, '--encoding=UTF8', '--locale=C'],
+        [
+          `--pgdata=${dataDir}`,
+          '--auth=password',
+          '--username=postgres',
+          `--pwfile=${passwordFile}`,
+          '--encoding=UTF8',
+          '--locale=C',
+        ],
         { ...ids, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LC_ALL: 'C' } },
       );
     } catch (err) {
@@ -51,11 +58,16 @@ export async function startEmbeddedPostgres(options: { dataDir?: string; port?: 
   const server = spawn(
     path.join(binDir, 'postgres'),
     [
-      '-D', dataDir,
-      '-p', String(port),
-      '-c', 'listen_addresses=127.0.0.1',
-      '-c', 'max_connections=300',
-      '-c', `unix_socket_directories=${dataDir}`,
+      '-D',
+      dataDir,
+      '-p',
+      String(port),
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      'max_connections=300',
+      '-c',
+      `unix_socket_directories=${dataDir}`,
       // A throwaway server (tests, the demo) need not survive a power cut; a persistent one keeps fsync.
       ...(persistent ? [] : ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off']),
     ],
@@ -78,7 +90,9 @@ function packagedBinaries(): string {
   try {
     entry = require.resolve(platformPackage);
   } catch {
-    throw new Error(`${platformPackage} is not installed: embedded PostgreSQL has no build for this machine; set DATABASE_URL instead`);
+    throw new Error(
+      `${platformPackage} is not installed: embedded PostgreSQL has no build for this machine; set DATABASE_URL instead`,
+    );
   }
   return path.join(path.dirname(entry), '..', 'native', 'bin');
 }
@@ -123,7 +137,8 @@ function reachableBinaries(runAs: PostgresUser | undefined): string {
   const binDir = packagedBinaries();
   if (!runAs || reachable(path.join(binDir, 'postgres'), runAs)) return binDir;
   const native = path.dirname(binDir);
-  const version = fs.readFileSync(path.join(native, '..', 'package.json'), 'utf8').match(/"version":\s*"([^"]+)"/)?.[1] ?? 'unknown';
+  const version =
+    fs.readFileSync(path.join(native, '..', 'package.json'), 'utf8').match(/"version":\s*"([^"]+)"/)?.[1] ?? 'unknown';
   const copy = path.join(os.tmpdir(), `tollgate-postgres-${version}`);
   if (!fs.existsSync(path.join(copy, 'bin', 'postgres'))) {
     const staging = `${copy}.${process.pid}`;
@@ -137,7 +152,10 @@ function reachableBinaries(runAs: PostgresUser | undefined): string {
 function waitUntilReady(server: ChildProcess, port: number): Promise<void> {
   return new Promise((resolve, reject) => {
     let log = '';
-    const timer = setTimeout(() => reject(new Error(`PostgreSQL did not start on port ${port} within 60s:\n${log.slice(-2000)}`)), 60_000);
+    const timer = setTimeout(
+      () => reject(new Error(`PostgreSQL did not start on port ${port} within 60s:\n${log.slice(-2000)}`)),
+      60_000,
+    );
     server.stderr?.on('data', (chunk: Buffer) => {
       log = (log + chunk.toString()).slice(-8000);
       if (log.includes('database system is ready to accept connections')) {

@@ -16,7 +16,9 @@ export interface LocalPrometheus {
  * Prometheus on loopback, scraping every second whatever the targets folder lists, so a canary's
  * metrics exist within a second or two of its start.
  */
-export async function startPrometheus(options: { scrapeInterval?: string; log?: (line: string) => void } = {}): Promise<LocalPrometheus> {
+export async function startPrometheus(
+  options: { scrapeInterval?: string; log?: (line: string) => void } = {},
+): Promise<LocalPrometheus> {
   const binary = await findOrInstallBinary(PROMETHEUS, options.log);
   const dir = fs.mkdtempSync(path.join(fs.realpathSync(os.tmpdir()), 'tollgate-prometheus-'));
   const targetsDir = path.join(dir, 'targets');

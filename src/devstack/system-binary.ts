@@ -16,7 +16,11 @@ export interface SystemBinary {
 }
 
 export const HAPROXY: SystemBinary = { binary: 'haproxy', aptPackage: 'haproxy', envVariable: 'TOLLGATE_HAPROXY' };
-export const PROMETHEUS: SystemBinary = { binary: 'prometheus', aptPackage: 'prometheus', envVariable: 'TOLLGATE_PROMETHEUS' };
+export const PROMETHEUS: SystemBinary = {
+  binary: 'prometheus',
+  aptPackage: 'prometheus',
+  envVariable: 'TOLLGATE_PROMETHEUS',
+};
 
 /** Where system daemons live besides PATH (a non-root PATH often lacks /usr/sbin). */
 const EXTRA_DIRS = ['/usr/sbin', '/usr/local/sbin', '/sbin'];
@@ -25,7 +29,10 @@ export function findBinary(wanted: SystemBinary): string | undefined {
   const explicit = process.env[wanted.envVariable];
   if (explicit) {
     if (fs.existsSync(explicit)) return explicit;
-    throw new TollgateError('BINARY_MISSING', `${wanted.envVariable}=${explicit} does not exist; unset it or point it at the ${wanted.binary} binary`);
+    throw new TollgateError(
+      'BINARY_MISSING',
+      `${wanted.envVariable}=${explicit} does not exist; unset it or point it at the ${wanted.binary} binary`,
+    );
   }
   for (const dir of [...(process.env.PATH ?? '').split(path.delimiter), ...EXTRA_DIRS]) {
     const candidate = path.join(dir, wanted.binary);
@@ -38,7 +45,10 @@ export function findBinary(wanted: SystemBinary): string | undefined {
  * Finds a system binary the local stack needs, installing its package with apt-get when it is
  * missing and we may (root, on a Debian-like system). Otherwise says exactly how to install it.
  */
-export async function findOrInstallBinary(wanted: SystemBinary, log: (line: string) => void = () => {}): Promise<string> {
+export async function findOrInstallBinary(
+  wanted: SystemBinary,
+  log: (line: string) => void = () => {},
+): Promise<string> {
   const found = findBinary(wanted);
   if (found) return found;
   const apt = ['/usr/bin/apt-get', '/bin/apt-get'].find((candidate) => fs.existsSync(candidate));
@@ -52,7 +62,8 @@ export async function findOrInstallBinary(wanted: SystemBinary, log: (line: stri
   }
   log(`installing ${wanted.aptPackage} with apt-get (once)`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  const install = () => execFileAsync(apt, ['install', '-y', '--no-install-recommends', wanted.aptPackage], { env, timeout: 10 * 60_000 });
+  const install = () =>
+    execFileAsync(apt, ['install', '-y', '--no-install-recommends', wanted.aptPackage], { env, timeout: 10 * 60_000 });
   try {
     await install();
   } catch {
@@ -62,10 +73,17 @@ export async function findOrInstallBinary(wanted: SystemBinary, log: (line: stri
       await install();
     } catch (err) {
       const stderr = (err as { stderr?: string }).stderr ?? String(err);
-      throw new TollgateError('BINARY_MISSING', `apt-get install ${wanted.aptPackage} failed: ${stderr.split('\n').slice(-3).join(' ')}`);
+      throw new TollgateError(
+        'BINARY_MISSING',
+        `apt-get install ${wanted.aptPackage} failed: ${stderr.split('\n').slice(-3).join(' ')}`,
+      );
     }
   }
   const installed = findBinary(wanted);
-  if (!installed) throw new TollgateError('BINARY_MISSING', `apt-get installed ${wanted.aptPackage} but ${wanted.binary} is still not found`);
+  if (!installed)
+    throw new TollgateError(
+      'BINARY_MISSING',
+      `apt-get installed ${wanted.aptPackage} but ${wanted.binary} is still not found`,
+    );
   return installed;
 }

@@ -46,11 +46,15 @@ export function cachedCliPath(): string {
  * those, builds it with `go install` into the cache. Returns undefined when none of that works,
  * so the caller can fall back to the SDK's own download on machines with internet.
  */
-export async function findOrInstallTemporalCli(log: (line: string) => void = () => {}): Promise<TemporalCli | undefined> {
+export async function findOrInstallTemporalCli(
+  log: (line: string) => void = () => {},
+): Promise<TemporalCli | undefined> {
   const explicit = process.env.TEMPORAL_CLI;
   if (explicit) {
     if (await isTemporalCli(explicit)) return { path: explicit, source: 'TEMPORAL_CLI' };
-    throw new Error(`TEMPORAL_CLI=${explicit} is not a Temporal CLI (\`${explicit} --version\` failed); unset it or point it at the temporal binary`);
+    throw new Error(
+      `TEMPORAL_CLI=${explicit} is not a Temporal CLI (\`${explicit} --version\` failed); unset it or point it at the temporal binary`,
+    );
   }
   const fromPath = onPath('temporal');
   if (fromPath && (await isTemporalCli(fromPath))) return { path: fromPath, source: 'PATH' };

@@ -27,7 +27,8 @@ export function parseDeployWindow(text: string): DeployWindow {
     const [from, to = from] = part.split('-');
     const a = WEEKDAYS.indexOf(from as Weekday);
     const b = WEEKDAYS.indexOf(to as Weekday);
-    if (a < 0 || b < 0) throw new RangeError(`"${part}" is not a day or day range; days are ${WEEKDAYS.join(', ')}; ${usage}`);
+    if (a < 0 || b < 0)
+      throw new RangeError(`"${part}" is not a day or day range; days are ${WEEKDAYS.join(', ')}; ${usage}`);
     for (let day = a; ; day = (day + 1) % 7) {
       days.add(WEEKDAYS[day]);
       if (day === b) break;
@@ -89,7 +90,11 @@ function toMinutes(hhmm: string): number {
 
 export function isInsideWindow(window: DeployWindow, instant: Date): boolean {
   const local = localTime(instant, window.timezone);
-  return window.days.includes(local.weekday) && local.minutes >= toMinutes(window.start) && local.minutes < toMinutes(window.end);
+  return (
+    window.days.includes(local.weekday) &&
+    local.minutes >= toMinutes(window.start) &&
+    local.minutes < toMinutes(window.end)
+  );
 }
 
 /** The UTC instant at which a local wall-clock time occurs in a time zone (DST-aware). */

@@ -9,7 +9,12 @@ export interface ErrorBudgetReading {
 }
 
 /** Burn rate = error ratio / error budget (1 - objective); above the limit, releases hold. */
-export function judgeBurnRate(errorRatio: number, objective: number, maxBurnRate: number, window: string): ErrorBudgetReading {
+export function judgeBurnRate(
+  errorRatio: number,
+  objective: number,
+  maxBurnRate: number,
+  window: string,
+): ErrorBudgetReading {
   const burnRate = errorRatio / (1 - objective);
   const percent = (errorRatio * 100).toPrecision(3);
   if (burnRate > maxBurnRate) {
@@ -20,5 +25,10 @@ export function judgeBurnRate(errorRatio: number, objective: number, maxBurnRate
       reason: `error budget burning ${burnRate.toFixed(1)}x over ${window} (error ratio ${percent}% against an objective of ${objective * 100}%; limit ${maxBurnRate}x)`,
     };
   }
-  return { open: true, measured: true, burnRate, reason: `error budget burn ${burnRate.toFixed(2)}x over ${window} (limit ${maxBurnRate}x)` };
+  return {
+    open: true,
+    measured: true,
+    burnRate,
+    reason: `error budget burn ${burnRate.toFixed(2)}x over ${window} (limit ${maxBurnRate}x)`,
+  };
 }

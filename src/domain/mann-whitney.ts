@@ -20,7 +20,7 @@ export function mannWhitneyU(first: number[], second: number[]): MannWhitneyResu
   );
   const ranks = new Array<number>(all.length);
   let tieTerm = 0;
-  for (let start = 0; start < all.length; ) {
+  for (let start = 0; start < all.length;) {
     let end = start;
     while (end + 1 < all.length && all[end + 1].value === all[start].value) end++;
     const rank = (start + end) / 2 + 1;
@@ -34,7 +34,8 @@ export function mannWhitneyU(first: number[], second: number[]): MannWhitneyResu
   const n = n1 + n2;
   const mean = (n1 * n2) / 2;
   const variance = ((n1 * n2) / 12) * (n + 1 - tieTerm / (n * (n - 1)));
-  const pValue = variance <= 0 ? 1 : Math.min(1, 2 * (1 - standardNormalCdf((Math.abs(u - mean) - 0.5) / Math.sqrt(variance))));
+  const pValue =
+    variance <= 0 ? 1 : Math.min(1, 2 * (1 - standardNormalCdf((Math.abs(u - mean) - 0.5) / Math.sqrt(variance))));
   return { u, pValue: Math.max(0, pValue), shift: hodgesLehmann(first, second) };
 }
 
@@ -54,6 +55,8 @@ function hodgesLehmann(first: number[], second: number[]): number {
 function standardNormalCdf(x: number): number {
   const z = Math.abs(x) / Math.SQRT2;
   const t = 1 / (1 + 0.3275911 * z);
-  const erf = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-z * z);
+  const erf =
+    1 -
+    ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-z * z);
   return x >= 0 ? (1 + erf) / 2 : (1 - erf) / 2;
 }

@@ -26,7 +26,9 @@ export function parseReleaseSpec(text: string, origin: string, overrides: SpecOv
   }
   const raw: unknown = document.toJS();
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-    throw new SpecError(origin, [{ path: '', message: 'the file must be a YAML mapping with service, environment, deploy, traffic and strategy' }]);
+    throw new SpecError(origin, [
+      { path: '', message: 'the file must be a YAML mapping with service, environment, deploy, traffic and strategy' },
+    ]);
   }
   return validateReleaseSpec({ ...raw, ...withoutUndefined(overrides) }, origin);
 }

@@ -48,7 +48,11 @@ export function planRelease(spec: Pick<ReleaseSpec, 'strategy'>): ReleasePlan {
     for (let batch = 1; batch <= batches; batch++) {
       const replaced = Math.min(batch * rolling.maxSurge, rolling.replicas);
       const weight = Math.round((100 * replaced) / rolling.replicas);
-      steps.push({ kind: 'setWeight', weight, label: `batch ${batch}/${batches}: ${replaced} of ${rolling.replicas} replaced` });
+      steps.push({
+        kind: 'setWeight',
+        weight,
+        label: `batch ${batch}/${batches}: ${replaced} of ${rolling.replicas} replaced`,
+      });
       if (rolling.analysis && batch < batches) steps.push(analysis(rolling.analysis));
     }
     return { strategy: 'rolling', steps, bakeMs: bake(rolling.bake) };
@@ -68,11 +72,19 @@ function setWeight(weight: number): PlanStep {
 }
 
 function approval(step: ApprovalStep): PlanStep {
-  return { kind: 'approval', approval: step, label: `approval from ${step.from.join(', ')}${step.quorum > 1 ? ` (${step.quorum} needed)` : ''}` };
+  return {
+    kind: 'approval',
+    approval: step,
+    label: `approval from ${step.from.join(', ')}${step.quorum > 1 ? ` (${step.quorum} needed)` : ''}`,
+  };
 }
 
 function analysis(step: AnalysisStep): PlanStep {
-  return { kind: 'analysis', analysis: step, label: `analysis ${step.templates.join(', ')}${step.duration ? ` for ${step.duration}` : ''}` };
+  return {
+    kind: 'analysis',
+    analysis: step,
+    label: `analysis ${step.templates.join(', ')}${step.duration ? ` for ${step.duration}` : ''}`,
+  };
 }
 
 function bake(duration: string | undefined): number {

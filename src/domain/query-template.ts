@@ -1,13 +1,23 @@
 import type { ReleaseFacts } from './release';
 
 /** Placeholders a query may use, and where their values come from. */
-export const QUERY_FACTS = ['service', 'environment', 'version', 'canaryVersion', 'stableVersion', 'releaseId'] as const;
+export const QUERY_FACTS = [
+  'service',
+  'environment',
+  'version',
+  'canaryVersion',
+  'stableVersion',
+  'releaseId',
+] as const;
 export type QueryFact = (typeof QUERY_FACTS)[number];
 
 const PLACEHOLDER = /\{\{\s*([A-Za-z]+)\s*\}\}/g;
 
 export class MissingFact extends Error {
-  constructor(readonly fact: string, message: string) {
+  constructor(
+    readonly fact: string,
+    message: string,
+  ) {
     super(message);
     this.name = 'MissingFact';
   }

@@ -87,7 +87,9 @@ export interface BackfillProgress {
 
 /** "backfill users (20261101_add_primary_email): 45,000 of 100,000 rows (45%), 9,000 rows/s, about 6s left" */
 export function describeBackfill(backfill: BackfillProgress): string {
-  const percent = backfill.rowsTotal ? Math.min(100, Math.floor((backfill.rowsScanned / backfill.rowsTotal) * 100)) : 100;
+  const percent = backfill.rowsTotal
+    ? Math.min(100, Math.floor((backfill.rowsScanned / backfill.rowsTotal) * 100))
+    : 100;
   const eta = backfill.etaSeconds !== undefined ? `, about ${Math.ceil(backfill.etaSeconds)}s left` : '';
   return (
     `backfill ${backfill.table} (${backfill.migration}): ${backfill.rowsScanned} of ` +

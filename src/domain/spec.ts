@@ -81,10 +81,13 @@ export const ExecDeploy = z.strictObject({
 export const PortRange = z
   .string()
   .regex(/^\d{2,5}-\d{2,5}$/, { error: 'must be a port range such as "20000-20999"' })
-  .refine((range) => {
-    const [from, to] = range.split('-').map(Number);
-    return from >= 1024 && to <= 65535 && from <= to;
-  }, { error: 'must be a range within 1024-65535 whose first port is not above its last, such as "20000-20999"' });
+  .refine(
+    (range) => {
+      const [from, to] = range.split('-').map(Number);
+      return from >= 1024 && to <= 65535 && from <= to;
+    },
+    { error: 'must be a range within 1024-65535 whose first port is not above its last, such as "20000-20999"' },
+  );
 
 /**
  * Starts each version as N supervised processes on this worker's host (or, through a launcher such
@@ -143,7 +146,10 @@ export const HaproxyTraffic = z.strictObject({
   runtimeApi: z.string().min(1),
   backend: z.string().regex(/^[A-Za-z0-9_.:-]+$/, { error: 'must be the name of an HAProxy backend' }),
   /** Only servers whose names start with this are managed; the others are left alone. */
-  serverPrefix: z.string().regex(/^[A-Za-z0-9_.:-]*$/).default(''),
+  serverPrefix: z
+    .string()
+    .regex(/^[A-Za-z0-9_.:-]*$/)
+    .default(''),
   timeout: Duration.default('5s'),
 });
 
@@ -226,14 +232,17 @@ export const HttpAnalysis = z.strictObject({
       bodyMatches: z
         .string()
         .min(1)
-        .refine((pattern) => {
-          try {
-            new RegExp(pattern);
-            return true;
-          } catch {
-            return false;
-          }
-        }, { error: 'must be a valid regular expression' })
+        .refine(
+          (pattern) => {
+            try {
+              new RegExp(pattern);
+              return true;
+            } catch {
+              return false;
+            }
+          },
+          { error: 'must be a valid regular expression' },
+        )
         .optional(),
     })
     .default({ status: [200] }),
@@ -265,9 +274,13 @@ export const ComparisonAnalysis = z.strictObject({
   ...analysisCommon,
 });
 
-export const AnalysisTemplate = z.discriminatedUnion('provider', [ExecAnalysis, PrometheusAnalysis, HttpAnalysis, ComparisonAnalysis], {
-  error: 'analysis provider must be one of: exec, prometheus, http, comparison',
-});
+export const AnalysisTemplate = z.discriminatedUnion(
+  'provider',
+  [ExecAnalysis, PrometheusAnalysis, HttpAnalysis, ComparisonAnalysis],
+  {
+    error: 'analysis provider must be one of: exec, prometheus, http, comparison',
+  },
+);
 
 export const ApprovalStep = z.strictObject({
   /** Who may approve: user ids (U012ABC, alice) or groups written group:<handle>. */
@@ -403,7 +416,10 @@ export const Database = z.strictObject({
   /** The service's knex migrations folder, relative to the spec file. */
   migrations: z.string().min(1),
   /** knex's migration table in that database (the one `knex migrate` uses). */
-  migrationsTable: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'must be a table name such as knex_migrations' }).default('knex_migrations'),
+  migrationsTable: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'must be a table name such as knex_migrations' })
+    .default('knex_migrations'),
   /** DDL gives up a lock it cannot get within this, and Tollgate tries again: the application never queues behind it for longer. */
   lockTimeout: Duration.default('2s'),
   /** How long a migration keeps retrying while its table is too busy, before the release rolls back. */
@@ -440,7 +456,8 @@ export const ReleaseSpec = z
       ctx.addIssue({
         code: 'custom',
         path: ['database', 'contractApproval'],
-        message: 'contracting the schema needs an approval and the strategy has no approval step to borrow approvers from; add contractApproval: { from: [U012ABC] }',
+        message:
+          'contracting the schema needs an approval and the strategy has no approval step to borrow approvers from; add contractApproval: { from: [U012ABC] }',
       });
     }
     // Every analysis a step names must be defined under `analysis:`.
@@ -477,11 +494,11 @@ export type HttpAnalysis = z.infer<typeof HttpAnalysis>;
 export type ComparisonAnalysis = z.infer<typeof ComparisonAnalysis>;
 export type Database = z.infer<typeof Database>;
 
-
 function analysisReferences(strategy: Strategy): { path: (string | number)[]; templates: string[] }[] {
   const refs: { path: (string | number)[]; templates: string[] }[] = [];
   strategy.canary?.steps.forEach((step, index) => {
-    if (step.analysis) refs.push({ path: ['strategy', 'canary', 'steps', index, 'analysis'], templates: step.analysis.templates });
+    if (step.analysis)
+      refs.push({ path: ['strategy', 'canary', 'steps', index, 'analysis'], templates: step.analysis.templates });
   });
   if (strategy.blueGreen?.prePromotionAnalysis) {
     refs.push({

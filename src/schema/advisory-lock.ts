@@ -28,11 +28,15 @@ export async function acquireAdvisoryLock(
   const started = Date.now();
   try {
     for (let delay = 200; ; delay = Math.min(delay * 2, 5000)) {
-      const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1::bigint) AS locked', [key]);
+      const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1::bigint) AS locked', [
+        key,
+      ]);
       if (rows[0]?.locked) break;
       const waited = Date.now() - started;
       if (waited > options.waitMs) {
-        throw new Error(`another migration holds the lock "${name}" (PostgreSQL advisory lock ${key}) for over ${Math.round(waited / 1000)}s`);
+        throw new Error(
+          `another migration holds the lock "${name}" (PostgreSQL advisory lock ${key}) for over ${Math.round(waited / 1000)}s`,
+        );
       }
       options.onWait?.(waited);
       await new Promise((resolve) => setTimeout(resolve, delay));

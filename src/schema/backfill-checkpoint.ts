@@ -65,12 +65,19 @@ export async function ensureCheckpointTable(db: Knex): Promise<void> {
     `SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass(?) AND attname = 'running_since' AND NOT attisdropped) AS present`,
     [CHECKPOINT_TABLE],
   );
-  if (!rows[0]?.present) await db.raw(`ALTER TABLE ${CHECKPOINT_TABLE} ADD COLUMN IF NOT EXISTS running_since timestamptz`);
+  if (!rows[0]?.present)
+    await db.raw(`ALTER TABLE ${CHECKPOINT_TABLE} ADD COLUMN IF NOT EXISTS running_since timestamptz`);
   ensured.add(db);
 }
 
-export async function readCheckpoint(db: Knex | Knex.Transaction, releaseId: string, migration: string): Promise<CheckpointRow | undefined> {
-  const { rows } = await db.raw<{ rows: { present: boolean }[] }>(`SELECT to_regclass(?) IS NOT NULL AS present`, [CHECKPOINT_TABLE]);
+export async function readCheckpoint(
+  db: Knex | Knex.Transaction,
+  releaseId: string,
+  migration: string,
+): Promise<CheckpointRow | undefined> {
+  const { rows } = await db.raw<{ rows: { present: boolean }[] }>(`SELECT to_regclass(?) IS NOT NULL AS present`, [
+    CHECKPOINT_TABLE,
+  ]);
   if (!rows[0]?.present) return undefined;
   return db<CheckpointRow>(CHECKPOINT_TABLE).where({ release_id: releaseId, migration }).first();
 }

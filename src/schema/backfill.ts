@@ -1,7 +1,14 @@
 import type { Knex } from 'knex';
 import { toMillis } from '../domain/duration';
 import type { BackfillDeclaration, BackfillProgress } from '../domain/schema-change';
-import { CHECKPOINT_TABLE, ensureCheckpointTable, errorCode, progressOf, readCheckpoint, type CheckpointRow } from './backfill-checkpoint';
+import {
+  CHECKPOINT_TABLE,
+  ensureCheckpointTable,
+  errorCode,
+  progressOf,
+  readCheckpoint,
+  type CheckpointRow,
+} from './backfill-checkpoint';
 
 /**
  * Fills the new columns of rows written before the expand, in keyset-paginated batches on the
@@ -83,7 +90,11 @@ export async function resetBackfill(db: Knex, releaseId: string, migration: stri
 }
 
 /** The checkpoint as last committed; undefined when the backfill never started (or was reset). */
-export async function readBackfillProgress(db: Knex, releaseId: string, migration: string): Promise<BackfillProgress | undefined> {
+export async function readBackfillProgress(
+  db: Knex,
+  releaseId: string,
+  migration: string,
+): Promise<BackfillProgress | undefined> {
   const row = await readCheckpoint(db, releaseId, migration);
   return row ? progressOf(row) : undefined;
 }
@@ -116,13 +127,17 @@ async function startBackfill(db: Knex, args: BackfillChunkArgs): Promise<Checkpo
 
 async function rowsUpTo(db: Knex, backfill: BackfillDeclaration, upperKey: string): Promise<number> {
   const table = quoteTable(backfill.table);
-  const estimate = await db.raw<{ rows: { estimate: number | null }[] }>(`SELECT reltuples::float8 AS estimate FROM pg_class WHERE oid = ?::regclass`, [
-    table,
-  ]);
+  const estimate = await db.raw<{ rows: { estimate: number | null }[] }>(
+    `SELECT reltuples::float8 AS estimate FROM pg_class WHERE oid = ?::regclass`,
+    [table],
+  );
   // reltuples is -1 for a table never vacuumed or analysed: then count.
   const estimated = estimate.rows[0]?.estimate ?? 0;
   if (estimated > EXACT_COUNT_LIMIT) return Math.round(estimated);
-  const counted = await db.raw<{ rows: { total: string }[] }>(`SELECT count(*) AS total FROM ${table} WHERE ${quoteIdentifier(backfill.key)} <= ?`, [upperKey]);
+  const counted = await db.raw<{ rows: { total: string }[] }>(
+    `SELECT count(*) AS total FROM ${table} WHERE ${quoteIdentifier(backfill.key)} <= ?`,
+    [upperKey],
+  );
   return Number(counted.rows[0].total);
 }
 
@@ -145,7 +160,9 @@ async function openChunk(db: Knex, args: BackfillChunkArgs): Promise<CheckpointR
 
 /** A chunk that returns (done, out of time, or cancelled) was no crash. */
 async function closeChunk(db: Knex, args: BackfillChunkArgs): Promise<void> {
-  await db(CHECKPOINT_TABLE).where({ release_id: args.releaseId, migration: args.migration }).update({ running_since: null });
+  await db(CHECKPOINT_TABLE)
+    .where({ release_id: args.releaseId, migration: args.migration })
+    .update({ running_since: null });
 }
 
 interface BatchResult {
@@ -178,25 +195,37 @@ async function runBatchWithRetry(db: Knex, args: BackfillChunkArgs, batchSize: n
  * two runners of the same backfill (a retry while the old attempt still runs) take turns rather
  * than doing the same rows twice or moving the checkpoint backwards.
  */
-async function runBatch(db: Knex, args: BackfillChunkArgs, batchSize: number): Promise<{ row: CheckpointRow; scanned: number }> {
+async function runBatch(
+  db: Knex,
+  args: BackfillChunkArgs,
+  batchSize: number,
+): Promise<{ row: CheckpointRow; scanned: number }> {
   return db.transaction(async (trx) => {
     // No bindings, so pg sends both in one simple-protocol round trip; LOCAL ends with the transaction.
-    await trx.raw(`SET LOCAL lock_timeout = '${BATCH_LOCK_TIMEOUT}'; SET LOCAL statement_timeout = '${BATCH_STATEMENT_TIMEOUT}'`);
+    await trx.raw(
+      `SET LOCAL lock_timeout = '${BATCH_LOCK_TIMEOUT}'; SET LOCAL statement_timeout = '${BATCH_STATEMENT_TIMEOUT}'`,
+    );
     const checkpoint = await trx<CheckpointRow>(CHECKPOINT_TABLE)
       .where({ release_id: args.releaseId, migration: args.migration })
       .forUpdate()
       .first();
-    if (!checkpoint) throw new Error(`backfill ${args.migration}: its checkpoint row was deleted while it ran (was the migration reverted?)`);
+    if (!checkpoint)
+      throw new Error(
+        `backfill ${args.migration}: its checkpoint row was deleted while it ran (was the migration reverted?)`,
+      );
     if (checkpoint.finished_at) return { row: checkpoint, scanned: 0 };
     const hasLastKey = checkpoint.last_key !== null;
-    const { rows } = await trx.raw<{ rows: (CheckpointRow & { batch_scanned: number })[] }>(batchSql(args.backfill, hasLastKey), [
-      ...(hasLastKey ? [checkpoint.last_key] : []),
-      checkpoint.upper_key,
-      batchSize,
-      batchSize,
-      args.releaseId,
-      args.migration,
-    ]);
+    const { rows } = await trx.raw<{ rows: (CheckpointRow & { batch_scanned: number })[] }>(
+      batchSql(args.backfill, hasLastKey),
+      [
+        ...(hasLastKey ? [checkpoint.last_key] : []),
+        checkpoint.upper_key,
+        batchSize,
+        batchSize,
+        args.releaseId,
+        args.migration,
+      ],
+    );
     const { batch_scanned: scanned, ...row } = rows[0];
     return { row, scanned };
   });
@@ -213,7 +242,9 @@ async function runBatch(db: Knex, args: BackfillChunkArgs, batchSize: number): P
 function batchSql(backfill: BackfillDeclaration, hasLastKey: boolean): string {
   const table = quoteTable(backfill.table);
   const key = quoteIdentifier(backfill.key);
-  const assignments = Object.entries(backfill.set).map(([column, expression]) => `${quoteIdentifier(column)} = (${literal(expression)})`);
+  const assignments = Object.entries(backfill.set).map(
+    ([column, expression]) => `${quoteIdentifier(column)} = (${literal(expression)})`,
+  );
   const needsIt = backfill.where
     ? literal(backfill.where)
     : Object.entries(backfill.set)

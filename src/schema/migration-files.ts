@@ -19,13 +19,19 @@ export const MIGRATION_FILE_PATTERN = /\.(js|cjs)$/;
 
 const Identifier = z
   .string()
-  .regex(/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$/, { error: 'must be a plain SQL identifier such as "users" or "billing.invoices"' });
-const ColumnName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'must be a plain column name such as "primary_email"' });
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$/, {
+    error: 'must be a plain SQL identifier such as "users" or "billing.invoices"',
+  });
+const ColumnName = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'must be a plain column name such as "primary_email"' });
 
 export const BackfillSchema = z.strictObject({
   table: Identifier,
   key: ColumnName.default('id'),
-  set: z.record(ColumnName, z.string().min(1)).refine((set) => Object.keys(set).length > 0, { error: 'set at least one column' }),
+  set: z
+    .record(ColumnName, z.string().min(1))
+    .refine((set) => Object.keys(set).length > 0, { error: 'set at least one column' }),
   where: z.string().min(1).optional(),
   batchSize: z.int().min(1).max(100_000).default(1000),
   pause: Duration.default('0ms'),
@@ -34,9 +40,13 @@ export const BackfillSchema = z.strictObject({
 
 const MigrationModule = z.looseObject({
   phase: z.enum(['expand', 'contract'], { error: 'export phase = "expand" or "contract"' }),
-  up: z.custom<(knex: Knex) => Promise<unknown>>((value) => typeof value === 'function', { error: 'export an up(knex) function' }),
+  up: z.custom<(knex: Knex) => Promise<unknown>>((value) => typeof value === 'function', {
+    error: 'export an up(knex) function',
+  }),
   down: z
-    .custom<(knex: Knex) => Promise<unknown>>((value) => typeof value === 'function', { error: 'must be a down(knex) function' })
+    .custom<(knex: Knex) => Promise<unknown>>((value) => typeof value === 'function', {
+      error: 'must be a down(knex) function',
+    })
     .optional(),
   config: z.looseObject({ transaction: z.boolean().optional() }).optional(),
   backfill: BackfillSchema.optional(),
@@ -59,7 +69,9 @@ export class MigrationFileError extends Error {
 /** The folder's migration files, sorted as knex sorts them. */
 export function listMigrationFiles(directory: string): string[] {
   if (!fs.existsSync(directory)) {
-    throw new MigrationFileError(`database.migrations: ${directory} does not exist; point it at the service's knex migrations folder`);
+    throw new MigrationFileError(
+      `database.migrations: ${directory} does not exist; point it at the service's knex migrations folder`,
+    );
   }
   return fs
     .readdirSync(directory)
@@ -81,7 +93,9 @@ export function loadMigrationFile(directory: string, name: string): MigrationFil
   const parsed = MigrationModule.safeParse(exported);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => `${[name, ...issue.path].join('.')}: ${issue.message}`);
-    throw new MigrationFileError(`${problems.join('\n')}\nhint: a Tollgate migration is a knex migration that also exports phase (and optionally backfill)`);
+    throw new MigrationFileError(
+      `${problems.join('\n')}\nhint: a Tollgate migration is a knex migration that also exports phase (and optionally backfill)`,
+    );
   }
   const module = parsed.data;
   return {

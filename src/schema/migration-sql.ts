@@ -85,7 +85,10 @@ export async function splitStatements(sql: string): Promise<string[]> {
   const bytes = Buffer.from(sql, 'utf8');
   return (tree.stmts ?? [])
     .map(({ stmt_location: start = 0, stmt_len: length = 0 }) =>
-      bytes.subarray(start, length ? start + length : undefined).toString('utf8').trim(),
+      bytes
+        .subarray(start, length ? start + length : undefined)
+        .toString('utf8')
+        .trim(),
     )
     .filter((statement) => statement.length > 0);
 }

@@ -51,7 +51,9 @@ export class FolderMigrationSource implements Knex.MigrationSource<string> {
       down:
         file.module.down ??
         (() => {
-          throw new Error(`${name} has no down(knex): it cannot be reverted; write one, or keep the expanded schema on rollback`);
+          throw new Error(
+            `${name} has no down(knex): it cannot be reverted; write one, or keep the expanded schema on rollback`,
+          );
         }),
       ...(file.module.config ? { config: file.module.config } : {}),
     };
@@ -59,7 +61,11 @@ export class FolderMigrationSource implements Knex.MigrationSource<string> {
 }
 
 function migratorConfig(target: MigrationTarget, name?: string): Knex.MigratorConfig {
-  return { migrationSource: new FolderMigrationSource(target.directory), tableName: target.tableName, ...(name ? { name } : {}) };
+  return {
+    migrationSource: new FolderMigrationSource(target.directory),
+    tableName: target.tableName,
+    ...(name ? { name } : {}),
+  };
 }
 
 /** The files knex has not applied yet, in its order. */
@@ -86,7 +92,8 @@ export async function runMigration(
 ): Promise<MigrationOutcome> {
   const lock = await acquireAdvisoryLock(target.url, `tollgate-migrations:${target.tableName}`, {
     waitMs: options.retryForMs,
-    onWait: (waited) => options.onWait?.(`waiting ${Math.round(waited / 1000)}s for another migration of this database to finish`),
+    onWait: (waited) =>
+      options.onWait?.(`waiting ${Math.round(waited / 1000)}s for another migration of this database to finish`),
   });
   try {
     await freeStaleKnexLock(db, target, options);
@@ -94,7 +101,10 @@ export async function runMigration(
     if (direction === 'up' && applied) return 'already applied';
     if (direction === 'down' && !applied) return 'not applied';
     await retryWhileBusy(
-      () => (direction === 'up' ? db.migrate.up(migratorConfig(target, name)) : db.migrate.down(migratorConfig(target, name))),
+      () =>
+        direction === 'up'
+          ? db.migrate.up(migratorConfig(target, name))
+          : db.migrate.down(migratorConfig(target, name)),
       name,
       options,
     );
@@ -110,7 +120,9 @@ async function freeStaleKnexLock(db: Knex, target: MigrationTarget, options: Run
   if (!(await db.schema.hasTable(lockTable))) return;
   const locked = await db(lockTable).where({ is_locked: 1 }).first();
   if (!locked) return;
-  options.onWait?.(`${lockTable} was left locked by a migration that died; freeing it (Tollgate holds the advisory lock)`);
+  options.onWait?.(
+    `${lockTable} was left locked by a migration that died; freeing it (Tollgate holds the advisory lock)`,
+  );
   await db.migrate.forceFreeMigrationsLock(migratorConfig(target));
 }
 
@@ -130,7 +142,9 @@ async function retryWhileBusy(run: () => Promise<unknown>, name: string, options
           { cause: err },
         );
       }
-      options.onWait?.(`${name}: table busy (${(err as Error).message}); attempt ${attempt}, trying again in ${delay}ms`);
+      options.onWait?.(
+        `${name}: table busy (${(err as Error).message}); attempt ${attempt}, trying again in ${delay}ms`,
+      );
       await new Promise((resolve) => setTimeout(resolve, delay));
     }
   }

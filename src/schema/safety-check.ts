@@ -69,7 +69,10 @@ interface FileContext {
 /** A rule reads one parsed statement and returns what is unsafe about it (usually nothing). */
 type Rule = (statement: Node, context: FileContext) => Problem[];
 
-export async function checkMigrationSafety(files: MigrationFile[], options: SafetyCheckOptions = {}): Promise<SafetyFinding[]> {
+export async function checkMigrationSafety(
+  files: MigrationFile[],
+  options: SafetyCheckOptions = {},
+): Promise<SafetyFinding[]> {
   const declared = [...(options.deprecated ?? []), ...files.flatMap((file) => file.deprecates)];
   const deprecated = new Set(declared.map(normalizeName));
   const findings: SafetyFinding[] = [];
@@ -129,7 +132,11 @@ function remember(statement: Node, context: FileContext): void {
   if ('CreateStmt' in statement && statement.CreateStmt.relation && !statement.CreateStmt.if_not_exists) {
     context.createdTables.add(normalizeName(tableName(statement.CreateStmt.relation)));
   }
-  if ('CreateTableAsStmt' in statement && statement.CreateTableAsStmt.into?.rel && !statement.CreateTableAsStmt.if_not_exists) {
+  if (
+    'CreateTableAsStmt' in statement &&
+    statement.CreateTableAsStmt.into?.rel &&
+    !statement.CreateTableAsStmt.if_not_exists
+  ) {
     context.createdTables.add(normalizeName(tableName(statement.CreateTableAsStmt.into.rel)));
   }
   for (const { table, cmd } of alterCommands(statement, context)) {
@@ -210,7 +217,8 @@ const setNotNull: Rule = (statement, context) =>
 
 /** Building or dropping an index without CONCURRENTLY blocks writes for as long as it takes. */
 const indexWithoutConcurrently: Rule = (statement, context) => {
-  const outsideTransaction = 'in a migration with `exports.config = { transaction: false }` (CONCURRENTLY cannot run in a transaction)';
+  const outsideTransaction =
+    'in a migration with `exports.config = { transaction: false }` (CONCURRENTLY cannot run in a transaction)';
   if ('IndexStmt' in statement) {
     const index = statement.IndexStmt;
     if (index.concurrent || !index.relation || createdHere(tableName(index.relation), context)) return [];
@@ -224,13 +232,19 @@ const indexWithoutConcurrently: Rule = (statement, context) => {
   if ('DropStmt' in statement && statement.DropStmt.removeType === 'OBJECT_INDEX' && !statement.DropStmt.concurrent) {
     return [
       {
-        problem: 'DROP INDEX without CONCURRENTLY takes an exclusive lock on the table, blocking reads and writes behind it',
+        problem:
+          'DROP INDEX without CONCURRENTLY takes an exclusive lock on the table, blocking reads and writes behind it',
         fix: `DROP INDEX CONCURRENTLY IF EXISTS, ${outsideTransaction}`,
       },
     ];
   }
   if ('ReindexStmt' in statement && !isConcurrentReindex(statement)) {
-    return [{ problem: 'REINDEX without CONCURRENTLY blocks writes to the table while it rebuilds', fix: `REINDEX ... CONCURRENTLY, ${outsideTransaction}` }];
+    return [
+      {
+        problem: 'REINDEX without CONCURRENTLY blocks writes to the table while it rebuilds',
+        fix: `REINDEX ... CONCURRENTLY, ${outsideTransaction}`,
+      },
+    ];
   }
   return [];
 };
@@ -244,7 +258,8 @@ const concurrentlyInTransaction: Rule = (statement, context) => {
   if (!concurrent || !context.file.transactional) return [];
   return [
     {
-      problem: 'CONCURRENTLY cannot run inside a transaction, and knex runs this migration in one: PostgreSQL would refuse it',
+      problem:
+        'CONCURRENTLY cannot run inside a transaction, and knex runs this migration in one: PostgreSQL would refuse it',
       fix: 'add `exports.config = { transaction: false };` to this migration (and use IF NOT EXISTS / IF EXISTS so a retry is safe)',
     },
   ];
@@ -254,7 +269,8 @@ const concurrentlyInTransaction: Rule = (statement, context) => {
 const constraintValidatedAtOnce: Rule = (statement, context) => {
   const validating = (constraint: Constraint): boolean =>
     (constraint.contype === 'CONSTR_FOREIGN' || constraint.contype === 'CONSTR_CHECK') && !constraint.skip_validation;
-  const kind = (constraint: Constraint): string => (constraint.contype === 'CONSTR_FOREIGN' ? 'foreign key' : 'check constraint');
+  const kind = (constraint: Constraint): string =>
+    constraint.contype === 'CONSTR_FOREIGN' ? 'foreign key' : 'check constraint';
   const added = alterCommands(statement, context).flatMap(({ table, cmd }) => {
     const constraint = cmd.subtype === 'AT_AddConstraint' ? constraintOf(cmd.def) : undefined;
     return constraint && validating(constraint) ? [{ table, constraint }] : [];
@@ -288,9 +304,19 @@ const validateInSameTransaction: Rule = (statement, context) =>
 /** A unique or primary key constraint builds its index while writes wait. */
 const uniqueConstraintBuildingIndex: Rule = (statement, context) =>
   alterCommands(statement, context).flatMap(({ table, cmd }) => {
-    const added = cmd.subtype === 'AT_AddConstraint' ? [constraintOf(cmd.def)] : cmd.subtype === 'AT_AddColumn' ? columnConstraints(columnOf(cmd.def)) : [];
+    const added =
+      cmd.subtype === 'AT_AddConstraint'
+        ? [constraintOf(cmd.def)]
+        : cmd.subtype === 'AT_AddColumn'
+          ? columnConstraints(columnOf(cmd.def))
+          : [];
     return added
-      .filter((constraint): constraint is Constraint => !!constraint && ['CONSTR_UNIQUE', 'CONSTR_PRIMARY'].includes(constraint.contype ?? '') && !constraint.indexname)
+      .filter(
+        (constraint): constraint is Constraint =>
+          !!constraint &&
+          ['CONSTR_UNIQUE', 'CONSTR_PRIMARY'].includes(constraint.contype ?? '') &&
+          !constraint.indexname,
+      )
       .map((constraint) => {
         const kind = constraint.contype === 'CONSTR_UNIQUE' ? 'UNIQUE' : 'PRIMARY KEY';
         return {
@@ -331,7 +357,9 @@ function removals(statement: Node, context: FileContext): Removal[] {
     const table = tableName(rename.relation);
     if (rename.renameType === 'OBJECT_TABLE') return [{ description: `renames table ${table}`, names: [table] }];
     if (rename.renameType === 'OBJECT_COLUMN') {
-      return [{ description: `renames column ${table}.${rename.subname}`, names: [`${table}.${rename.subname}`, table] }];
+      return [
+        { description: `renames column ${table}.${rename.subname}`, names: [`${table}.${rename.subname}`, table] },
+      ];
     }
     return [];
   }
@@ -343,7 +371,10 @@ function removals(statement: Node, context: FileContext): Removal[] {
   }
   return alterCommands(statement, context)
     .filter(({ cmd }) => cmd.subtype === 'AT_DropColumn')
-    .map(({ table, cmd }) => ({ description: `drops column ${table}.${cmd.name}`, names: [`${table}.${cmd.name}`, table] }));
+    .map(({ table, cmd }) => ({
+      description: `drops column ${table}.${cmd.name}`,
+      names: [`${table}.${cmd.name}`, table],
+    }));
 }
 
 /** The commands of an ALTER TABLE on a table that existed before this file (new tables are exempt). */
@@ -380,7 +411,9 @@ function rewriteReason(column: ColumnDef): string | undefined {
 function volatileCall(expression: unknown): string | undefined {
   if (!expression || typeof expression !== 'object') return undefined;
   if ('FuncCall' in expression) {
-    const name = stringValue(((expression as { FuncCall: { funcname?: Node[] } }).FuncCall.funcname ?? []).at(-1))?.toLowerCase();
+    const name = stringValue(
+      ((expression as { FuncCall: { funcname?: Node[] } }).FuncCall.funcname ?? []).at(-1),
+    )?.toLowerCase();
     if (name && VOLATILE_FUNCTIONS.has(name)) return name;
   }
   for (const value of Object.values(expression)) {
@@ -392,7 +425,9 @@ function volatileCall(expression: unknown): string | undefined {
 
 function isConcurrentReindex(statement: Node): boolean {
   if (!('ReindexStmt' in statement)) return false;
-  return (statement.ReindexStmt.params ?? []).some((param) => 'DefElem' in param && param.DefElem.defname === 'concurrently');
+  return (statement.ReindexStmt.params ?? []).some(
+    (param) => 'DefElem' in param && param.DefElem.defname === 'concurrently',
+  );
 }
 
 function constraintOf(node: Node | undefined): Constraint | undefined {

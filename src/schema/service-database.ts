@@ -44,7 +44,8 @@ interface PgConnection {
 }
 
 export function openServiceDatabase(url: string, options: ServiceDatabaseOptions): Knex {
-  if (!/^\d+(ms|s|min)?$/.test(options.lockTimeout)) throw new RangeError(`lock timeout ${options.lockTimeout} is not a PostgreSQL duration such as "2s"`);
+  if (!/^\d+(ms|s|min)?$/.test(options.lockTimeout))
+    throw new RangeError(`lock timeout ${options.lockTimeout} is not a PostgreSQL duration such as "2s"`);
   return knex({
     client: 'pg',
     connection: { connectionString: url, application_name: 'tollgate' },
@@ -55,7 +56,9 @@ export function openServiceDatabase(url: string, options: ServiceDatabaseOptions
         connection.query(`SET lock_timeout = '${options.lockTimeout}'`, (err) => {
           if (err) return done(err, connection);
           // Unknown before PostgreSQL 14: then the server simply finds out later.
-          connection.query(`SET client_connection_check_interval = '${CLIENT_CHECK_INTERVAL}'`, () => done(null, connection));
+          connection.query(`SET client_connection_check_interval = '${CLIENT_CHECK_INTERVAL}'`, () =>
+            done(null, connection),
+          );
         });
       },
     },

@@ -22,7 +22,9 @@ export function parseReleaseCommand(text: string): ReleaseCommand {
   const words = text.trim().split(/\s+/).filter(Boolean);
   const [first, ...rest] = words;
   const name = (word: string | undefined, what: string) =>
-    word && NAME_PATTERN.test(word) ? undefined : `"${word ?? ''}" is not a ${what} name (lower-case letters, digits, dashes)`;
+    word && NAME_PATTERN.test(word)
+      ? undefined
+      : `"${word ?? ''}" is not a ${what} name (lower-case letters, digits, dashes)`;
   if (!first) return { kind: 'modal' };
   switch (first.toLowerCase()) {
     case 'help':
@@ -40,8 +42,14 @@ export function parseReleaseCommand(text: string): ReleaseCommand {
       const problem = name(rest[0], 'service') ?? name(rest[1], 'environment');
       if (problem) return { kind: 'help', problem };
       const reason = rest.slice(2).join(' ');
-      if (first.toLowerCase() === 'freeze' && !reason) return { kind: 'help', problem: 'a freeze needs a reason, shown to everyone whose release waits' };
-      return { kind: first.toLowerCase() as 'freeze' | 'unfreeze', service: rest[0], environment: rest[1], reason: reason || 'freeze lifted' };
+      if (first.toLowerCase() === 'freeze' && !reason)
+        return { kind: 'help', problem: 'a freeze needs a reason, shown to everyone whose release waits' };
+      return {
+        kind: first.toLowerCase() as 'freeze' | 'unfreeze',
+        service: rest[0],
+        environment: rest[1],
+        reason: reason || 'freeze lifted',
+      };
     }
     default: {
       const [service, version, environment, ...extra] = words;

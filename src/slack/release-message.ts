@@ -36,7 +36,13 @@ function clip(text: string, limit = SECTION_TEXT_LIMIT): string {
 }
 
 function button(text: string, actionId: string, releaseId: string, style?: 'primary' | 'danger'): Button {
-  return { type: 'button', text: { type: 'plain_text', text, emoji: true }, action_id: actionId, value: releaseId, ...(style ? { style } : {}) };
+  return {
+    type: 'button',
+    text: { type: 'plain_text', text, emoji: true },
+    action_id: actionId,
+    value: releaseId,
+    ...(style ? { style } : {}),
+  };
 }
 
 /** Who did it, as Slack shows people: a mention for Slack user ids, the plain id otherwise. */
@@ -63,14 +69,24 @@ export function renderReleaseMessage(status: MessageStatus, uiUrl?: string): { t
   const steps = status.steps.map((step, index) => `${STEP_MARKS[step.state]} ${index + 1}. ${step.label}`).join('\n');
   if (steps) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: clip(`*Steps*\n${steps}`) } });
   const schema = [
-    ...(status.migrations ?? []).map((migration) => `${MIGRATION_MARKS[migration.state]} ${migration.phase} \`${migration.name}\` ${migration.state}`),
-    ...(status.backfills ?? []).map((backfill) => `${backfill.done ? '✅' : '⏳'} ${describeBackfill(backfill)}${backfill.done ? ', done' : ''}`),
+    ...(status.migrations ?? []).map(
+      (migration) => `${MIGRATION_MARKS[migration.state]} ${migration.phase} \`${migration.name}\` ${migration.state}`,
+    ),
+    ...(status.backfills ?? []).map(
+      (backfill) => `${backfill.done ? '✅' : '⏳'} ${describeBackfill(backfill)}${backfill.done ? ', done' : ''}`,
+    ),
     ...(status.contractedAt ? [`🔒 contracted at ${status.contractedAt}: no rollback, fix forward`] : []),
   ];
-  if (schema.length) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: clip(`*Schema*\n${schema.join('\n')}`) } });
+  if (schema.length)
+    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: clip(`*Schema*\n${schema.join('\n')}`) } });
 
-  if (status.outcome?.reason) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: clip(`*Outcome*\n${status.outcome.reason}`) } });
-  if (status.hold && !ended) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: clip(`:hourglass: *Holding:* ${status.hold.reason}`) } });
+  if (status.outcome?.reason)
+    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: clip(`*Outcome*\n${status.outcome.reason}`) } });
+  if (status.hold && !ended)
+    blocks.push({
+      type: 'section',
+      text: { type: 'mrkdwn', text: clip(`:hourglass: *Holding:* ${status.hold.reason}`) },
+    });
 
   const pending = status.pendingApproval;
   if (pending) {
@@ -87,7 +103,9 @@ export function renderReleaseMessage(status: MessageStatus, uiUrl?: string): { t
     });
   }
   if (status.decisions.length) {
-    const lines = status.decisions.map((d) => `${d.decision === 'approved' ? '👍 Approved' : '👎 Rejected'} by ${person(d.approver)} (${d.step})`);
+    const lines = status.decisions.map(
+      (d) => `${d.decision === 'approved' ? '👍 Approved' : '👎 Rejected'} by ${person(d.approver)} (${d.step})`,
+    );
     blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: clip(lines.join('\n'), 2000) }] });
   }
 
@@ -95,26 +113,50 @@ export function renderReleaseMessage(status: MessageStatus, uiUrl?: string): { t
   if (analysis) {
     const evidence = analysis.templates
       .map((template) => {
-        const last = template.measurements.slice(-3).map((m) => `• ${m.phase}: ${m.message}`).join('\n');
+        const last = template.measurements
+          .slice(-3)
+          .map((m) => `• ${m.phase}: ${m.message}`)
+          .join('\n');
         return `*${template.template}* (${template.provider}): ${template.verdict}\n${last}`;
       })
       .join('\n');
-    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: clip(`*Last analysis:* ${analysis.verdict} (${analysis.stepLabel})\n${evidence}`) } });
+    blocks.push({
+      type: 'section',
+      text: { type: 'mrkdwn', text: clip(`*Last analysis:* ${analysis.verdict} (${analysis.stepLabel})\n${evidence}`) },
+    });
   }
 
   if (!ended) {
     const buttons: Button[] = [];
     const inconclusive = status.hold?.reason.startsWith('analysis inconclusive');
-    if (pending) buttons.push(button('Approve', ACTIONS.approve, status.releaseId, 'primary'), button('Reject', ACTIONS.reject, status.releaseId, 'danger'));
-    if (inconclusive) buttons.push(button('Extend analysis', ACTIONS.extend, status.releaseId), button('Promote', ACTIONS.promote, status.releaseId, 'primary'));
+    if (pending)
+      buttons.push(
+        button('Approve', ACTIONS.approve, status.releaseId, 'primary'),
+        button('Reject', ACTIONS.reject, status.releaseId, 'danger'),
+      );
+    if (inconclusive)
+      buttons.push(
+        button('Extend analysis', ACTIONS.extend, status.releaseId),
+        button('Promote', ACTIONS.promote, status.releaseId, 'primary'),
+      );
     if (!inconclusive && status.stage !== 'RollingBack') {
-      buttons.push(status.paused ? button('Resume', ACTIONS.resume, status.releaseId) : button('Pause', ACTIONS.pause, status.releaseId));
+      buttons.push(
+        status.paused
+          ? button('Resume', ACTIONS.resume, status.releaseId)
+          : button('Pause', ACTIONS.pause, status.releaseId),
+      );
     }
-    if (status.stage !== 'RollingBack' && !status.contractedAt) buttons.push(button('Roll back', ACTIONS.rollback, status.releaseId, 'danger'));
+    if (status.stage !== 'RollingBack' && !status.contractedAt)
+      buttons.push(button('Roll back', ACTIONS.rollback, status.releaseId, 'danger'));
     if (buttons.length) blocks.push({ type: 'actions', block_id: 'release_actions', elements: buttons });
   }
 
-  const link = uiUrl ? ` · <${uiUrl.replace(/\/$/, '')}/namespaces/default/workflows/${encodeURIComponent(status.releaseId)}|Temporal UI>` : '';
-  blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: clip(`\`${status.releaseId}\`${link} · updated ${status.updatedAt}`, 2000) }] });
+  const link = uiUrl
+    ? ` · <${uiUrl.replace(/\/$/, '')}/namespaces/default/workflows/${encodeURIComponent(status.releaseId)}|Temporal UI>`
+    : '';
+  blocks.push({
+    type: 'context',
+    elements: [{ type: 'mrkdwn', text: clip(`\`${status.releaseId}\`${link} · updated ${status.updatedAt}`, 2000) }],
+  });
   return { text: headline, blocks };
 }

@@ -10,12 +10,24 @@ export class Releasers {
 
   static parse(value: string | undefined): Releasers {
     const rules = new Map<string, string[]>();
-    for (const rule of (value ?? '').split(';').map((part) => part.trim()).filter(Boolean)) {
+    for (const rule of (value ?? '')
+      .split(';')
+      .map((part) => part.trim())
+      .filter(Boolean)) {
       const [environment, entries] = rule.split('=');
       if (!environment || entries === undefined) {
-        throw new TollgateError('CONFIG_INVALID', `TOLLGATE_RELEASERS: "${rule}" should read environment=U012AB,group:release-managers (or environment=*)`);
+        throw new TollgateError(
+          'CONFIG_INVALID',
+          `TOLLGATE_RELEASERS: "${rule}" should read environment=U012AB,group:release-managers (or environment=*)`,
+        );
       }
-      rules.set(environment.trim(), entries.split(',').map((entry) => entry.trim()).filter(Boolean));
+      rules.set(
+        environment.trim(),
+        entries
+          .split(',')
+          .map((entry) => entry.trim())
+          .filter(Boolean),
+      );
     }
     return new Releasers(rules);
   }
@@ -25,7 +37,8 @@ export class Releasers {
     const allowed = this.rules.get(environment);
     if (!allowed || allowed.includes('*')) return undefined;
     const groups = new Set(user.groups);
-    if (allowed.some((entry) => (entry.startsWith('group:') ? groups.has(entry.slice(6)) : entry === user.id))) return undefined;
+    if (allowed.some((entry) => (entry.startsWith('group:') ? groups.has(entry.slice(6)) : entry === user.id)))
+      return undefined;
     return `you may not release to ${environment}; ask one of ${allowed.map((entry) => (entry.startsWith('group:') ? `@${entry.slice(6)}` : `<@${entry}>`)).join(', ')}`;
   }
 }

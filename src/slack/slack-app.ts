@@ -13,7 +13,10 @@ import type { Releasers } from './releasers';
 import { UserGroupDirectory } from './user-groups';
 
 export interface SlackAppDeps {
-  config: Pick<Config, 'SLACK_BOT_TOKEN' | 'SLACK_SIGNING_SECRET' | 'SLACK_APP_TOKEN' | 'SLACK_SOCKET_MODE' | 'SLACK_API_URL'>;
+  config: Pick<
+    Config,
+    'SLACK_BOT_TOKEN' | 'SLACK_SIGNING_SECRET' | 'SLACK_APP_TOKEN' | 'SLACK_SOCKET_MODE' | 'SLACK_API_URL'
+  >;
   /** Connects to Temporal on first use (and again after a failure), so the app starts without it. */
   releases: () => Promise<ReleaseClient>;
   catalogue?: SpecCatalogue;
@@ -37,14 +40,31 @@ export function createSlackApp(deps: SlackAppDeps): SlackApp {
   const { config } = deps;
   if (!config.SLACK_BOT_TOKEN) throw new TollgateError('CONFIG_INVALID', 'SLACK_BOT_TOKEN is not set (docs/slack.md)');
   const logger = boltLogger(deps.log);
-  const clientOptions = { slackApiUrl: config.SLACK_API_URL, retryConfig: { retries: 1, minTimeout: 200, maxTimeout: 1000 } };
+  const clientOptions = {
+    slackApiUrl: config.SLACK_API_URL,
+    retryConfig: { retries: 1, minTimeout: 200, maxTimeout: 1000 },
+  };
   let app: App;
   let receiver: HTTPReceiver | undefined;
   if (config.SLACK_SOCKET_MODE) {
-    if (!config.SLACK_APP_TOKEN) throw new TollgateError('CONFIG_INVALID', 'SLACK_SOCKET_MODE needs SLACK_APP_TOKEN (xapp-..., Basic Information → App-Level Tokens)');
-    app = new App({ token: config.SLACK_BOT_TOKEN, appToken: config.SLACK_APP_TOKEN, socketMode: true, clientOptions, logger });
+    if (!config.SLACK_APP_TOKEN)
+      throw new TollgateError(
+        'CONFIG_INVALID',
+        'SLACK_SOCKET_MODE needs SLACK_APP_TOKEN (xapp-..., Basic Information → App-Level Tokens)',
+      );
+    app = new App({
+      token: config.SLACK_BOT_TOKEN,
+      appToken: config.SLACK_APP_TOKEN,
+      socketMode: true,
+      clientOptions,
+      logger,
+    });
   } else {
-    if (!config.SLACK_SIGNING_SECRET) throw new TollgateError('CONFIG_INVALID', 'SLACK_SIGNING_SECRET is not set: without it requests cannot be proven to come from Slack');
+    if (!config.SLACK_SIGNING_SECRET)
+      throw new TollgateError(
+        'CONFIG_INVALID',
+        'SLACK_SIGNING_SECRET is not set: without it requests cannot be proven to come from Slack',
+      );
     receiver = new HTTPReceiver({ signingSecret: config.SLACK_SIGNING_SECRET, endpoints: ['/slack/events'], logger });
     app = new App({ token: config.SLACK_BOT_TOKEN, receiver, clientOptions, logger });
   }
@@ -63,7 +83,10 @@ export function createSlackApp(deps: SlackAppDeps): SlackApp {
     try {
       const request = parseReleaseCommand(command.text);
       if (request.kind === 'modal') {
-        await app.client.views.open({ trigger_id: command.trigger_id, view: releaseModal(deps.catalogue?.entries() ?? [], command.channel_id) });
+        await app.client.views.open({
+          trigger_id: command.trigger_id,
+          view: releaseModal(deps.catalogue?.entries() ?? [], command.channel_id),
+        });
         return;
       }
       const actor = await actorOf({ id: command.user_id, name: command.user_name });
@@ -81,21 +104,26 @@ export function createSlackApp(deps: SlackAppDeps): SlackApp {
     }
     await ack();
     const actor = await actorOf(body.user);
-    const text = await runCommand(deps, { kind: 'start', ...form.request }, actor, form.channel).catch((err) => describeError(err, deps.log));
+    const text = await runCommand(deps, { kind: 'start', ...form.request }, actor, form.channel).catch((err) =>
+      describeError(err, deps.log),
+    );
     await app.client.chat.postEphemeral({ channel: form.channel, user: body.user.id, text });
   });
 
-  app.action<BlockButtonAction>({ type: 'block_actions', action_id: /^release_/ }, async ({ ack, body, action, respond }) => {
-    await ack();
-    const refuse = (text: string) => respond({ response_type: 'ephemeral', replace_original: false, text });
-    try {
-      const actor = await actorOf(body.user);
-      const answer = await pressButton(deps, action.action_id, action.value ?? '', actor);
-      if (answer) await refuse(answer);
-    } catch (err) {
-      await refuse(describeError(err, deps.log));
-    }
-  });
+  app.action<BlockButtonAction>(
+    { type: 'block_actions', action_id: /^release_/ },
+    async ({ ack, body, action, respond }) => {
+      await ack();
+      const refuse = (text: string) => respond({ response_type: 'ephemeral', replace_original: false, text });
+      try {
+        const actor = await actorOf(body.user);
+        const answer = await pressButton(deps, action.action_id, action.value ?? '', actor);
+        if (answer) await refuse(answer);
+      } catch (err) {
+        await refuse(describeError(err, deps.log));
+      }
+    },
+  );
 
   app.error(async (error) => {
     deps.log.error({ err: error }, 'Slack listener failed');
@@ -105,7 +133,13 @@ export function createSlackApp(deps: SlackAppDeps): SlackApp {
 }
 
 /** Runs a `/release` command and says, in one message, what happened or why nothing did. */
-async function runCommand(deps: SlackAppDeps, request: ReleaseCommand, actor: Actor, channel: string, retryNum?: number): Promise<string> {
+async function runCommand(
+  deps: SlackAppDeps,
+  request: ReleaseCommand,
+  actor: Actor,
+  channel: string,
+  retryNum?: number,
+): Promise<string> {
   switch (request.kind) {
     case 'modal':
     case 'help':
@@ -114,10 +148,13 @@ async function runCommand(deps: SlackAppDeps, request: ReleaseCommand, actor: Ac
       if (!deps.catalogue) return 'Releases cannot be started from Slack here: TOLLGATE_SPEC_CATALOGUE is not set.';
       const entries = deps.catalogue.entries();
       const environments = entries.find((entry) => entry.service === request.service)?.environments;
-      if (!environments) return `Unknown service ${request.service}. The catalogue has ${entries.map((entry) => entry.service).join(', ') || 'no services'}.`;
+      if (!environments)
+        return `Unknown service ${request.service}. The catalogue has ${entries.map((entry) => entry.service).join(', ') || 'no services'}.`;
       const environment = request.environment ?? (environments.length === 1 ? environments[0] : undefined);
-      if (!environment) return `Which environment? ${request.service} has ${environments.join(', ')}: \`/release ${request.service} ${request.version} <environment>\``;
-      if (!environments.includes(environment)) return `${request.service} has no ${environment} spec; it has ${environments.join(', ')}.`;
+      if (!environment)
+        return `Which environment? ${request.service} has ${environments.join(', ')}: \`/release ${request.service} ${request.version} <environment>\``;
+      if (!environments.includes(environment))
+        return `${request.service} has no ${environment} spec; it has ${environments.join(', ')}.`;
       const refusal = deps.releasers.refusal(environment, { id: actor.id, groups: actor.groups ?? [] });
       if (refusal) return `Not started: ${refusal}.`;
       const spec = deps.catalogue.load(request.service, environment, { version: request.version });
@@ -126,7 +163,8 @@ async function runCommand(deps: SlackAppDeps, request: ReleaseCommand, actor: Ac
         if (err instanceof NotFound) return undefined;
         throw err;
       });
-      if (lane && !lane.gate.open) return `Not started: ${request.service}/${environment} is held (${lane.gate.reason}).`;
+      if (lane && !lane.gate.open)
+        return `Not started: ${request.service}/${environment} is held (${lane.gate.reason}).`;
       const withChannel = spec.notify?.slack ? spec : { ...spec, notify: { ...spec.notify, slack: { channel } } };
       const { releaseId, started } = await releases.start(withChannel, actor);
       if (!started) return `${releaseId} is already running${retryNum ? '' : '; nothing new was started'}.`;
@@ -153,7 +191,11 @@ async function runCommand(deps: SlackAppDeps, request: ReleaseCommand, actor: Ac
       if (refusal) return `Not changed: ${refusal}.`;
       const releases = await deps.releases();
       if (request.kind === 'freeze') {
-        await releases.freeze(request.service, request.environment, { reason: request.reason, by: actor.id, at: new Date().toISOString() });
+        await releases.freeze(request.service, request.environment, {
+          reason: request.reason,
+          by: actor.id,
+          at: new Date().toISOString(),
+        });
         return `Froze ${request.service}/${request.environment}: ${request.reason}. Rollbacks still run.`;
       }
       await releases.unfreeze(request.service, request.environment, actor.id, request.reason);
@@ -163,7 +205,12 @@ async function runCommand(deps: SlackAppDeps, request: ReleaseCommand, actor: Ac
 }
 
 /** Turns a button into an update or signal. Returns a message for the clicker, or nothing. */
-async function pressButton(deps: SlackAppDeps, actionId: string, releaseId: string, actor: Actor): Promise<string | undefined> {
+async function pressButton(
+  deps: SlackAppDeps,
+  actionId: string,
+  releaseId: string,
+  actor: Actor,
+): Promise<string | undefined> {
   const releases = await deps.releases();
   switch (actionId) {
     case ACTIONS.approve: {
@@ -202,8 +249,10 @@ async function pressButton(deps: SlackAppDeps, actionId: string, releaseId: stri
 /** What the person is told when something is refused or broken: the reason, never a stack trace. */
 function describeError(err: unknown, log: Logger): string {
   if (err instanceof ApprovalRefused || err instanceof RollbackRefused) return `Refused: ${err.message}`;
-  if (err instanceof TemporalUnreachable) return 'Tollgate cannot reach Temporal right now, so nothing was started or changed. Try again in a minute; if it lasts, tell the platform team.';
-  if (err instanceof SpecError) return `The catalogue's spec is not valid, so nothing was started:\n\`\`\`${err.message}\`\`\``;
+  if (err instanceof TemporalUnreachable)
+    return 'Tollgate cannot reach Temporal right now, so nothing was started or changed. Try again in a minute; if it lasts, tell the platform team.';
+  if (err instanceof SpecError)
+    return `The catalogue's spec is not valid, so nothing was started:\n\`\`\`${err.message}\`\`\``;
   if (err instanceof TollgateError) return err.message;
   log.error({ err }, 'Slack command failed');
   return 'Something went wrong in Tollgate; nothing was changed. The platform team can find the details in its log.';
@@ -221,4 +270,3 @@ function boltLogger(log: Logger): BoltLogger {
     setName: () => {},
   };
 }
-

@@ -40,7 +40,9 @@ export class SpecCatalogue {
     const file = this.file(service, environment);
     if (!/^[a-z0-9-]+$/.test(service) || !/^[a-z0-9-]+$/.test(environment) || !fs.existsSync(file)) {
       const known = this.entries().map((entry) => `${entry.service} (${entry.environments.join(', ')})`);
-      throw new NotFound(`no release spec for ${service} in ${environment}; the catalogue has ${known.join('; ') || 'no specs'}`);
+      throw new NotFound(
+        `no release spec for ${service} in ${environment}; the catalogue has ${known.join('; ') || 'no specs'}`,
+      );
     }
     return loadSpecFile(file, overrides);
   }

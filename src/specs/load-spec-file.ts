@@ -15,7 +15,9 @@ export function loadSpecFile(file: string, overrides: SpecOverrides = {}): Relea
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (err) {
-    throw new SpecError(file, [{ path: '', message: `cannot read the file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` }]);
+    throw new SpecError(file, [
+      { path: '', message: `cannot read the file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` },
+    ]);
   }
   const specDir = path.dirname(path.resolve(file));
   const spec = parseReleaseSpec(text, file, withCommitTime(overrides, specDir));
@@ -24,13 +26,17 @@ export function loadSpecFile(file: string, overrides: SpecOverrides = {}): Relea
 
 export function withAbsolutePaths(spec: ReleaseSpec, specDir: string): ReleaseSpec {
   const absolute = <T extends { provider: string; workingDirectory?: string }>(config: T): T =>
-    config.provider === 'exec' ? { ...config, workingDirectory: path.resolve(specDir, config.workingDirectory ?? '.') } : config;
+    config.provider === 'exec'
+      ? { ...config, workingDirectory: path.resolve(specDir, config.workingDirectory ?? '.') }
+      : config;
   return {
     ...spec,
     deploy: absolute(spec.deploy),
     traffic: absolute(spec.traffic),
     analysis: Object.fromEntries(Object.entries(spec.analysis).map(([name, template]) => [name, absolute(template)])),
-    ...(spec.database ? { database: { ...spec.database, migrations: path.resolve(specDir, spec.database.migrations) } } : {}),
+    ...(spec.database
+      ? { database: { ...spec.database, migrations: path.resolve(specDir, spec.database.migrations) } }
+      : {}),
   };
 }
 
@@ -39,7 +45,11 @@ function withCommitTime(overrides: SpecOverrides, dir: string): SpecOverrides {
   const commit = overrides.commit;
   if (!commit || commit.committedAt) return overrides;
   try {
-    const committedAt = execFileSync('git', ['show', '-s', '--format=%cI', commit.sha], { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const committedAt = execFileSync('git', ['show', '-s', '--format=%cI', commit.sha], {
+      cwd: dir,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
     return { ...overrides, commit: { ...commit, committedAt } };
   } catch {
     return overrides; // validation then says the commit time is required, and how to give it

@@ -26,9 +26,13 @@ export function createReleaseMetricsRegistry(db: Knex): Registry {
     labelNames: ['service', 'environment'],
     registers: [registry],
     async collect() {
-      const rows: Row[] = await db('releases').select('service', 'environment').count({ count: '*' }).groupBy('service', 'environment');
+      const rows: Row[] = await db('releases')
+        .select('service', 'environment')
+        .count({ count: '*' })
+        .groupBy('service', 'environment');
       this.reset();
-      for (const row of rows) this.inc({ service: String(row.service), environment: String(row.environment) }, Number(row.count));
+      for (const row of rows)
+        this.inc({ service: String(row.service), environment: String(row.environment) }, Number(row.count));
     },
   });
 
@@ -45,7 +49,10 @@ export function createReleaseMetricsRegistry(db: Knex): Registry {
         .groupBy('service', 'environment', 'outcome');
       this.reset();
       for (const row of rows) {
-        this.inc({ service: String(row.service), environment: String(row.environment), outcome: String(row.outcome) }, Number(row.count));
+        this.inc(
+          { service: String(row.service), environment: String(row.environment), outcome: String(row.outcome) },
+          Number(row.count),
+        );
       }
     },
   });
@@ -63,7 +70,10 @@ export function createReleaseMetricsRegistry(db: Knex): Registry {
         .groupBy('service', 'environment', 'stage');
       this.reset();
       for (const row of rows) {
-        this.set({ service: String(row.service), environment: String(row.environment), stage: String(row.stage) }, Number(row.count));
+        this.set(
+          { service: String(row.service), environment: String(row.environment), stage: String(row.stage) },
+          Number(row.count),
+        );
       }
     },
   });
@@ -80,7 +90,11 @@ export function createReleaseMetricsRegistry(db: Knex): Registry {
         WHERE e.data->'backfill' IS NOT NULL
         GROUP BY 1, 2, 3`);
       this.reset();
-      for (const row of rows) this.inc({ service: String(row.service), environment: String(row.environment), table: String(row.table) }, Number(row.count));
+      for (const row of rows)
+        this.inc(
+          { service: String(row.service), environment: String(row.environment), table: String(row.table) },
+          Number(row.count),
+        );
     },
   });
 
@@ -117,9 +131,11 @@ export function createReleaseMetricsRegistry(db: Knex): Registry {
   // gauge awaits the same in-flight query rather than running its own.
   let delivery: Promise<Awaited<ReturnType<typeof deliveryMetrics>>> | undefined;
   const latestDelivery = () => {
-    delivery ??= deliveryMetrics(db, { since: new Date(Date.now() - DELIVERY_WINDOW_DAYS * 86_400_000) }).finally(() => {
-      setImmediate(() => (delivery = undefined));
-    });
+    delivery ??= deliveryMetrics(db, { since: new Date(Date.now() - DELIVERY_WINDOW_DAYS * 86_400_000) }).finally(
+      () => {
+        setImmediate(() => (delivery = undefined));
+      },
+    );
     return delivery;
   };
   const deliveryGauge = (name: string, help: string, value: (lane: LaneDeliveryMetrics) => number | null) =>
@@ -137,13 +153,25 @@ export function createReleaseMetricsRegistry(db: Knex): Registry {
         }
       },
     });
-  deliveryGauge('tollgate_dora_deployment_frequency_per_day', `Succeeded releases per day over the last ${DELIVERY_WINDOW_DAYS} days.`, (lane) => lane.deploymentFrequency.perDay);
-  deliveryGauge('tollgate_dora_lead_time_seconds', `Median time from commit to Succeeded release, last ${DELIVERY_WINDOW_DAYS} days.`, (lane) =>
-    lane.leadTimeForChanges.medianMs === null ? null : lane.leadTimeForChanges.medianMs / 1000,
+  deliveryGauge(
+    'tollgate_dora_deployment_frequency_per_day',
+    `Succeeded releases per day over the last ${DELIVERY_WINDOW_DAYS} days.`,
+    (lane) => lane.deploymentFrequency.perDay,
   );
-  deliveryGauge('tollgate_dora_change_failure_rate', `Share of finished releases that rolled back or failed, last ${DELIVERY_WINDOW_DAYS} days (0 to 1).`, (lane) => lane.changeFailureRate.rate);
-  deliveryGauge('tollgate_dora_time_to_restore_seconds', `Median time to restore service after a failed release, last ${DELIVERY_WINDOW_DAYS} days.`, (lane) =>
-    lane.timeToRestore.medianMs === null ? null : lane.timeToRestore.medianMs / 1000,
+  deliveryGauge(
+    'tollgate_dora_lead_time_seconds',
+    `Median time from commit to Succeeded release, last ${DELIVERY_WINDOW_DAYS} days.`,
+    (lane) => (lane.leadTimeForChanges.medianMs === null ? null : lane.leadTimeForChanges.medianMs / 1000),
+  );
+  deliveryGauge(
+    'tollgate_dora_change_failure_rate',
+    `Share of finished releases that rolled back or failed, last ${DELIVERY_WINDOW_DAYS} days (0 to 1).`,
+    (lane) => lane.changeFailureRate.rate,
+  );
+  deliveryGauge(
+    'tollgate_dora_time_to_restore_seconds',
+    `Median time to restore service after a failed release, last ${DELIVERY_WINDOW_DAYS} days.`,
+    (lane) => (lane.timeToRestore.medianMs === null ? null : lane.timeToRestore.medianMs / 1000),
   );
   return registry;
 }
@@ -152,7 +180,11 @@ export function createReleaseMetricsRegistry(db: Knex): Registry {
  * A histogram rebuilt from the audit log at each scrape: every duration observed again from SQL
  * (a few thousand rows; the audit log is not a hot path).
  */
-function cumulativeHistogram(registry: Registry, db: Knex, options: { name: string; help: string; label: string; sql: string }): void {
+function cumulativeHistogram(
+  registry: Registry,
+  db: Knex,
+  options: { name: string; help: string; label: string; sql: string },
+): void {
   new Histogram({
     name: options.name,
     help: options.help,

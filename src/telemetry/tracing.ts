@@ -31,7 +31,8 @@ export class ReleaseIdExporter implements SpanExporter {
     for (const span of spans) {
       const attributes = span.attributes as Attributes;
       const workflowId = attributes.temporalWorkflowId ?? attributes.workflowId;
-      if (typeof workflowId === 'string' && !workflowId.startsWith('lane:')) attributes[RELEASE_ID_ATTRIBUTE] = workflowId;
+      if (typeof workflowId === 'string' && !workflowId.startsWith('lane:'))
+        attributes[RELEASE_ID_ATTRIBUTE] = workflowId;
     }
     this.inner.export(spans, done);
   }
@@ -49,8 +50,14 @@ export class ReleaseIdExporter implements SpanExporter {
  * Sets up OpenTelemetry for a worker or client process: spans of activities and client calls, exported to an OTLP collector (OTEL_EXPORTER_OTLP_ENDPOINT, the standard variable) or to
  * the exporter given (tests). Returns undefined when neither is configured.
  */
-export function setUpTracing(options: { serviceName: string; exporter?: SpanExporter; endpoint?: string }): Tracing | undefined {
-  const inner = options.exporter ?? (options.endpoint ? new OTLPTraceExporter({ url: `${options.endpoint.replace(/\/$/, '')}/v1/traces` }) : undefined);
+export function setUpTracing(options: {
+  serviceName: string;
+  exporter?: SpanExporter;
+  endpoint?: string;
+}): Tracing | undefined {
+  const inner =
+    options.exporter ??
+    (options.endpoint ? new OTLPTraceExporter({ url: `${options.endpoint.replace(/\/$/, '')}/v1/traces` }) : undefined);
   if (!inner) return undefined;
   const resource = new Resource({ 'service.name': options.serviceName });
   const exporter = new ReleaseIdExporter(inner);

@@ -12,7 +12,12 @@ import { TollgateError } from '../domain/errors';
 export function connectionOptions(config: Config) {
   const mtls =
     config.TEMPORAL_TLS_CERT && config.TEMPORAL_TLS_KEY
-      ? { clientCertPair: { crt: fs.readFileSync(config.TEMPORAL_TLS_CERT), key: fs.readFileSync(config.TEMPORAL_TLS_KEY) } }
+      ? {
+          clientCertPair: {
+            crt: fs.readFileSync(config.TEMPORAL_TLS_CERT),
+            key: fs.readFileSync(config.TEMPORAL_TLS_KEY),
+          },
+        }
       : undefined;
   const tls = mtls ?? (config.TEMPORAL_TLS || config.TEMPORAL_API_KEY ? true : undefined);
   return {

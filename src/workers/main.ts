@@ -44,7 +44,9 @@ export async function runWorkerProcess(
     client,
     db,
     log,
-    workflowBundleCode: config.TOLLGATE_WORKFLOW_BUNDLE ? fs.readFileSync(config.TOLLGATE_WORKFLOW_BUNDLE, 'utf8') : undefined,
+    workflowBundleCode: config.TOLLGATE_WORKFLOW_BUNDLE
+      ? fs.readFileSync(config.TOLLGATE_WORKFLOW_BUNDLE, 'utf8')
+      : undefined,
     shutdownGraceTime: toMillis(config.TOLLGATE_SHUTDOWN_GRACE),
     maxCachedWorkflows: config.TOLLGATE_MAX_CACHED_WORKFLOWS,
     dataConverter,

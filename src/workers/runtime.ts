@@ -13,7 +13,17 @@ export function installRuntime(log: Logger, options: { metricsAddress?: string }
   Runtime.install({
     // The SDK's own metrics (task latencies, slots, sticky cache hits) for Prometheus to scrape.
     ...(options.metricsAddress
-      ? { telemetryOptions: { metrics: { prometheus: { bindAddress: options.metricsAddress, countersTotalSuffix: true, useSecondsForDurations: true } } } }
+      ? {
+          telemetryOptions: {
+            metrics: {
+              prometheus: {
+                bindAddress: options.metricsAddress,
+                countersTotalSuffix: true,
+                useSecondsForDurations: true,
+              },
+            },
+          },
+        }
       : {}),
     logger: new DefaultLogger(toSdkLevel(log.level), (entry) => {
       const level = entry.level.toLowerCase() as 'trace' | 'debug' | 'info' | 'warn' | 'error';

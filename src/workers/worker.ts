@@ -36,7 +36,6 @@ export interface TollgateWorkerOptions {
   maxCachedWorkflows?: number;
 }
 
-
 /** A worker that runs every Tollgate workflow and activity on one task queue. */
 export async function createTollgateWorker(options: TollgateWorkerOptions): Promise<Worker> {
   const activities = createActivities({

@@ -53,7 +53,8 @@ export interface LaneRef {
   environment: string;
 }
 export const enqueueSignal = defineSignal<[{ releaseId: string; version: string }]>('enqueue');
-export const releaseFinishedSignal = defineSignal<[{ releaseId: string; version: string; outcome: EndStage }]>('releaseFinished');
+export const releaseFinishedSignal =
+  defineSignal<[{ releaseId: string; version: string; outcome: EndStage }]>('releaseFinished');
 export const freezeSignal = defineSignal<[Freeze]>('freeze');
 export const unfreezeSignal = defineSignal<[{ by: string; reason: string }]>('unfreeze');
 export const setWindowsSignal = defineSignal<[{ by: string; windows: DeployWindow[] }]>('setWindows');

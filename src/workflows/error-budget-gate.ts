@@ -44,7 +44,9 @@ export class ErrorBudgetGate {
 
   private async read(): Promise<ErrorBudgetReading | undefined> {
     if (!this.config) return undefined;
-    return checkErrorBudget.executeWithOptions({ summary: 'check error budget' }, [{ facts: this.hooks.facts(), config: this.config }]);
+    return checkErrorBudget.executeWithOptions({ summary: 'check error budget' }, [
+      { facts: this.hooks.facts(), config: this.config },
+    ]);
   }
 
   /** Returns true when it held (so the caller looks at its other gates again). */

@@ -88,7 +88,10 @@ export async function laneWorkflow(input: LaneInput): Promise<void> {
     } else {
       state.queue = state.queue.filter((queued) => queued.releaseId !== releaseId);
     }
-    state.recent = [{ releaseId, version, outcome, at: new Date().toISOString() }, ...state.recent].slice(0, RECENT_LIMIT);
+    state.recent = [{ releaseId, version, outcome, at: new Date().toISOString() }, ...state.recent].slice(
+      0,
+      RECENT_LIMIT,
+    );
   });
 
   setHandler(freezeSignal, (freeze) => {
@@ -166,9 +169,17 @@ export async function laneWorkflow(input: LaneInput): Promise<void> {
       WATCHDOG_INTERVAL,
     );
     if (!woke && state.current && !(await isWorkflowRunning(state.current.releaseId))) {
-      log.warn('current release is no longer running; freeing the lane', { laneId, releaseId: state.current.releaseId });
+      log.warn('current release is no longer running; freeing the lane', {
+        laneId,
+        releaseId: state.current.releaseId,
+      });
       state.recent = [
-        { releaseId: state.current.releaseId, version: state.current.version, outcome: 'Failed' as const, at: new Date().toISOString() },
+        {
+          releaseId: state.current.releaseId,
+          version: state.current.version,
+          outcome: 'Failed' as const,
+          at: new Date().toISOString(),
+        },
         ...state.recent,
       ].slice(0, RECENT_LIMIT);
       state.current = undefined;

@@ -6,7 +6,14 @@ import type { JsonValue, ReleaseEvent, ReleaseEventKind } from '../domain/events
 import type { Gate } from '../domain/lane-policy';
 import type { ReleasePlan } from '../domain/plan';
 import { type BackfillProgress, describeBackfill } from '../domain/schema-change';
-import type { AuditBatch, MigrationState, ReleaseFacts, ReleaseInput, ReleaseRecord, ReleaseStatus } from '../domain/release';
+import type {
+  AuditBatch,
+  MigrationState,
+  ReleaseFacts,
+  ReleaseInput,
+  ReleaseRecord,
+  ReleaseStatus,
+} from '../domain/release';
 import {
   ReleaseEnvironment,
   ReleaseInitiator,
@@ -152,7 +159,8 @@ export class ReleaseState {
 
   finishStep(index: number, state: 'done' | 'skipped' = 'done'): void {
     this.status.steps[index].state = state;
-    if (state === 'skipped') this.emit('step', `step ${index + 1}/${this.status.steps.length} skipped: ${this.status.steps[index].label}`);
+    if (state === 'skipped')
+      this.emit('step', `step ${index + 1}/${this.status.steps.length} skipped: ${this.status.steps[index].label}`);
     this.refreshDetails();
   }
 
@@ -230,12 +238,21 @@ export class ReleaseState {
         const untold = events.filter((event) => event.seq > this.toldUpTo);
         try {
           const result = await CancellationScope.nonCancellable(() =>
-            this.publish!({ releaseId: this.input.releaseId, channel, message: this.slackMessage, status, events: untold }),
+            this.publish!({
+              releaseId: this.input.releaseId,
+              channel,
+              message: this.slackMessage,
+              status,
+              events: untold,
+            }),
           );
           this.slackMessage = result.message;
           this.toldUpTo = Math.max(this.toldUpTo, result.postedUpTo);
         } catch (err) {
-          log.warn('could not update the Slack message', { releaseId: this.input.releaseId, error: (err as Error).message });
+          log.warn('could not update the Slack message', {
+            releaseId: this.input.releaseId,
+            error: (err as Error).message,
+          });
         }
       }
     } finally {

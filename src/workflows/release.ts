@@ -17,7 +17,12 @@ import type { Deployment } from '../domain/deployment';
 import { formatMillis, toMillis } from '../domain/duration';
 import { laneGate, type LanePolicy } from '../domain/lane-policy';
 import { planRelease, type PlanStep } from '../domain/plan';
-import { describeBackfill, type BackfillProgress, type PendingMigration, type SchemaPlan } from '../domain/schema-change';
+import {
+  describeBackfill,
+  type BackfillProgress,
+  type PendingMigration,
+  type SchemaPlan,
+} from '../domain/schema-change';
 import { laneIdFor, type ReleaseInput, type ReleaseResult } from '../domain/release';
 import type { RouteSnapshot } from '../domain/routing';
 import type { Actor } from '../domain/spec';
@@ -80,7 +85,10 @@ export async function releaseWorkflow(input: ReleaseInput): Promise<ReleaseResul
     input,
     plan,
     (batch) => recordAudit.executeWithOptions({ summary: 'audit log' }, [batch]),
-    spec.notify?.slack ? (request) => publishReleaseMessage.executeWithOptions({ summary: `Slack message in ${request.channel}` }, [request]) : undefined,
+    spec.notify?.slack
+      ? (request) =>
+          publishReleaseMessage.executeWithOptions({ summary: `Slack message in ${request.channel}` }, [request])
+      : undefined,
   );
   const laneId = laneIdFor(spec.service, spec.environment);
   const fourEyes = fourEyesApplies(spec);
@@ -91,7 +99,12 @@ export async function releaseWorkflow(input: ReleaseInput): Promise<ReleaseResul
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
     startToCloseTimeout: toMillis(spec.execution.stepTimeout),
     heartbeatTimeout: toMillis(spec.execution.heartbeatTimeout),
-    retry: { maximumAttempts: spec.execution.attempts, initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
+    retry: {
+      maximumAttempts: spec.execution.attempts,
+      initialInterval: '1s',
+      backoffCoefficient: 2,
+      maximumInterval: '30s',
+    },
   });
   // Compensations: retried until they succeed, for as long as the spec allows a rollback to take.
   const undo = proxyActivities<Activities>({
@@ -105,7 +118,12 @@ export async function releaseWorkflow(input: ReleaseInput): Promise<ReleaseResul
     cancellationType: ActivityCancellationType.TRY_CANCEL,
     startToCloseTimeout: toMillis(spec.execution.stepTimeout),
     heartbeatTimeout: toMillis(spec.execution.heartbeatTimeout),
-    retry: { maximumAttempts: spec.execution.attempts, initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
+    retry: {
+      maximumAttempts: spec.execution.attempts,
+      initialInterval: '1s',
+      backoffCoefficient: 2,
+      maximumInterval: '30s',
+    },
   });
 
   // What people and the lane tell the release, between two of its steps.
@@ -137,7 +155,8 @@ export async function releaseWorkflow(input: ReleaseInput): Promise<ReleaseResul
     forwardScope.cancel();
   };
   const rollbackRefusal = (): string | undefined => {
-    if (contractedAt) return `schema contracted at ${contractedAt}; the old version cannot run on it any more, so fix forward with a new release`;
+    if (contractedAt)
+      return `schema contracted at ${contractedAt}; the old version cannot run on it any more, so fix forward with a new release`;
     if (isEndStage(release.stage)) return `the release already ended ${release.stage}`;
     if (release.stage === 'RollingBack') return 'the release is already rolling back';
     if (!canRollBack(release.stage)) return `a release cannot roll back from ${release.stage}`;
@@ -163,7 +182,11 @@ export async function releaseWorkflow(input: ReleaseInput): Promise<ReleaseResul
     const actor = actorId(message);
     if (release.status.paused || isEndStage(release.stage)) return;
     release.status.paused = { by: actor, at: new Date().toISOString(), reason: message?.reason ?? 'paused by hand' };
-    release.emit('pause', `paused by ${actor}${message?.reason ? `: ${message.reason}` : ''}; holds at the next step`, actor);
+    release.emit(
+      'pause',
+      `paused by ${actor}${message?.reason ? `: ${message.reason}` : ''}; holds at the next step`,
+      actor,
+    );
   });
   setHandler(resumeSignal, (message) => {
     if (!release.status.paused) return;
@@ -217,12 +240,20 @@ export async function releaseWorkflow(input: ReleaseInput): Promise<ReleaseResul
       pending.approvals.push({ approver: approver.id, approverName: approver.name, at, comment });
       release.status.decisions.push({ step: pending.label, approver: approver.id, decision: 'approved', at });
       const remaining = Math.max(0, pending.quorum - pending.approvals.length);
-      release.emit('approval', `approved by ${approver.name ?? approver.id}${comment ? `: ${comment}` : ''}`, approver.id, {
-        step: pending.label,
-        ...(comment ? { comment } : {}),
-      });
+      release.emit(
+        'approval',
+        `approved by ${approver.name ?? approver.id}${comment ? `: ${comment}` : ''}`,
+        approver.id,
+        {
+          step: pending.label,
+          ...(comment ? { comment } : {}),
+        },
+      );
       release.setPendingApproval(pending);
-      return { remaining, message: remaining ? `approved; ${remaining} more approval(s) needed` : 'approved; the release moves on' };
+      return {
+        remaining,
+        message: remaining ? `approved; ${remaining} more approval(s) needed` : 'approved; the release moves on',
+      };
     },
     {
       validator: ({ approver }) => {
@@ -246,7 +277,12 @@ export async function releaseWorkflow(input: ReleaseInput): Promise<ReleaseResul
       const why = reason ?? comment ?? 'no reason given';
       const pending = release.status.pendingApproval!;
       rejection = { actor: approver.id, reason: why };
-      release.status.decisions.push({ step: pending.label, approver: approver.id, decision: 'rejected', at: new Date().toISOString() });
+      release.status.decisions.push({
+        step: pending.label,
+        approver: approver.id,
+        decision: 'rejected',
+        at: new Date().toISOString(),
+      });
       release.emit('rejection', `rejected by ${approver.name ?? approver.id}: ${why}`, approver.id, {
         step: pending.label,
         comment: why,
@@ -290,7 +326,10 @@ export async function releaseWorkflow(input: ReleaseInput): Promise<ReleaseResul
         continue;
       }
       if (release.status.paused) {
-        release.setHold({ open: false, reason: `paused by ${release.status.paused.by}: ${release.status.paused.reason}` });
+        release.setHold({
+          open: false,
+          reason: `paused by ${release.status.paused.by}: ${release.status.paused.reason}`,
+        });
         await waitUntil(() => !release.status.paused);
         continue;
       }
@@ -304,14 +343,23 @@ export async function releaseWorkflow(input: ReleaseInput): Promise<ReleaseResul
   async function queued(): Promise<void> {
     release.enterStage('Queued', `waiting for the ${spec.service}/${spec.environment} lane`, input.initiator.id);
     await joinLane.executeWithOptions({ summary: `join lane ${laneId}` }, [
-      { laneId, service: spec.service, environment: spec.environment, releaseId: input.releaseId, version: spec.version },
+      {
+        laneId,
+        service: spec.service,
+        environment: spec.environment,
+        releaseId: input.releaseId,
+        version: spec.version,
+      },
     ]);
     if (!granted) {
       await waitUntil(() => granted || waitingFor !== undefined);
       if (!granted) release.setHold({ open: false, reason: `waiting for ${waitingFor} to finish` });
       await waitUntil(() => granted);
     }
-    release.emit('step', `admitted by the lane; rollback target is ${release.status.stableVersion ?? 'none (first release of this lane)'}`);
+    release.emit(
+      'step',
+      `admitted by the lane; rollback target is ${release.status.stableVersion ?? 'none (first release of this lane)'}`,
+    );
     await atStepBoundary();
   }
 
@@ -325,12 +373,20 @@ export async function releaseWorkflow(input: ReleaseInput): Promise<ReleaseResul
 
   /** What the schema side of the release will do, refused before anything changes if it is unsafe. */
   async function planSchema(database: NonNullable<typeof spec.database>): Promise<void> {
-    schema = await planSchemaChanges.executeWithOptions({ summary: 'schema: plan and safety check' }, [{ releaseId: input.releaseId, database }]);
+    schema = await planSchemaChanges.executeWithOptions({ summary: 'schema: plan and safety check' }, [
+      { releaseId: input.releaseId, database },
+    ]);
     if (schema.findings.length > 0) {
-      const findings = schema.findings.map((finding) => `${finding.file}: \`${finding.statement}\`: ${finding.problem}. Instead: ${finding.fix}`);
-      throw new StopRelease(`not started: the schema safety check refused ${findings.length} statement(s):\n- ${findings.join('\n- ')}`);
+      const findings = schema.findings.map(
+        (finding) => `${finding.file}: \`${finding.statement}\`: ${finding.problem}. Instead: ${finding.fix}`,
+      );
+      throw new StopRelease(
+        `not started: the schema safety check refused ${findings.length} statement(s):\n- ${findings.join('\n- ')}`,
+      );
     }
-    release.setMigrations([...schema.expand, ...schema.contract].map(({ name, phase }) => ({ name, phase, state: 'pending' as const })));
+    release.setMigrations(
+      [...schema.expand, ...schema.contract].map(({ name, phase }) => ({ name, phase, state: 'pending' as const })),
+    );
     release.emit(
       'step',
       `schema: ${schema.expand.length} expand and ${schema.contract.length} contract migration(s) pending; the safety check found nothing unsafe`,
@@ -349,15 +405,21 @@ export async function releaseWorkflow(input: ReleaseInput): Promise<ReleaseResul
     release.enterStage('Expanding', schema.expand.map((migration) => migration.name).join(', '));
     for (const migration of schema.expand) {
       saga.push({
-        name: revert ? `revert ${migration.name}` : `keep ${migration.name} (the old version runs on the expanded schema)`,
+        name: revert
+          ? `revert ${migration.name}`
+          : `keep ${migration.name} (the old version runs on the expanded schema)`,
         run: async () => {
           if (!revert) return release.setMigrationState(migration.name, 'kept');
-          await undo.applySchemaMigration.executeWithOptions({ summary: `rollback: revert ${migration.name}` }, [migrationRequest(migration, 'down')]);
+          await undo.applySchemaMigration.executeWithOptions({ summary: `rollback: revert ${migration.name}` }, [
+            migrationRequest(migration, 'down'),
+          ]);
           release.setMigrationState(migration.name, 'reverted');
         },
       });
       release.setMigrationState(migration.name, 'running');
-      const outcome = await forward.applySchemaMigration.executeWithOptions({ summary: `expand ${migration.name}` }, [migrationRequest(migration, 'up')]);
+      const outcome = await forward.applySchemaMigration.executeWithOptions({ summary: `expand ${migration.name}` }, [
+        migrationRequest(migration, 'up'),
+      ]);
       release.setMigrationState(migration.name, 'applied');
       release.emit('step', `expand ${migration.name}: ${outcome}`);
     }
@@ -368,13 +430,25 @@ export async function releaseWorkflow(input: ReleaseInput): Promise<ReleaseResul
     const backfills = schema?.expand.filter((migration) => migration.backfill) ?? [];
     if (backfills.length === 0) return;
     await atStepBoundary();
-    release.enterStage('Backfilling', backfills.map((migration) => `${migration.backfill!.table} (${migration.name})`).join(', '));
+    release.enterStage(
+      'Backfilling',
+      backfills.map((migration) => `${migration.backfill!.table} (${migration.name})`).join(', '),
+    );
     for (const migration of backfills) {
       let progress: BackfillProgress;
       do {
-        progress = await forward.runBackfill.executeWithOptions({ summary: `backfill ${migration.backfill!.table} (${migration.name})` }, [
-          { releaseId: input.releaseId, database: spec.database!, migration: migration.name, backfill: migration.backfill!, chunkMs: BACKFILL_CHUNK_MS },
-        ]);
+        progress = await forward.runBackfill.executeWithOptions(
+          { summary: `backfill ${migration.backfill!.table} (${migration.name})` },
+          [
+            {
+              releaseId: input.releaseId,
+              database: spec.database!,
+              migration: migration.name,
+              backfill: migration.backfill!,
+              chunkMs: BACKFILL_CHUNK_MS,
+            },
+          ],
+        );
         release.setBackfill(progress);
         if (!progress.done) await atStepBoundary(); // a pause or a freeze holds the backfill between chunks
       } while (!progress.done);
@@ -383,7 +457,15 @@ export async function releaseWorkflow(input: ReleaseInput): Promise<ReleaseResul
         `${describeBackfill(progress)}: done, ${progress.rowsUpdated} row(s) rewritten` +
           (progress.resumes ? `, resumed ${progress.resumes} time(s) from its checkpoint` : ''),
         TOLLGATE_ACTOR,
-        { backfill: { migration: migration.name, table: progress.table, rowsScanned: progress.rowsScanned, rowsUpdated: progress.rowsUpdated, resumes: progress.resumes } },
+        {
+          backfill: {
+            migration: migration.name,
+            table: progress.table,
+            rowsScanned: progress.rowsScanned,
+            rowsUpdated: progress.rowsUpdated,
+            resumes: progress.resumes,
+          },
+        },
       );
     }
   }
@@ -393,8 +475,15 @@ export async function releaseWorkflow(input: ReleaseInput): Promise<ReleaseResul
     if (!schema?.contract.length) return;
     await atStepBoundary();
     const approval = spec.database!.contractApproval ?? { from: strategyApprovers(spec.strategy), quorum: 1 };
-    release.enterStage('AwaitingContract', `${schema.contract.map((migration) => migration.name).join(', ')}; after it, no rollback`);
-    await awaitApproval(-1, { kind: 'approval', approval, label: `approve the contract (no rollback after it) from ${approval.from.join(', ')}` });
+    release.enterStage(
+      'AwaitingContract',
+      `${schema.contract.map((migration) => migration.name).join(', ')}; after it, no rollback`,
+    );
+    await awaitApproval(-1, {
+      kind: 'approval',
+      approval,
+      label: `approve the contract (no rollback after it) from ${approval.from.join(', ')}`,
+    });
     release.emit('step', 'contract approved');
   }
 
@@ -403,14 +492,22 @@ export async function releaseWorkflow(input: ReleaseInput): Promise<ReleaseResul
     await atStepBoundary();
     contractedAt = new Date().toISOString();
     release.setContractedAt(contractedAt);
-    release.enterStage('Contracting', `${schema.contract.map((migration) => migration.name).join(', ')}; rollback is no longer possible`);
+    release.enterStage(
+      'Contracting',
+      `${schema.contract.map((migration) => migration.name).join(', ')}; rollback is no longer possible`,
+    );
     for (const migration of schema.contract) {
       release.setMigrationState(migration.name, 'running');
       try {
-        const outcome = await forward.applySchemaMigration.executeWithOptions({ summary: `contract ${migration.name}` }, [migrationRequest(migration, 'up')]);
+        const outcome = await forward.applySchemaMigration.executeWithOptions(
+          { summary: `contract ${migration.name}` },
+          [migrationRequest(migration, 'up')],
+        );
         release.emit('step', `contract ${migration.name}: ${outcome}`);
       } catch (err) {
-        throw new StopRelease(`contract ${migration.name} failed (${describeFailure(err)}); the schema may be partly contracted and cannot be rolled back: fix forward`);
+        throw new StopRelease(
+          `contract ${migration.name} failed (${describeFailure(err)}); the schema may be partly contracted and cannot be rolled back: fix forward`,
+        );
       }
       release.setMigrationState(migration.name, 'applied');
     }
@@ -423,13 +520,20 @@ export async function releaseWorkflow(input: ReleaseInput): Promise<ReleaseResul
       name: `undeploy ${spec.version}`,
       run: () =>
         undo.undeploy.executeWithOptions({ summary: `rollback: undeploy ${spec.version}` }, [
-          { facts: release.facts, config: spec.deploy, version: spec.version, stepId: `${input.releaseId}/undeploy`, compensating: true },
+          {
+            facts: release.facts,
+            config: spec.deploy,
+            version: spec.version,
+            stepId: `${input.releaseId}/undeploy`,
+            compensating: true,
+          },
         ]),
     });
     canary = await forward.deploy.executeWithOptions({ summary: `deploy ${spec.version}` }, [
       { facts: release.facts, config: spec.deploy, version: spec.version, stepId: `${input.releaseId}/deploy` },
     ]);
-    if (canary) release.emit('step', `${spec.version} ready on ${canary.endpoints.map((e) => `${e.host}:${e.port}`).join(', ')}`);
+    if (canary)
+      release.emit('step', `${spec.version} ready on ${canary.endpoints.map((e) => `${e.host}:${e.port}`).join(', ')}`);
   }
 
   async function shifting(): Promise<void> {
@@ -484,7 +588,16 @@ export async function releaseWorkflow(input: ReleaseInput): Promise<ReleaseResul
       },
     });
     const result = await forward.setWeight.executeWithOptions({ summary: `setWeight ${weight}` }, [
-      { facts: release.facts, config: spec.traffic, weight, previousWeight: before, canary, baseline, mode, stepId: `${input.releaseId}/step-${index}` },
+      {
+        facts: release.facts,
+        config: spec.traffic,
+        weight,
+        previousWeight: before,
+        canary,
+        baseline,
+        mode,
+        stepId: `${input.releaseId}/step-${index}`,
+      },
     ]);
     baseline ??= result.baseline;
     release.setWeight(weight);
@@ -521,7 +634,8 @@ export async function releaseWorkflow(input: ReleaseInput): Promise<ReleaseResul
     if (rejection) throw new RollbackRequested(`rejected by ${rejection.actor}: ${rejection.reason}`, rejection.actor);
     if (!decided) {
       const why = `no decision on "${step.label}" within ${spec.approvals.timeout}`;
-      if (spec.approvals.onTimeout === 'fail') throw new StopRelease(`${why}; stopped where it stands (approvals.onTimeout: fail)`);
+      if (spec.approvals.onTimeout === 'fail')
+        throw new StopRelease(`${why}; stopped where it stands (approvals.onTimeout: fail)`);
       throw new RollbackRequested(`${why} (approvals.onTimeout: rollback)`, TOLLGATE_ACTOR);
     }
   }
@@ -531,12 +645,16 @@ export async function releaseWorkflow(input: ReleaseInput): Promise<ReleaseResul
     // Measured again as long as people ask for more evidence (Extend), until it decides or they do.
     for (let round = 0; ; round++) {
       const { verdict, summary } = await measureOnce(index, step, durationMs, round);
-      if (verdict === 'Failed' || verdict === 'Error') throw new RollbackRequested(`analysis ${verdict.toLowerCase()}: ${summary}`, TOLLGATE_ACTOR);
+      if (verdict === 'Failed' || verdict === 'Error')
+        throw new RollbackRequested(`analysis ${verdict.toLowerCase()}: ${summary}`, TOLLGATE_ACTOR);
       if (verdict !== 'Inconclusive') return;
       // Not enough evidence either way: a person decides (promote to go on, extend to measure
       // again, roll back to undo).
       const [promoted, extended] = [promotions, extensions];
-      release.setHold({ open: false, reason: `analysis inconclusive, waiting for a person to promote, extend or roll back: ${summary}` });
+      release.setHold({
+        open: false,
+        reason: `analysis inconclusive, waiting for a person to promote, extend or roll back: ${summary}`,
+      });
       await waitUntil(() => promotions !== promoted || extensions !== extended);
       release.setHold(undefined);
       if (promotions !== promoted) return;
@@ -595,7 +713,10 @@ export async function releaseWorkflow(input: ReleaseInput): Promise<ReleaseResul
     const retire = stable !== undefined && stable !== spec.version;
     if (plan.bakeMs === 0 && !retire) return;
     await atStepBoundary();
-    release.enterStage('Baking', plan.bakeMs ? `watching ${spec.version} at 100% for ${formatMillis(plan.bakeMs)}` : `retiring ${stable}`);
+    release.enterStage(
+      'Baking',
+      plan.bakeMs ? `watching ${spec.version} at 100% for ${formatMillis(plan.bakeMs)}` : `retiring ${stable}`,
+    );
     if (plan.bakeMs > 0) {
       const seen = promotions;
       await waitUntil(() => promotions !== seen, plan.bakeMs, { summary: `bake ${formatMillis(plan.bakeMs)}` });
@@ -606,7 +727,13 @@ export async function releaseWorkflow(input: ReleaseInput): Promise<ReleaseResul
       name: `restart ${stable}`,
       run: async () => {
         await undo.deploy.executeWithOptions({ summary: `rollback: redeploy ${stable}` }, [
-          { facts: release.facts, config: spec.deploy, version: stable, stepId: `${input.releaseId}/restore-stable`, compensating: true },
+          {
+            facts: release.facts,
+            config: spec.deploy,
+            version: stable,
+            stepId: `${input.releaseId}/restore-stable`,
+            compensating: true,
+          },
         ]);
       },
     });
@@ -626,7 +753,12 @@ export async function releaseWorkflow(input: ReleaseInput): Promise<ReleaseResul
     } catch (err) {
       const why = `${reason}; then ${(err as Error).message}. A person must finish the rollback by hand`;
       release.finish('Failed', why);
-      return { releaseId: input.releaseId, outcome: 'Failed', reason: why, stableVersion: release.status.stableVersion };
+      return {
+        releaseId: input.releaseId,
+        outcome: 'Failed',
+        reason: why,
+        stableVersion: release.status.stableVersion,
+      };
     }
     release.finish('RolledBack', reason);
     return { releaseId: input.releaseId, outcome: 'RolledBack', reason, stableVersion: release.status.stableVersion };
@@ -652,7 +784,12 @@ export async function releaseWorkflow(input: ReleaseInput): Promise<ReleaseResul
   } catch (err) {
     if (err instanceof StopRelease) {
       release.finish('Failed', err.reason);
-      result = { releaseId: input.releaseId, outcome: 'Failed', reason: err.reason, stableVersion: release.status.stableVersion };
+      result = {
+        releaseId: input.releaseId,
+        outcome: 'Failed',
+        reason: err.reason,
+        stableVersion: release.status.stableVersion,
+      };
     } else if (err instanceof RollbackRequested) {
       result = await rollBack(err.reason, err.actor);
     } else if (isCancellation(err) && rollbackRequest) {

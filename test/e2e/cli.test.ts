@@ -113,13 +113,15 @@ describe('the tollgate command', () => {
     expect(result.stderr).toContain('bad.yaml is not a valid release spec (3 problems)');
     expect(result.stderr).toContain('strategy.canary.steps.2.setWeight: setWeight must be between 0 and 100');
     expect(result.stderr).toContain('strategy.canary.steps.3.pause.duration: must be a duration');
-    expect(result.stderr).toContain('strategy.canary.steps.1.analysis.templates.1: analysis template "latency" is not defined');
+    expect(result.stderr).toContain(
+      'strategy.canary.steps.1.analysis.templates.1: analysis template "latency" is not defined',
+    );
     expect(result.stderr).not.toMatch(/\n\s+at /);
     const listed = await tollgateCli('list', '--service', 'refunds', '--json');
     expect(JSON.parse(listed.stdout)).toEqual([]);
   });
 
-  it('runs the schema safety check on a spec\'s migrations for a pull request, without a database', async () => {
+  it("runs the schema safety check on a spec's migrations for a pull request, without a database", async () => {
     const service = path.join(workdir, 'users-service');
     fs.cpSync(path.join(__dirname, '..', '..', 'examples', 'schema-rename'), service, { recursive: true });
     const spec = path.join(service, 'release.yaml');
@@ -137,7 +139,9 @@ describe('the tollgate command', () => {
     const unsafe = await tollgateCli('validate', spec, '--schema', '--since', '20261101000200');
     expect(unsafe.code).toBe(1);
     expect(unsafe.stderr).toContain('the schema safety check refused 1 statement(s)');
-    expect(unsafe.stderr).toContain('20261101000200_email_index.js: `CREATE INDEX users_primary_email ON users (primary_email)`');
+    expect(unsafe.stderr).toContain(
+      '20261101000200_email_index.js: `CREATE INDEX users_primary_email ON users (primary_email)`',
+    );
     expect(unsafe.stderr).toContain('instead: CREATE INDEX CONCURRENTLY IF NOT EXISTS');
     expect(unsafe.stderr).not.toMatch(/\n\s+at /);
   });

@@ -19,10 +19,22 @@ describe('docker-compose.yml', () => {
     const services = Object.keys(config.services);
     for (const [name, service] of Object.entries(config.services)) {
       if (service.build) continue; // Tollgate itself, built from the Dockerfile
-      expect({ name, image: service.image }).toEqual({ name, image: expect.stringMatching(/^[a-z0-9./-]+:v?\d+(\.\d+)+[a-z0-9.-]*$/) });
+      expect({ name, image: service.image }).toEqual({
+        name,
+        image: expect.stringMatching(/^[a-z0-9./-]+:v?\d+(\.\d+)+[a-z0-9.-]*$/),
+      });
     }
     const readme = read('README.md');
-    for (const mentioned of ['postgres', 'temporal', 'temporal-ui', 'tollgate-setup', 'tollgate-worker', 'tollgate-app', 'prometheus', 'grafana']) {
+    for (const mentioned of [
+      'postgres',
+      'temporal',
+      'temporal-ui',
+      'tollgate-setup',
+      'tollgate-worker',
+      'tollgate-app',
+      'prometheus',
+      'grafana',
+    ]) {
       expect(services).toContain(mentioned);
     }
     expect(readme).toContain('docker compose up');
@@ -44,12 +56,13 @@ describe('the Dockerfile', () => {
     const dockerfile = read('Dockerfile');
     expect(dockerfile).toMatch(/^USER node$/m);
     const stages = new Set([...dockerfile.matchAll(/^FROM \S+ AS (\S+)/gm)].map((match) => match[1]));
-    for (const from of dockerfile.matchAll(/^FROM (\S+)/gm)) if (!stages.has(from[1])) expect(from[1]).toMatch(/:\d+\.\d+\.\d+/);
+    for (const from of dockerfile.matchAll(/^FROM (\S+)/gm))
+      if (!stages.has(from[1])) expect(from[1]).toMatch(/:\d+\.\d+\.\d+/);
     expect(dockerfile).toContain('RUN npm run build:image');
     expect(dockerfile).toContain('TOLLGATE_WORKFLOW_BUNDLE=/app/dist/workflow-bundle.js');
   });
 
-  it("builds what its build stage builds: compiled code and a workflow bundle that replays recorded releases", async () => {
+  it('builds what its build stage builds: compiled code and a workflow bundle that replays recorded releases', async () => {
     await run('npm', ['run', 'build:image'], { cwd: ROOT, maxBuffer: 32 * 1024 * 1024 });
     const bundle = path.join(ROOT, 'dist', 'workflow-bundle.js');
     expect(fs.existsSync(path.join(ROOT, 'dist', 'src', 'cli', 'main.js'))).toBe(true);
@@ -60,7 +73,10 @@ describe('the Dockerfile', () => {
     }
     const histories = path.join(ROOT, 'test', 'replay', 'histories');
     for (const file of fs.readdirSync(histories)) {
-      await Worker.runReplayHistory({ workflowBundle: { code: fs.readFileSync(bundle, 'utf8') } }, JSON.parse(fs.readFileSync(path.join(histories, file), 'utf8')));
+      await Worker.runReplayHistory(
+        { workflowBundle: { code: fs.readFileSync(bundle, 'utf8') } },
+        JSON.parse(fs.readFileSync(path.join(histories, file), 'utf8')),
+      );
     }
     // The compiled CLI runs, as the image's entrypoint does.
     const { stdout } = await run(process.execPath, [path.join(ROOT, 'dist', 'src', 'cli', 'main.js'), '--help']);

@@ -22,17 +22,29 @@ afterEach(async () => {
 const TSX = path.join(__dirname, '..', '..', 'node_modules', '.bin', 'tsx');
 const RUNNER = path.join(__dirname, '..', 'support', 'backfill-runner.ts');
 
-const RENAME: BackfillDeclaration = { table: 'users', key: 'id', set: { primary_email: 'email_address' }, batchSize: 100, pause: '0ms' };
+const RENAME: BackfillDeclaration = {
+  table: 'users',
+  key: 'id',
+  set: { primary_email: 'email_address' },
+  batchSize: 100,
+  pause: '0ms',
+};
 
 async function usersTable(rows: number): Promise<void> {
   await db.raw('CREATE TABLE users (id bigserial PRIMARY KEY, email_address text NOT NULL, primary_email text)');
-  await db.raw(`INSERT INTO users (email_address) SELECT 'user' || n || '@example.com' FROM generate_series(1, ?) n`, [rows]);
+  await db.raw(`INSERT INTO users (email_address) SELECT 'user' || n || '@example.com' FROM generate_series(1, ?) n`, [
+    rows,
+  ]);
 }
 
 /** The expand's sync trigger: rows the application writes from now on carry both columns. */
 async function syncTrigger(): Promise<void> {
-  await db.raw(`CREATE FUNCTION sync_email() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.primary_email := NEW.email_address; RETURN NEW; END $$`);
-  await db.raw('CREATE TRIGGER sync_email BEFORE INSERT OR UPDATE OF email_address ON users FOR EACH ROW EXECUTE FUNCTION sync_email()');
+  await db.raw(
+    `CREATE FUNCTION sync_email() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.primary_email := NEW.email_address; RETURN NEW; END $$`,
+  );
+  await db.raw(
+    'CREATE TRIGGER sync_email BEFORE INSERT OR UPDATE OF email_address ON users FOR EACH ROW EXECUTE FUNCTION sync_email()',
+  );
 }
 
 interface Checksum {
@@ -55,7 +67,10 @@ async function xmins(where: string): Promise<{ id: string; xmin: string }[]> {
   return (await db.raw(`SELECT id, xmin::text FROM users WHERE ${where} ORDER BY id`)).rows;
 }
 
-function runToEnd(backfill: BackfillDeclaration, extra: Partial<Parameters<typeof runBackfillChunk>[1]> = {}): Promise<BackfillProgress> {
+function runToEnd(
+  backfill: BackfillDeclaration,
+  extra: Partial<Parameters<typeof runBackfillChunk>[1]> = {},
+): Promise<BackfillProgress> {
   return runBackfillChunk(db, { releaseId: 'r1', migration: 'm1', backfill, chunkMs: 120_000, ...extra });
 }
 
@@ -67,7 +82,15 @@ it('fills every row exactly on integer keys, and leaves alone the rows the appli
 
   const progress = await runToEnd(RENAME);
 
-  expect(progress).toMatchObject({ done: true, rowsTotal: 1000, rowsScanned: 1000, rowsUpdated: 900, lastKey: '1000', upperKey: '1000', resumes: 0 });
+  expect(progress).toMatchObject({
+    done: true,
+    rowsTotal: 1000,
+    rowsScanned: 1000,
+    rowsUpdated: 900,
+    lastKey: '1000',
+    upperKey: '1000',
+    resumes: 0,
+  });
   expect(await usersAsFilled()).toEqual(await usersAsExpected());
   expect(await xmins('id % 10 = 0')).toEqual(before);
   // Done is done: another call changes nothing.
@@ -77,7 +100,9 @@ it('fills every row exactly on integer keys, and leaves alone the rows the appli
 it('pages on text keys, and takes a where clause with a jsonb ? operator as written', async () => {
   await db.raw('CREATE TABLE accounts (handle text PRIMARY KEY, profile jsonb NOT NULL, plan text)');
   // Keys of different lengths: text order is not numeric order ('h-10' < 'h-9').
-  await db.raw(`INSERT INTO accounts SELECT 'h-' || n, CASE WHEN n % 2 = 0 THEN '{"plan":"pro"}' ELSE '{}' END::jsonb, NULL FROM generate_series(1, 500) n`);
+  await db.raw(
+    `INSERT INTO accounts SELECT 'h-' || n, CASE WHEN n % 2 = 0 THEN '{"plan":"pro"}' ELSE '{}' END::jsonb, NULL FROM generate_series(1, 500) n`,
+  );
   const progress = await runToEnd({
     table: 'accounts',
     key: 'handle',
@@ -87,16 +112,28 @@ it('pages on text keys, and takes a where clause with a jsonb ? operator as writ
     pause: '0ms',
   });
   expect(progress).toMatchObject({ done: true, rowsTotal: 500, rowsScanned: 500, rowsUpdated: 250, upperKey: 'h-99' });
-  expect(await checksum('accounts', 'handle', 'plan')).toEqual(await checksum('accounts', 'handle', "profile->>'plan'"));
+  expect(await checksum('accounts', 'handle', 'plan')).toEqual(
+    await checksum('accounts', 'handle', "profile->>'plan'"),
+  );
 });
 
 it('pages on uuid keys of a schema-qualified table', async () => {
   await db.raw('CREATE SCHEMA billing');
-  await db.raw('CREATE TABLE billing.invoices (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), amount_cents integer NOT NULL, amount numeric(12, 2))');
+  await db.raw(
+    'CREATE TABLE billing.invoices (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), amount_cents integer NOT NULL, amount numeric(12, 2))',
+  );
   await db.raw('INSERT INTO billing.invoices (amount_cents) SELECT n * 7 FROM generate_series(1, 2000) n');
-  const progress = await runToEnd({ table: 'billing.invoices', key: 'id', set: { amount: 'amount_cents / 100.0' }, batchSize: 37, pause: '0ms' });
+  const progress = await runToEnd({
+    table: 'billing.invoices',
+    key: 'id',
+    set: { amount: 'amount_cents / 100.0' },
+    batchSize: 37,
+    pause: '0ms',
+  });
   expect(progress).toMatchObject({ done: true, rowsTotal: 2000, rowsScanned: 2000, rowsUpdated: 2000 });
-  expect(await checksum('billing.invoices', 'id', 'amount')).toEqual(await checksum('billing.invoices', 'id', '(amount_cents / 100.0)::numeric(12, 2)'));
+  expect(await checksum('billing.invoices', 'id', 'amount')).toEqual(
+    await checksum('billing.invoices', 'id', '(amount_cents / 100.0)::numeric(12, 2)'),
+  );
 });
 
 it('finishes at once on an empty table', async () => {
@@ -138,7 +175,13 @@ it('finishes while the application inserts as fast as it can, and the result is 
   inserting = false;
   await Promise.all(inserters);
 
-  expect(progress).toMatchObject({ done: true, rowsTotal: 20_000, rowsScanned: 20_000, rowsUpdated: 20_000, upperKey: '20000' });
+  expect(progress).toMatchObject({
+    done: true,
+    rowsTotal: 20_000,
+    rowsScanned: 20_000,
+    rowsUpdated: 20_000,
+    upperKey: '20000',
+  });
   expect(inserted).toBeGreaterThan(0);
   const filled = await usersAsFilled();
   expect(filled.rows).toBe(20_000 + inserted);
@@ -148,7 +191,10 @@ it('finishes while the application inserts as fast as it can, and the result is 
 it('resumes after a SIGKILL exactly from the last committed batch', async () => {
   await usersTable(20_000);
   const backfill: BackfillDeclaration = { ...RENAME, pause: '20ms' };
-  const child = spawn(TSX, [RUNNER, database.url, 'r1', 'm1', JSON.stringify(backfill)], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawn(TSX, [RUNNER, database.url, 'r1', 'm1', JSON.stringify(backfill)], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
   const exited = new Promise((resolve) => child.on('exit', resolve));
   let output = '';
   let stderr = '';
@@ -177,14 +223,27 @@ it('resumes after a SIGKILL exactly from the last committed batch', async () => 
   expect(rows[0]).toEqual({ missed: 0, ahead: 0 });
 
   // The activity's retry: its heartbeat details lag the checkpoint by a batch; the checkpoint wins.
-  const staleHeartbeat: BackfillProgress = { ...atKill, lastKey: String(lastKey - 100), rowsScanned: atKill.rowsScanned - 100 };
+  const staleHeartbeat: BackfillProgress = {
+    ...atKill,
+    lastKey: String(lastKey - 100),
+    rowsScanned: atKill.rowsScanned - 100,
+  };
   const scannedAfterEachBatch: number[] = [];
-  const resumed = await runToEnd({ ...backfill, pause: '0ms' }, { resumeFrom: staleHeartbeat, onBatch: (batch) => scannedAfterEachBatch.push(batch.rowsScanned) });
+  const resumed = await runToEnd(
+    { ...backfill, pause: '0ms' },
+    { resumeFrom: staleHeartbeat, onBatch: (batch) => scannedAfterEachBatch.push(batch.rowsScanned) },
+  );
 
   expect(scannedAfterEachBatch[0]).toBe(atKill.rowsScanned + 100);
   const scannedAfterResume = resumed.rowsScanned - atKill.rowsScanned;
   expect(scannedAfterResume).toBeLessThan(20_000);
-  expect(resumed).toMatchObject({ done: true, rowsTotal: 20_000, rowsScanned: 20_000, rowsUpdated: 20_000, resumes: 1 });
+  expect(resumed).toMatchObject({
+    done: true,
+    rowsTotal: 20_000,
+    rowsScanned: 20_000,
+    rowsUpdated: 20_000,
+    resumes: 1,
+  });
   expect(await usersAsFilled()).toEqual(await usersAsExpected());
 });
 
@@ -217,9 +276,23 @@ it('keeps its checkpoint row for the next worker, and forgets it on reset', asyn
 
   const anotherWorker = openServiceDatabase(database.url, { lockTimeout: '2000' });
   try {
-    expect(await readBackfillProgress(anotherWorker, 'r1', 'm1')).toMatchObject({ done: true, rowsTotal: 1000, rowsScanned: 1000, rowsUpdated: 1000, lastKey: '1000' });
-    const row = await anotherWorker('tollgate_backfill_checkpoints').where({ release_id: 'r1', migration: 'm1' }).first();
-    expect(row).toMatchObject({ table_name: 'users', last_key: '1000', upper_key: '1000', resumes: 0, running_since: null });
+    expect(await readBackfillProgress(anotherWorker, 'r1', 'm1')).toMatchObject({
+      done: true,
+      rowsTotal: 1000,
+      rowsScanned: 1000,
+      rowsUpdated: 1000,
+      lastKey: '1000',
+    });
+    const row = await anotherWorker('tollgate_backfill_checkpoints')
+      .where({ release_id: 'r1', migration: 'm1' })
+      .first();
+    expect(row).toMatchObject({
+      table_name: 'users',
+      last_key: '1000',
+      upper_key: '1000',
+      resumes: 0,
+      running_since: null,
+    });
     expect(row.finished_at).toBeInstanceOf(Date);
 
     await resetBackfill(anotherWorker, 'r1', 'm1');

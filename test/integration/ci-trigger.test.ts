@@ -32,8 +32,17 @@ beforeAll(async () => {
   const spec = {
     service: 'checkout',
     environment: 'staging',
-    deploy: { provider: 'exec', deploy: journal.append('deploy $TOLLGATE_VERSION'), undeploy: journal.append('undeploy $TOLLGATE_VERSION'), env: { JOURNAL: journal.file } },
-    traffic: { provider: 'exec', setWeight: journal.append('setWeight $TOLLGATE_WEIGHT'), env: { JOURNAL: journal.file } },
+    deploy: {
+      provider: 'exec',
+      deploy: journal.append('deploy $TOLLGATE_VERSION'),
+      undeploy: journal.append('undeploy $TOLLGATE_VERSION'),
+      env: { JOURNAL: journal.file },
+    },
+    traffic: {
+      provider: 'exec',
+      setWeight: journal.append('setWeight $TOLLGATE_WEIGHT'),
+      env: { JOURNAL: journal.file },
+    },
     strategy: { canary: { steps: [{ setWeight: 50 }, { pause: { duration: '1s' } }, { setWeight: 100 }] } },
   };
   fs.mkdirSync(path.join(journal.dir, 'catalogue', 'checkout'), { recursive: true });
@@ -42,7 +51,9 @@ beforeAll(async () => {
   const api = createReleaseApi({
     releases: async () => tollgate.releases,
     catalogue: new SpecCatalogue(path.join(journal.dir, 'catalogue')),
-    tokens: parseApiTokens(`checkout-ci:${CHECKOUT_TOKEN}:checkout/staging,checkout/production search-ci:${OTHER_TOKEN}:search/*`),
+    tokens: parseApiTokens(
+      `checkout-ci:${CHECKOUT_TOKEN}:checkout/staging,checkout/production search-ci:${OTHER_TOKEN}:search/*`,
+    ),
     // The limiter's clock stands still in the rate-limit test, so a slow machine cannot refill it mid-test.
     limiter: new RateLimiter(60, 40, () => clockFrozenAt ?? Date.now()),
     log: pino({ level: 'silent' }),
@@ -68,7 +79,13 @@ async function call(method: string, route: string, token?: string, body?: unknow
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
 
-const request = { service: 'checkout', environment: 'staging', version: '3.1.0', commit: { sha: 'a1b2c3d', committedAt: '2026-11-22T09:00:00Z' }, triggeredBy: 'octocat' };
+const request = {
+  service: 'checkout',
+  environment: 'staging',
+  version: '3.1.0',
+  commit: { sha: 'a1b2c3d', committedAt: '2026-11-22T09:00:00Z' },
+  triggeredBy: 'octocat',
+};
 
 describe('the CI trigger', () => {
   it('starts a release for a valid token, once for the same commit sent twice, and reports where it stands', async () => {
@@ -89,24 +106,60 @@ describe('the CI trigger', () => {
 
   it('refuses a token scoped to another service, and a missing or unknown token, starting nothing', async () => {
     const other = await call('POST', '/api/releases', OTHER_TOKEN, { ...request, version: '3.2.0' });
-    expect(other).toMatchObject({ status: 403, body: { error: 'token search-ci may not release checkout to staging' } });
-    expect(await call('POST', '/api/releases', undefined, { ...request, version: '3.2.0' })).toMatchObject({ status: 401, body: { error: expect.stringMatching(/missing bearer token/) } });
-    expect(await call('POST', '/api/releases', 'guessed-token-guessed-token', { ...request, version: '3.2.0' })).toMatchObject({ status: 401, body: { error: 'unknown token' } });
+    expect(other).toMatchObject({
+      status: 403,
+      body: { error: 'token search-ci may not release checkout to staging' },
+    });
+    expect(await call('POST', '/api/releases', undefined, { ...request, version: '3.2.0' })).toMatchObject({
+      status: 401,
+      body: { error: expect.stringMatching(/missing bearer token/) },
+    });
+    expect(
+      await call('POST', '/api/releases', 'guessed-token-guessed-token', { ...request, version: '3.2.0' }),
+    ).toMatchObject({ status: 401, body: { error: 'unknown token' } });
     await expect(tollgate.releases.status('checkout:staging:3.2.0')).rejects.toThrow(/no release or lane called/);
   });
 
   it('explains a malformed request and an unknown lane', async () => {
-    const bad = await call('POST', '/api/releases', CHECKOUT_TOKEN, { service: 'checkout', environment: 'staging', version: 'not a version!', extra: 1 });
+    const bad = await call('POST', '/api/releases', CHECKOUT_TOKEN, {
+      service: 'checkout',
+      environment: 'staging',
+      version: 'not a version!',
+      extra: 1,
+    });
     expect(bad.status).toBe(400);
-    expect(bad.body.problems).toEqual(expect.arrayContaining([expect.stringMatching(/^version: must be a version/), expect.stringMatching(/unrecognized key/i)]));
-    const unknown = await call('POST', '/api/releases', CHECKOUT_TOKEN, { ...request, environment: 'production', version: '3.2.0' });
-    expect(unknown).toMatchObject({ status: 404, body: { error: expect.stringMatching(/no release spec for checkout in production; the catalogue has checkout \(staging\)/) } });
+    expect(bad.body.problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^version: must be a version/),
+        expect.stringMatching(/unrecognized key/i),
+      ]),
+    );
+    const unknown = await call('POST', '/api/releases', CHECKOUT_TOKEN, {
+      ...request,
+      environment: 'production',
+      version: '3.2.0',
+    });
+    expect(unknown).toMatchObject({
+      status: 404,
+      body: {
+        error: expect.stringMatching(
+          /no release spec for checkout in production; the catalogue has checkout \(staging\)/,
+        ),
+      },
+    });
   });
 
   it('refuses while the lane is frozen, with the freeze reason', async () => {
-    await tollgate.releases.freeze('checkout', 'staging', { reason: 'quarter-end close', by: 'sre', at: new Date().toISOString() });
+    await tollgate.releases.freeze('checkout', 'staging', {
+      reason: 'quarter-end close',
+      by: 'sre',
+      at: new Date().toISOString(),
+    });
     const refused = await call('POST', '/api/releases', CHECKOUT_TOKEN, { ...request, version: '3.3.0' });
-    expect(refused).toMatchObject({ status: 423, body: { error: 'checkout/staging: lane frozen by sre: quarter-end close' } });
+    expect(refused).toMatchObject({
+      status: 423,
+      body: { error: 'checkout/staging: lane frozen by sre: quarter-end close' },
+    });
     await tollgate.releases.unfreeze('checkout', 'staging', 'sre', 'done');
   });
 
@@ -114,7 +167,8 @@ describe('the CI trigger', () => {
     clockFrozenAt = Date.now();
     const statuses: number[] = [];
     try {
-      for (let i = 0; i < 45; i++) statuses.push((await call('GET', '/api/releases/checkout%3Astaging%3A3.1.0', OTHER_TOKEN)).status);
+      for (let i = 0; i < 45; i++)
+        statuses.push((await call('GET', '/api/releases/checkout%3Astaging%3A3.1.0', OTHER_TOKEN)).status);
     } finally {
       clockFrozenAt = undefined;
     }

@@ -292,7 +292,9 @@ describe('delivery metrics across lanes', () => {
     expect(text).toMatch(/Lead time for changes\s+median 3h, p90 5h 12m\s+elite\s+5 releases measured, 1 without a/);
     expect(text).toMatch(/Change failure rate\s+33\.3%\s+medium\s+3 of 9 finished releases/);
     expect(text).toMatch(/Time to restore\s+median 55m\s+elite\s+2 restores, 1 failed and not yet fixed/);
-    expect(text).toMatch(/checkout\s+production\s+1\.25 \(elite\)\s+2h 30m \(elite\)\s+28\.6% \(medium\)\s+55m \(elite\)$/m);
+    expect(text).toMatch(
+      /checkout\s+production\s+1\.25 \(elite\)\s+2h 30m \(elite\)\s+28\.6% \(medium\)\s+55m \(elite\)$/m,
+    );
     expect(text).toMatch(/checkout\s+staging\s+0\.25 \(high\)\s+6h \(elite\)\s+50% \(low\)\s+-$/m);
   });
 });

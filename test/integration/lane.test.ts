@@ -32,11 +32,17 @@ const until = <T>(what: string, check: () => Promise<T | undefined>) => eventual
 
 describe('a lane', () => {
   it('keeps a second release of the same service Queued until the first ends, then runs it against the new stable version', async () => {
-    const first = execSpec(journal, { service: 'orders', version: '1.1.0', steps: [{ setWeight: 50 }, { approval: { from: ['bob'] } }] });
+    const first = execSpec(journal, {
+      service: 'orders',
+      version: '1.1.0',
+      steps: [{ setWeight: 50 }, { approval: { from: ['bob'] } }],
+    });
     const second = execSpec(journal, { service: 'orders', version: '1.2.0', steps: [{ setWeight: 100 }] });
 
     const a = await tollgate.releases.start(first, alice);
-    await until('the first release to await approval', async () => ((await statusOf(a.releaseId)).pendingApproval ? true : undefined));
+    await until('the first release to await approval', async () =>
+      (await statusOf(a.releaseId)).pendingApproval ? true : undefined,
+    );
     const b = await tollgate.releases.start(second, alice);
 
     const queued = await until('the second release to say what it waits for', async () => {
@@ -52,7 +58,14 @@ describe('a lane', () => {
     expect(await tollgate.releases.result(b.releaseId)).toMatchObject({ outcome: 'Succeeded', stableVersion: '1.2.0' });
 
     // The second release began only after the first ended, and retired the version the first made stable.
-    expect(journal.lines()).toEqual(['deploy 1.1.0', 'setWeight 50', 'setWeight 100', 'deploy 1.2.0', 'setWeight 100', 'undeploy 1.1.0']);
+    expect(journal.lines()).toEqual([
+      'deploy 1.1.0',
+      'setWeight 50',
+      'setWeight 100',
+      'deploy 1.2.0',
+      'setWeight 100',
+      'undeploy 1.1.0',
+    ]);
     expect((await statusOf(b.releaseId)).stableVersion).toBe('1.1.0');
     const lane = await tollgate.releases.lane('orders', 'staging');
     expect(lane).toMatchObject({ stableVersion: '1.2.0', queue: [] });
@@ -60,7 +73,11 @@ describe('a lane', () => {
   });
 
   it('holds a new release as Queued with the freeze reason, and starts it when the freeze lifts', async () => {
-    await tollgate.releases.freeze('carts', 'staging', { reason: 'black friday', by: 'sre', at: new Date().toISOString() });
+    await tollgate.releases.freeze('carts', 'staging', {
+      reason: 'black friday',
+      by: 'sre',
+      at: new Date().toISOString(),
+    });
     const spec = execSpec(journal, { service: 'carts', steps: [{ setWeight: 100 }] });
     const { releaseId } = await tollgate.releases.start(spec, alice);
 
@@ -78,12 +95,20 @@ describe('a lane', () => {
   });
 
   it('holds a running release at its next step boundary, and wakes on a durable timer when a timed freeze ends', async () => {
-    const spec = execSpec(journal, { service: 'wishlist', steps: [{ setWeight: 10 }, { pause: { duration: '2s' } }, { setWeight: 100 }] });
+    const spec = execSpec(journal, {
+      service: 'wishlist',
+      steps: [{ setWeight: 10 }, { pause: { duration: '2s' } }, { setWeight: 100 }],
+    });
     const { releaseId } = await tollgate.releases.start(spec, alice);
     await until('the pause', async () => ((await statusOf(releaseId)).step?.label === 'pause 2s' ? true : undefined));
 
     const freezeEnds = new Date(Date.now() + 6_000).toISOString();
-    await tollgate.releases.freeze('wishlist', 'staging', { reason: 'incident 42', by: 'sre', at: new Date().toISOString(), until: freezeEnds });
+    await tollgate.releases.freeze('wishlist', 'staging', {
+      reason: 'incident 42',
+      by: 'sre',
+      at: new Date().toISOString(),
+      until: freezeEnds,
+    });
 
     const held = await until('the release to hold at the next step', async () => {
       const status = await statusOf(releaseId);
@@ -95,7 +120,9 @@ describe('a lane', () => {
     // Nobody unfreezes: the release's own timer ends the hold.
     const result = await tollgate.releases.result(releaseId);
     expect(result.outcome).toBe('Succeeded');
-    const resumedAt = (await statusOf(releaseId)).events.find((event) => event.message === 'setWeight 100' || event.message === 'traffic at 100%');
+    const resumedAt = (await statusOf(releaseId)).events.find(
+      (event) => event.message === 'setWeight 100' || event.message === 'traffic at 100%',
+    );
     expect(Date.parse(resumedAt!.at)).toBeGreaterThanOrEqual(Date.parse(freezeEnds));
     expect(journal.lines()).toEqual(['deploy 2.0.0', 'setWeight 10', 'setWeight 100']);
   });
@@ -104,17 +131,26 @@ describe('a lane', () => {
     const spec = execSpec(journal, { service: 'ratings', steps: [{ setWeight: 30 }, { pause: {} }] });
     const { releaseId } = await tollgate.releases.start(spec, alice);
     await until('the indefinite pause', async () => ((await statusOf(releaseId)).hold ? true : undefined));
-    await tollgate.releases.freeze('ratings', 'staging', { reason: 'change freeze', by: 'sre', at: new Date().toISOString() });
+    await tollgate.releases.freeze('ratings', 'staging', {
+      reason: 'change freeze',
+      by: 'sre',
+      at: new Date().toISOString(),
+    });
     await tollgate.releases.abort(releaseId, { actor: bob, reason: 'bad config' });
 
-    expect(await tollgate.releases.result(releaseId)).toMatchObject({ outcome: 'RolledBack', reason: 'aborted by bob: bad config' });
+    expect(await tollgate.releases.result(releaseId)).toMatchObject({
+      outcome: 'RolledBack',
+      reason: 'aborted by bob: bad config',
+    });
     expect(journal.lines()).toEqual(['deploy 2.0.0', 'setWeight 30', 'setWeight 0', 'undeploy 2.0.0']);
   });
 
   it('holds a release outside its deploy windows, saying when the next opens, and lets it go when the windows change', async () => {
     // A window all of yesterday (UTC): closed now, and it next opens in six days.
     const yesterday = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'][(new Date().getUTCDay() + 6) % 7] as 'mon';
-    await tollgate.releases.setWindows('feedback', 'staging', 'sre', [{ days: [yesterday], start: '00:00', end: '23:59', timezone: 'UTC' }]);
+    await tollgate.releases.setWindows('feedback', 'staging', 'sre', [
+      { days: [yesterday], start: '00:00', end: '23:59', timezone: 'UTC' },
+    ]);
 
     const spec = execSpec(journal, { service: 'feedback', steps: [{ setWeight: 100 }] });
     const { releaseId } = await tollgate.releases.start(spec, alice);

@@ -30,7 +30,11 @@ let journal: Journal;
 beforeAll(async () => {
   database = await createTestDatabase();
   await migrateToLatest(database.db);
-  tollgate = await startTestWorker({ db: database.db, taskQueue: `codec-${Date.now()}`, dataConverter: dataConverterFor({ TOLLGATE_PAYLOAD_KEYS: KEYS }) });
+  tollgate = await startTestWorker({
+    db: database.db,
+    taskQueue: `codec-${Date.now()}`,
+    dataConverter: dataConverterFor({ TOLLGATE_PAYLOAD_KEYS: KEYS }),
+  });
   journal = new Journal();
 });
 
@@ -45,7 +49,8 @@ function payloadTexts(node: unknown, path = ''): { path: string; text: string }[
   if (Array.isArray(node)) return node.flatMap((item, index) => payloadTexts(item, `${path}[${index}]`));
   if (node === null || typeof node !== 'object') return [];
   const record = node as Record<string, unknown>;
-  const here = typeof record.data === 'string' ? [{ path, text: Buffer.from(record.data, 'base64').toString('latin1') }] : [];
+  const here =
+    typeof record.data === 'string' ? [{ path, text: Buffer.from(record.data, 'base64').toString('latin1') }] : [];
   return [...here, ...Object.entries(record).flatMap(([key, value]) => payloadTexts(value, `${path}.${key}`))];
 }
 
@@ -60,14 +65,20 @@ describe('with payload encryption on', () => {
       deploy: `${journal.append('deploy $TOLLGATE_VERSION')} # ${SPEC_MARKER}`,
     });
     ({ releaseId } = await tollgate.releases.start(spec, alice));
-    await eventually('approval', async () => ((await tollgate.releases.status(releaseId)).pendingApproval ? true : undefined));
+    await eventually('approval', async () =>
+      (await tollgate.releases.status(releaseId)).pendingApproval ? true : undefined,
+    );
     await tollgate.releases.approve(releaseId, { approver: bob, comment: COMMENT_MARKER });
     expect(await tollgate.releases.result(releaseId)).toMatchObject({ outcome: 'Succeeded' });
 
     const cli = await findOrInstallTemporalCli();
-    const { stdout } = await promisify(execFile)(cli!.path, ['workflow', 'show', '--workflow-id', releaseId, '--output', 'json', '--address', testEnv('temporalAddress')], {
-      maxBuffer: 64 * 1024 * 1024,
-    });
+    const { stdout } = await promisify(execFile)(
+      cli!.path,
+      ['workflow', 'show', '--workflow-id', releaseId, '--output', 'json', '--address', testEnv('temporalAddress')],
+      {
+        maxBuffer: 64 * 1024 * 1024,
+      },
+    );
     historyJson = JSON.parse(stdout);
   });
 
@@ -75,7 +86,9 @@ describe('with payload encryption on', () => {
     const raw = JSON.stringify(historyJson);
     expect(raw).not.toContain(SPEC_MARKER);
     expect(raw).not.toContain(COMMENT_MARKER);
-    const leaks = payloadTexts(historyJson).filter(({ text }) => text.includes(SPEC_MARKER) || text.includes(COMMENT_MARKER) || text.includes('"service":"vault"'));
+    const leaks = payloadTexts(historyJson).filter(
+      ({ text }) => text.includes(SPEC_MARKER) || text.includes(COMMENT_MARKER) || text.includes('"service":"vault"'),
+    );
     expect(leaks).toEqual([]);
     // The release still ran its real commands, and a person reading through Tollgate sees the comment.
     expect(journal.lines()[0]).toBe('deploy 2.0.0');
@@ -88,27 +101,41 @@ describe('with payload encryption on', () => {
       // installed already
     }
     await Worker.runReplayHistory(
-      { workflowBundle: { code: fs.readFileSync(testEnv('workflowBundle'), 'utf8') }, dataConverter: dataConverterFor({ TOLLGATE_PAYLOAD_KEYS: KEYS }) },
+      {
+        workflowBundle: { code: fs.readFileSync(testEnv('workflowBundle'), 'utf8') },
+        dataConverter: dataConverterFor({ TOLLGATE_PAYLOAD_KEYS: KEYS }),
+      },
       historyJson,
       releaseId,
     );
   });
 
   it('decrypts through the codec endpoint for a token holder only, as the Temporal UI asks', async () => {
-    const server = http.createServer(createCodecHandler({ codec: new EncryptionCodec(parsePayloadKeys(KEYS)), tokens: ['ui-reader-token'] }));
+    const server = http.createServer(
+      createCodecHandler({ codec: new EncryptionCodec(parsePayloadKeys(KEYS)), tokens: ['ui-reader-token'] }),
+    );
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/decode`;
     const encrypted = payloadTexts(historyJson).length;
     expect(encrypted).toBeGreaterThan(0);
-    const firstInput = (historyJson.events[0] as { workflowExecutionStartedEventAttributes: { input: { payloads: unknown[] } } })
-      .workflowExecutionStartedEventAttributes.input;
+    const firstInput = (
+      historyJson.events[0] as { workflowExecutionStartedEventAttributes: { input: { payloads: unknown[] } } }
+    ).workflowExecutionStartedEventAttributes.input;
     try {
-      const refused = await fetch(url, { method: 'POST', body: JSON.stringify(firstInput), headers: { 'Content-Type': 'application/json' } });
+      const refused = await fetch(url, {
+        method: 'POST',
+        body: JSON.stringify(firstInput),
+        headers: { 'Content-Type': 'application/json' },
+      });
       expect(refused.status).toBe(401);
       const decoded = await fetch(url, {
         method: 'POST',
         body: JSON.stringify(firstInput),
-        headers: { 'Content-Type': 'application/json', Authorization: 'Bearer ui-reader-token', 'X-Namespace': 'default' },
+        headers: {
+          'Content-Type': 'application/json',
+          Authorization: 'Bearer ui-reader-token',
+          'X-Namespace': 'default',
+        },
       });
       expect(decoded.status).toBe(200);
       const { payloads } = (await decoded.json()) as { payloads: { data: string }[] };

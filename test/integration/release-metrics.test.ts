@@ -34,7 +34,14 @@ function release(id: string, outcome: ReleaseRecord['outcome'], extra: Partial<R
   };
 }
 
-function event(seq: number, offsetMs: number, stage: ReleaseEvent['stage'], kind: ReleaseEvent['kind'], message: string, actor = 'tollgate'): ReleaseEvent {
+function event(
+  seq: number,
+  offsetMs: number,
+  stage: ReleaseEvent['stage'],
+  kind: ReleaseEvent['kind'],
+  message: string,
+  actor = 'tollgate',
+): ReleaseEvent {
   return { seq, at: at(offsetMs), stage, kind, actor, message };
 }
 
@@ -50,26 +57,46 @@ describe('Tollgate metrics for Prometheus', () => {
         event(4, 40_000, 'Shifting', 'approval', 'approved by bob', 'bob'),
         {
           ...event(5, 50_000, 'Backfilling', 'step', 'backfill users: done, 1200 row(s) rewritten'),
-          data: { backfill: { migration: '001_add_primary_email.js', table: 'users', rowsScanned: 1500, rowsUpdated: 1200, resumes: 0 } },
+          data: {
+            backfill: {
+              migration: '001_add_primary_email.js',
+              table: 'users',
+              rowsScanned: 1500,
+              rowsUpdated: 1200,
+              resumes: 0,
+            },
+          },
         },
         event(6, 60_000, 'Succeeded', 'stage', 'Succeeded: done'),
       ],
     });
-    await appendToAuditLog(database.db, { release: release('1.1.0', 'RolledBack', { rollbackStartedAt: at(30_000) }), events: [event(0, 0, 'Queued', 'stage', 'Queued: waiting')] });
-    await appendToAuditLog(database.db, { release: release('1.2.0', undefined), events: [event(0, 0, 'Queued', 'stage', 'Queued: waiting')] });
+    await appendToAuditLog(database.db, {
+      release: release('1.1.0', 'RolledBack', { rollbackStartedAt: at(30_000) }),
+      events: [event(0, 0, 'Queued', 'stage', 'Queued: waiting')],
+    });
+    await appendToAuditLog(database.db, {
+      release: release('1.2.0', undefined),
+      events: [event(0, 0, 'Queued', 'stage', 'Queued: waiting')],
+    });
 
     const text = await createReleaseMetricsRegistry(database.db).metrics();
     expect(text).toContain('# TYPE tollgate_releases_started_total counter');
     expect(text).toContain('tollgate_releases_started_total{service="checkout",environment="production"} 3');
-    expect(text).toContain('tollgate_releases_finished_total{service="checkout",environment="production",outcome="Succeeded"} 1');
-    expect(text).toContain('tollgate_releases_finished_total{service="checkout",environment="production",outcome="RolledBack"} 1');
+    expect(text).toContain(
+      'tollgate_releases_finished_total{service="checkout",environment="production",outcome="Succeeded"} 1',
+    );
+    expect(text).toContain(
+      'tollgate_releases_finished_total{service="checkout",environment="production",outcome="RolledBack"} 1',
+    );
     expect(text).toContain('tollgate_releases_running{service="checkout",environment="production",stage="Shifting"} 1');
     expect(text).toContain('# TYPE tollgate_stage_duration_seconds histogram');
     // Queued lasted 2 s, Planning 1 s, Shifting 57 s.
     expect(text).toContain('tollgate_stage_duration_seconds_bucket{le="1",stage="Planning"} 1');
     expect(text).toContain('tollgate_stage_duration_seconds_sum{stage="Shifting"} 57');
     expect(text).toContain('tollgate_approval_wait_seconds_sum{decision="approved"} 36');
-    expect(text).toContain('tollgate_backfill_rows_total{service="checkout",environment="production",table="users"} 1200');
+    expect(text).toContain(
+      'tollgate_backfill_rows_total{service="checkout",environment="production",table="users"} 1200',
+    );
     expect(text).toContain('tollgate_dora_change_failure_rate{service="checkout",environment="production"} 0.5');
     expect(text).toMatch(/tollgate_dora_lead_time_seconds\{service="checkout",environment="production"\} 3660\b/);
   });

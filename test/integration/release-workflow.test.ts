@@ -41,7 +41,13 @@ describe('a canary release', () => {
     const spec = execSpec(journal, {
       service: 'checkout',
       environment: 'production',
-      steps: [{ setWeight: 1 }, { setWeight: 10 }, { setWeight: 50 }, { approval: { from: ['bob', 'group:release-managers'] } }, { setWeight: 100 }],
+      steps: [
+        { setWeight: 1 },
+        { setWeight: 10 },
+        { setWeight: 50 },
+        { approval: { from: ['bob', 'group:release-managers'] } },
+        { setWeight: 100 },
+      ],
     });
     const { releaseId, started } = await tollgate.releases.start(spec, alice);
     expect(started).toBe(true);
@@ -65,7 +71,9 @@ describe('a canary release', () => {
     const release = await database.db('releases').where({ release_id: releaseId }).first();
     expect(release).toMatchObject({ outcome: 'Succeeded', stage: 'Succeeded', initiator: 'alice', version: '2.0.0' });
     const approvals = await database.db('approvals').where({ release_id: releaseId });
-    expect(approvals).toEqual([expect.objectContaining({ approver: 'bob', decision: 'approved', comment: 'metrics look fine' })]);
+    expect(approvals).toEqual([
+      expect.objectContaining({ approver: 'bob', decision: 'approved', comment: 'metrics look fine' }),
+    ]);
 
     const listed = await eventually('visibility to show the release Succeeded', async () => {
       const found = await tollgate.releases.list({ service: 'checkout' });
@@ -79,7 +87,13 @@ describe('rolling back', () => {
   it('runs the compensations in exact reverse order of the forward steps when the approval is rejected', async () => {
     const spec = execSpec(journal, {
       service: 'payouts',
-      steps: [{ setWeight: 1 }, { setWeight: 10 }, { setWeight: 50 }, { approval: { from: ['bob'] } }, { setWeight: 100 }],
+      steps: [
+        { setWeight: 1 },
+        { setWeight: 10 },
+        { setWeight: 50 },
+        { approval: { from: ['bob'] } },
+        { setWeight: 100 },
+      ],
     });
     const { releaseId } = await tollgate.releases.start(spec, alice);
     await waitForApproval(releaseId);
@@ -101,7 +115,9 @@ describe('rolling back', () => {
     const status = await tollgate.releases.status(releaseId);
     expect(status.weight).toBe(0);
     const approvals = await database.db('approvals').where({ release_id: releaseId });
-    expect(approvals).toEqual([expect.objectContaining({ approver: 'bob', decision: 'rejected', comment: 'p99 is up' })]);
+    expect(approvals).toEqual([
+      expect.objectContaining({ approver: 'bob', decision: 'rejected', comment: 'p99 is up' }),
+    ]);
   });
 
   it('rolls back when a step fails for good, naming the command and its error output', async () => {
@@ -194,7 +210,9 @@ describe('approvals', () => {
     const manager = (id: string): Actor => ({ id, groups: ['release-managers'], via: 'slack' });
 
     expect(await tollgate.releases.approve(releaseId, { approver: manager('carol') })).toMatchObject({ remaining: 1 });
-    await expect(tollgate.releases.approve(releaseId, { approver: manager('carol') })).rejects.toThrow(/carol has already approved/);
+    await expect(tollgate.releases.approve(releaseId, { approver: manager('carol') })).rejects.toThrow(
+      /carol has already approved/,
+    );
     expect((await tollgate.releases.status(releaseId)).stage).toBe('Shifting');
     expect(await tollgate.releases.approve(releaseId, { approver: manager('dave') })).toMatchObject({ remaining: 0 });
     expect(await tollgate.releases.result(releaseId)).toMatchObject({ outcome: 'Succeeded' });
@@ -203,8 +221,12 @@ describe('approvals', () => {
   it('refuses an approval when nothing awaits one', async () => {
     const spec = execSpec(journal, { service: 'catalog', steps: [{ setWeight: 10 }, { pause: {} }] });
     const { releaseId } = await tollgate.releases.start(spec, alice);
-    await eventually('the indefinite pause', async () => ((await tollgate.releases.status(releaseId)).hold ? true : undefined));
-    await expect(tollgate.releases.approve(releaseId, { approver: bob })).rejects.toThrow(/nothing awaits approval: the release is Shifting/);
+    await eventually('the indefinite pause', async () =>
+      (await tollgate.releases.status(releaseId)).hold ? true : undefined,
+    );
+    await expect(tollgate.releases.approve(releaseId, { approver: bob })).rejects.toThrow(
+      /nothing awaits approval: the release is Shifting/,
+    );
     await tollgate.releases.promote(releaseId, { actor: bob });
     expect(await tollgate.releases.result(releaseId)).toMatchObject({ outcome: 'Succeeded' });
   });
@@ -217,7 +239,10 @@ describe('approvals', () => {
     });
     const { releaseId } = await tollgate.releases.start(spec, alice);
     const result = await tollgate.releases.result(releaseId);
-    expect(result).toMatchObject({ outcome: 'RolledBack', reason: expect.stringMatching(/no decision on "approval from bob" within 2s/) });
+    expect(result).toMatchObject({
+      outcome: 'RolledBack',
+      reason: expect.stringMatching(/no decision on "approval from bob" within 2s/),
+    });
     expect(journal.lines()).toEqual(['deploy 2.0.0', 'setWeight 5', 'setWeight 0', 'undeploy 2.0.0']);
   });
 
@@ -245,7 +270,9 @@ describe('starting a release', () => {
     await waitForApproval(first.releaseId);
     await tollgate.releases.reject(first.releaseId, { approver: bob, reason: 'flaky' });
     await tollgate.releases.result(first.releaseId);
-    await expect(tollgate.releases.start(spec, alice)).rejects.toThrow(/already released .* `tollgate retry reviews:staging:2.0.0`/);
+    await expect(tollgate.releases.start(spec, alice)).rejects.toThrow(
+      /already released .* `tollgate retry reviews:staging:2.0.0`/,
+    );
 
     const retried = await tollgate.releases.retry(first.releaseId, alice);
     expect(retried).toEqual({ releaseId: 'reviews:staging:2.0.0:retry-2', started: true });
@@ -254,4 +281,3 @@ describe('starting a release', () => {
     expect(await tollgate.releases.result(retried.releaseId)).toMatchObject({ outcome: 'Succeeded' });
   });
 });
-

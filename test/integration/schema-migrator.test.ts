@@ -23,7 +23,9 @@ const TSX = path.join(__dirname, '..', '..', 'node_modules', '.bin', 'tsx');
 beforeEach(async () => {
   database = await createTestDatabase('tollgate_migrator');
   await database.db.raw('CREATE TABLE users (id bigserial PRIMARY KEY, email_address text NOT NULL)');
-  await database.db.raw(`INSERT INTO users (email_address) SELECT 'user' || n || '@example.com' FROM generate_series(1, 1000) n`);
+  await database.db.raw(
+    `INSERT INTO users (email_address) SELECT 'user' || n || '@example.com' FROM generate_series(1, 1000) n`,
+  );
   db = openServiceDatabase(database.url, { lockTimeout: '200' });
   folder = fs.mkdtempSync(path.join(os.tmpdir(), 'tollgate-migrator-'));
   target = { url: database.url, directory: folder, tableName: 'knex_migrations' };
@@ -53,7 +55,9 @@ it('applies one file at a time through knex migration table, and never twice', a
   writeMigration('002_later.js', `exports.phase = 'contract';\nexports.up = (knex) => knex.raw('SELECT 1');\n`);
 
   expect(await runMigration(db, target, '001_add_primary_email.js', 'up', { retryForMs: 5000 })).toBe('applied');
-  expect(await runMigration(db, target, '001_add_primary_email.js', 'up', { retryForMs: 5000 })).toBe('already applied');
+  expect(await runMigration(db, target, '001_add_primary_email.js', 'up', { retryForMs: 5000 })).toBe(
+    'already applied',
+  );
   // Only the file asked for: the later one is still pending.
   expect(await applied()).toEqual(['001_add_primary_email.js']);
   expect(await runMigration(db, target, '001_add_primary_email.js', 'down', { retryForMs: 5000 })).toBe('reverted');
@@ -69,7 +73,10 @@ it('gives up a lock it cannot get within lock_timeout, retries, and applies once
   await longReader.query('SELECT count(*) FROM users');
 
   const waits: string[] = [];
-  const migrating = runMigration(db, target, '001_add_primary_email.js', 'up', { retryForMs: 30_000, onWait: (message) => waits.push(message) });
+  const migrating = runMigration(db, target, '001_add_primary_email.js', 'up', {
+    retryForMs: 30_000,
+    onWait: (message) => waits.push(message),
+  });
   // While the migration keeps trying, the application's queries get through.
   const app = new Client({ connectionString: database.url });
   await app.connect();
@@ -100,7 +107,9 @@ exports.down = (knex) => knex.raw('DROP INDEX CONCURRENTLY IF EXISTS users_email
 `,
   );
   expect(await runMigration(db, target, '001_index_email.js', 'up', { retryForMs: 5000 })).toBe('applied');
-  const { rows } = await database.db.raw(`SELECT indisvalid FROM pg_index WHERE indexrelid = 'users_email_idx'::regclass`);
+  const { rows } = await database.db.raw(
+    `SELECT indisvalid FROM pg_index WHERE indexrelid = 'users_email_idx'::regclass`,
+  );
   expect(rows).toEqual([{ indisvalid: true }]);
 });
 
@@ -119,10 +128,15 @@ exports.up = async (knex) => {
 };
 `,
   );
-  const child = spawn(TSX, [RUNNER, database.url, folder, '001_slow.js'], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawn(TSX, [RUNNER, database.url, folder, '001_slow.js'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
   const exited = new Promise((resolve) => child.on('exit', resolve));
   for (let tries = 0; ; tries++) {
-    const { rows } = await database.db.raw(`SELECT 1 FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(60)%' AND state = 'active'`);
+    const { rows } = await database.db.raw(
+      `SELECT 1 FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(60)%' AND state = 'active'`,
+    );
     if (rows.length > 0) break;
     if (tries > 300) throw new Error('the migration never started');
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -135,20 +149,32 @@ exports.up = async (knex) => {
 
   fs.rmSync(marker);
   const waits: string[] = [];
-  expect(await runMigration(db, target, '001_slow.js', 'up', { retryForMs: 10_000, onWait: (message) => waits.push(message) })).toBe('applied');
+  expect(
+    await runMigration(db, target, '001_slow.js', 'up', {
+      retryForMs: 10_000,
+      onWait: (message) => waits.push(message),
+    }),
+  ).toBe('applied');
   expect(waits.join('\n')).toMatch(/left locked by a migration that died/);
   expect((await database.db('knex_migrations_lock').first()).is_locked).toBe(0);
   // PostgreSQL notices the dead client within seconds and ends its statement rather than sleeping on.
   const sleeping = async () =>
-    (await database.db.raw(`SELECT 1 FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(60)%' AND state = 'active'`)).rows.length;
-  for (let tries = 0; tries < 50 && (await sleeping()) > 0; tries++) await new Promise((resolve) => setTimeout(resolve, 100));
+    (
+      await database.db.raw(
+        `SELECT 1 FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(60)%' AND state = 'active'`,
+      )
+    ).rows.length;
+  for (let tries = 0; tries < 50 && (await sleeping()) > 0; tries++)
+    await new Promise((resolve) => setTimeout(resolve, 100));
   expect(await sleeping()).toBe(0);
 });
 
 it('serialises migrators with an advisory lock that dies with its session', async () => {
   writeMigration('001_add_primary_email.js', addColumn);
   const other = await acquireAdvisoryLock(database.url, 'tollgate-migrations:knex_migrations', { waitMs: 1000 });
-  await expect(runMigration(db, target, '001_add_primary_email.js', 'up', { retryForMs: 1500 })).rejects.toThrow(/another migration holds the lock/);
+  await expect(runMigration(db, target, '001_add_primary_email.js', 'up', { retryForMs: 1500 })).rejects.toThrow(
+    /another migration holds the lock/,
+  );
   await other.release();
   expect(await runMigration(db, target, '001_add_primary_email.js', 'up', { retryForMs: 1500 })).toBe('applied');
 });

@@ -52,7 +52,10 @@ async function usersDatabase(rows: number): Promise<{ database: TestDatabase; ap
   const database = await createTestDatabase('tollgate_users');
   const app = new UsersApp(database.url);
   await app.seed(rows);
-  cleanups.push(() => database.drop(), () => app.close());
+  cleanups.push(
+    () => database.drop(),
+    () => app.close(),
+  );
   process.env[URL_VARIABLE] = database.url;
   return { database, app };
 }
@@ -60,12 +63,17 @@ async function usersDatabase(rows: number): Promise<{ database: TestDatabase; ap
 /** A migrations folder with the example's files, optionally edited. */
 function migrationsFolder(files: string[], edit: (name: string, text: string) => string = (_, text) => text): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tollgate-migrations-'));
-  for (const name of files) fs.writeFileSync(path.join(dir, name), edit(name, fs.readFileSync(path.join(EXAMPLE_MIGRATIONS, name), 'utf8')));
+  for (const name of files)
+    fs.writeFileSync(path.join(dir, name), edit(name, fs.readFileSync(path.join(EXAMPLE_MIGRATIONS, name), 'utf8')));
   cleanups.push(async () => fs.rmSync(dir, { recursive: true, force: true }));
   return dir;
 }
 
-function renameSpec(service: string, migrations: string, options: { steps?: ExecSpecOptions['steps']; onRollback?: 'keep' | 'revert'; heartbeatTimeout?: string } = {}): ReleaseSpec {
+function renameSpec(
+  service: string,
+  migrations: string,
+  options: { steps?: ExecSpecOptions['steps']; onRollback?: 'keep' | 'revert'; heartbeatTimeout?: string } = {},
+): ReleaseSpec {
   return execSpec(journal, {
     service,
     steps: options.steps ?? [{ setWeight: 50 }, { setWeight: 100 }],
@@ -81,7 +89,11 @@ function renameSpec(service: string, migrations: string, options: { steps?: Exec
 }
 
 async function columnsOf(database: TestDatabase, table: string): Promise<string[]> {
-  const rows = await database.db('information_schema.columns').where({ table_name: table }).orderBy('ordinal_position').pluck('column_name');
+  const rows = await database
+    .db('information_schema.columns')
+    .where({ table_name: table })
+    .orderBy('ordinal_position')
+    .pluck('column_name');
   return rows as string[];
 }
 
@@ -90,22 +102,41 @@ async function appliedMigrations(database: TestDatabase): Promise<string[]> {
   return (await database.db('knex_migrations').orderBy('id').pluck('name')) as string[];
 }
 
-async function waitForStage(releaseId: string, done: (status: ReleaseStatus) => boolean, what: string): Promise<ReleaseStatus> {
-  return eventually(what, async () => {
-    const status = await tollgate.releases.status(releaseId);
-    return done(status) ? status : undefined;
-  }, 120_000);
+async function waitForStage(
+  releaseId: string,
+  done: (status: ReleaseStatus) => boolean,
+  what: string,
+): Promise<ReleaseStatus> {
+  return eventually(
+    what,
+    async () => {
+      const status = await tollgate.releases.status(releaseId);
+      return done(status) ? status : undefined;
+    },
+    120_000,
+  );
 }
 
 it('renames users.email_address to primary_email in one release while both versions of the application write, losing nothing', async () => {
   const { database, app } = await usersDatabase(20_000);
   app.start('old');
-  const { releaseId } = await tollgate.releases.start(renameSpec('schema-rename', migrationsFolder([EXPAND, CONTRACT])), alice);
+  const { releaseId } = await tollgate.releases.start(
+    renameSpec('schema-rename', migrationsFolder([EXPAND, CONTRACT])),
+    alice,
+  );
 
   // The new version starts once the schema is expanded and backfilled, as Tollgate deploys it.
-  await waitForStage(releaseId, (status) => ['Deploying', 'Shifting', 'Baking', 'AwaitingContract'].includes(status.stage), 'the new version deployed');
+  await waitForStage(
+    releaseId,
+    (status) => ['Deploying', 'Shifting', 'Baking', 'AwaitingContract'].includes(status.stage),
+    'the new version deployed',
+  );
   app.start('new');
-  const awaiting = await waitForStage(releaseId, (status) => status.stage === 'AwaitingContract', 'the contract awaiting approval');
+  const awaiting = await waitForStage(
+    releaseId,
+    (status) => status.stage === 'AwaitingContract',
+    'the contract awaiting approval',
+  );
   expect(awaiting.weight).toBe(100);
   expect(awaiting.backfills?.[0]).toMatchObject({ migration: EXPAND, table: 'users', done: true });
   expect(awaiting.migrations).toEqual([
@@ -155,9 +186,15 @@ it('a worker killed with SIGKILL during the backfill: the release resumes from t
   const { database, app } = await usersDatabase(40_000);
   app.start('old');
   // Small, paced batches so the kill lands in the middle of the backfill.
-  const migrations = migrationsFolder([EXPAND], (_, text) => text.replace('batchSize: 500,', "batchSize: 200, pause: '20ms',"));
+  const migrations = migrationsFolder([EXPAND], (_, text) =>
+    text.replace('batchSize: 500,', "batchSize: 200, pause: '20ms',"),
+  );
   const taskQueue = `schema-crash-${Date.now()}`;
-  const doomed = await startWorkerProcess({ taskQueue, databaseUrl: tollgateDb.url, env: { [URL_VARIABLE]: database.url } });
+  const doomed = await startWorkerProcess({
+    taskQueue,
+    databaseUrl: tollgateDb.url,
+    env: { [URL_VARIABLE]: database.url },
+  });
   cleanups.push(() => doomed.kill());
   const spec = renameSpec('schema-crash', migrations, { steps: [{ setWeight: 100 }], heartbeatTimeout: '3s' });
   const started = await new ReleaseClient(tollgate.client, taskQueue).start(spec, alice);
@@ -194,9 +231,16 @@ describe('a release rolled back during the canary', () => {
   async function rollBackAtPause(service: string, onRollback: 'keep' | 'revert') {
     const { database, app } = await usersDatabase(2_000);
     app.start('old');
-    const spec = renameSpec(service, migrationsFolder([EXPAND, CONTRACT]), { steps: [{ setWeight: 10 }, { pause: {} }, { setWeight: 100 }], onRollback });
+    const spec = renameSpec(service, migrationsFolder([EXPAND, CONTRACT]), {
+      steps: [{ setWeight: 10 }, { pause: {} }, { setWeight: 100 }],
+      onRollback,
+    });
     const { releaseId } = await tollgate.releases.start(spec, alice);
-    await waitForStage(releaseId, (status) => status.hold?.reason === 'paused until someone promotes', 'the canary paused at 10%');
+    await waitForStage(
+      releaseId,
+      (status) => status.hold?.reason === 'paused until someone promotes',
+      'the canary paused at 10%',
+    );
     await tollgate.releases.rollback(releaseId, { actor: alice, reason: 'canary looks wrong' });
     const result = await tollgate.releases.result(releaseId);
     const status = await tollgate.releases.status(releaseId);
@@ -225,7 +269,10 @@ describe('a release rolled back during the canary', () => {
     expect(result.outcome).toBe('RolledBack');
     expect(await columnsOf(database, 'users')).toEqual(['id', 'name', 'email_address']);
     expect(await appliedMigrations(database)).toEqual([]);
-    const triggers = await database.db('information_schema.triggers').where({ event_object_table: 'users' }).pluck('trigger_name');
+    const triggers = await database
+      .db('information_schema.triggers')
+      .where({ event_object_table: 'users' })
+      .pluck('trigger_name');
     expect(triggers).toEqual([]);
     expect(status.migrations?.[0]).toEqual({ name: EXPAND, phase: 'expand', state: 'reverted' });
   });

@@ -38,7 +38,12 @@ function writeSpec(service: string, environment: string, steps: unknown[]): void
     YAML.stringify({
       service,
       environment,
-      deploy: { provider: 'exec', deploy: journal.append(`deploy ${service} $TOLLGATE_VERSION`), undeploy: journal.append(`undeploy ${service} $TOLLGATE_VERSION`), env },
+      deploy: {
+        provider: 'exec',
+        deploy: journal.append(`deploy ${service} $TOLLGATE_VERSION`),
+        undeploy: journal.append(`undeploy ${service} $TOLLGATE_VERSION`),
+        env,
+      },
       traffic: { provider: 'exec', setWeight: journal.append(`setWeight ${service} $TOLLGATE_WEIGHT`), env },
       strategy: { canary: { steps } },
       notify: { slack: { channel: '#deploys' } },
@@ -74,10 +79,26 @@ const command = (text: string, userId: string, userName: string) => {
 const click = (actionId: string, releaseId: string, userId: string, userName: string) => {
   const id = `r${++responseCounter}`;
   const message = messageOf(releaseId)!;
-  return { id, body: buttonClick({ actionId, value: releaseId, userId, userName, channelId: CHANNEL, messageTs: message.ts, responseUrl: fake.responseUrl(id) }) };
+  return {
+    id,
+    body: buttonClick({
+      actionId,
+      value: releaseId,
+      userId,
+      userName,
+      channelId: CHANNEL,
+      messageTs: message.ts,
+      responseUrl: fake.responseUrl(id),
+    }),
+  };
 };
 const answerTo = (id: string) =>
-  eventually(`the answer to ${id}`, async () => fake.responses.find((response) => response.id === id)?.body as { text: string; response_type?: string } | undefined);
+  eventually(
+    `the answer to ${id}`,
+    async () =>
+      fake.responses.find((response) => response.id === id)?.body as
+        { text: string; response_type?: string } | undefined,
+  );
 
 beforeAll(async () => {
   database = await createTestDatabase();
@@ -89,7 +110,11 @@ beforeAll(async () => {
     groups: { 'release-managers': ['U0ALICE', 'U0BOB'] },
   }).start();
   catalogue = new SpecCatalogue(path.join(journal.dir, 'catalogue'));
-  writeSpec('storefront', 'production', [{ setWeight: 10 }, { approval: { from: ['group:release-managers'] } }, { setWeight: 100 }]);
+  writeSpec('storefront', 'production', [
+    { setWeight: 10 },
+    { approval: { from: ['group:release-managers'] } },
+    { setWeight: 100 },
+  ]);
   writeSpec('basket', 'staging', [{ setWeight: 50 }, { pause: { duration: '2s' } }, { setWeight: 100 }]);
   writeSpec('finder', 'staging', [{ setWeight: 50 }, { pause: { duration: '2s' } }, { setWeight: 100 }]);
 });
@@ -124,7 +149,9 @@ describe('the Slack app, with a worker', () => {
     expect((await answerTo(id)).text).toMatch(/^Started `storefront:production:2\.4\.0`/);
 
     const releaseId = 'storefront:production:2.4.0';
-    await eventually('the message to offer Approve', async () => (blocksText(messageOf(releaseId)).includes(ACTIONS.approve) ? true : undefined));
+    await eventually('the message to offer Approve', async () =>
+      blocksText(messageOf(releaseId)).includes(ACTIONS.approve) ? true : undefined,
+    );
     const approve = click(ACTIONS.approve, releaseId, 'U0BOB', 'bob');
     expect((await postSignedToSlackApp(app.url, approve.body, { secret: SECRET })).status).toBe(200);
 
@@ -133,7 +160,9 @@ describe('the Slack app, with a worker', () => {
       const found = messageOf(releaseId);
       return blocksText(found).includes('Succeeded') ? found : undefined;
     });
-    expect(fake.topLevelMessages(CHANNEL).filter((m) => m.metadata?.event_payload.release_id === releaseId)).toHaveLength(1);
+    expect(
+      fake.topLevelMessages(CHANNEL).filter((m) => m.metadata?.event_payload.release_id === releaseId),
+    ).toHaveLength(1);
     expect(message!.updates).toBeGreaterThanOrEqual(3);
     expect(blocksText(message)).toContain('Approved by <@U0BOB>');
     expect(blocksText(message)).not.toContain(ACTIONS.approve);
@@ -147,15 +176,22 @@ describe('the Slack app, with a worker', () => {
     const { body } = command('storefront 2.5.0 production', 'U0ALICE', 'alice');
     await postSignedToSlackApp(app.url, body, { secret: SECRET });
     const releaseId = 'storefront:production:2.5.0';
-    await eventually('the message to offer Approve', async () => (blocksText(messageOf(releaseId)).includes(ACTIONS.approve) ? true : undefined));
+    await eventually('the message to offer Approve', async () =>
+      blocksText(messageOf(releaseId)).includes(ACTIONS.approve) ? true : undefined,
+    );
 
     const own = click(ACTIONS.approve, releaseId, 'U0ALICE', 'alice');
     await postSignedToSlackApp(app.url, own.body, { secret: SECRET });
-    expect(await answerTo(own.id)).toMatchObject({ response_type: 'ephemeral', text: expect.stringMatching(/^Refused: four-eyes: U0ALICE started this production release and cannot approve it/) });
+    expect(await answerTo(own.id)).toMatchObject({
+      response_type: 'ephemeral',
+      text: expect.stringMatching(/^Refused: four-eyes: U0ALICE started this production release and cannot approve it/),
+    });
 
     const stranger = click(ACTIONS.approve, releaseId, 'U0MALLORY', 'mallory');
     await postSignedToSlackApp(app.url, stranger.body, { secret: SECRET });
-    expect(await answerTo(stranger.id)).toMatchObject({ text: expect.stringMatching(/^Refused: U0MALLORY is not an approver for "approval from group:release-managers"/) });
+    expect(await answerTo(stranger.id)).toMatchObject({
+      text: expect.stringMatching(/^Refused: U0MALLORY is not an approver for "approval from group:release-managers"/),
+    });
 
     const status = await tollgate.releases.status(releaseId);
     expect(status.pendingApproval?.approvals).toEqual([]);
@@ -169,8 +205,14 @@ describe('the Slack app, with a worker', () => {
   it('refuses, with 401 and nothing started, a forged signature, an altered body and a stale timestamp', async () => {
     const { body } = command('storefront 6.6.6 production', 'U0ALICE', 'alice');
     const forged = await postSignedToSlackApp(app.url, body, { secret: 'not-the-secret' });
-    const altered = await postSignedToSlackApp(app.url, body, { secret: SECRET, sendBody: body.replace('6.6.6', '7.7.7') });
-    const stale = await postSignedToSlackApp(app.url, body, { secret: SECRET, timestamp: Math.floor(Date.now() / 1000) - 600 });
+    const altered = await postSignedToSlackApp(app.url, body, {
+      secret: SECRET,
+      sendBody: body.replace('6.6.6', '7.7.7'),
+    });
+    const stale = await postSignedToSlackApp(app.url, body, {
+      secret: SECRET,
+      timestamp: Math.floor(Date.now() / 1000) - 600,
+    });
     expect([forged.status, altered.status, stale.status]).toEqual([401, 401, 401]);
     const releases = await tollgate.releases.list({ service: 'storefront' });
     expect(releases.map((r) => r.version)).not.toEqual(expect.arrayContaining(['6.6.6']));
@@ -186,19 +228,29 @@ describe('the Slack app, with a worker', () => {
       const found = fake.responses.filter((response) => response.id === first.id);
       return found.length === 2 ? found.map((response) => String(response.body.text)) : undefined;
     });
-    expect(answers.sort()).toEqual([expect.stringMatching(/^Started `basket:staging:1\.2\.0`/), 'basket:staging:1.2.0 is already running.']);
+    expect(answers.sort()).toEqual([
+      expect.stringMatching(/^Started `basket:staging:1\.2\.0`/),
+      'basket:staging:1.2.0 is already running.',
+    ]);
     expect(await tollgate.releases.result('basket:staging:1.2.0')).toMatchObject({ outcome: 'Succeeded' });
     expect(journal.lines().filter((line) => line === 'deploy basket 1.2.0')).toHaveLength(1);
-    expect(fake.topLevelMessages(CHANNEL).filter((m) => m.metadata?.event_payload.release_id === 'basket:staging:1.2.0')).toHaveLength(1);
+    expect(
+      fake.topLevelMessages(CHANNEL).filter((m) => m.metadata?.event_payload.release_id === 'basket:staging:1.2.0'),
+    ).toHaveLength(1);
   });
 
   it('answers in the channel who may not release to production, and starts nothing', async () => {
     const { id, body } = command('storefront 2.6.0 production', 'U0MALLORY', 'mallory');
     await postSignedToSlackApp(app.url, body, { secret: SECRET });
-    expect(await answerTo(id)).toMatchObject({ response_type: 'ephemeral', text: 'Not started: you may not release to production; ask one of @release-managers.' });
+    expect(await answerTo(id)).toMatchObject({
+      response_type: 'ephemeral',
+      text: 'Not started: you may not release to production; ask one of @release-managers.',
+    });
     const unknown = command('ledger 1.0.0 staging', 'U0ALICE', 'alice');
     await postSignedToSlackApp(app.url, unknown.body, { secret: SECRET });
-    expect((await answerTo(unknown.id)).text).toMatch(/^Unknown service ledger\. The catalogue has basket, finder, storefront/);
+    expect((await answerTo(unknown.id)).text).toMatch(
+      /^Unknown service ledger\. The catalogue has basket, finder, storefront/,
+    );
     const badVersion = command('storefront two-point-oh! production', 'U0ALICE', 'alice');
     await postSignedToSlackApp(app.url, badVersion.body, { secret: SECRET });
     expect((await answerTo(badVersion.id)).text).toMatch(/^"two-point-oh!" is not a version such as 2\.4\.0\./);
@@ -207,14 +259,22 @@ describe('the Slack app, with a worker', () => {
 
 describe('the Slack app when Temporal cannot be reached', () => {
   it('acknowledges at once and then tells the user, rather than timing out', async () => {
-    const app = await startApp(async () => new ReleaseClient(await connectClient({ TEMPORAL_ADDRESS: '127.0.0.1:1', TEMPORAL_NAMESPACE: 'default' } as never), 'nowhere'));
+    const app = await startApp(
+      async () =>
+        new ReleaseClient(
+          await connectClient({ TEMPORAL_ADDRESS: '127.0.0.1:1', TEMPORAL_NAMESPACE: 'default' } as never),
+          'nowhere',
+        ),
+    );
     try {
       const { id, body } = command('basket 1.3.0 staging', 'U0ALICE', 'alice');
       const acked = await postSignedToSlackApp(app.url, body, { secret: SECRET });
       // Slack's own deadline for an acknowledgement is 3 seconds; the answer comes later.
       expect(acked.status).toBe(200);
       expect(acked.ms).toBeLessThan(3000);
-      expect((await answerTo(id)).text).toMatch(/^Tollgate cannot reach Temporal right now, so nothing was started or changed/);
+      expect((await answerTo(id)).text).toMatch(
+        /^Tollgate cannot reach Temporal right now, so nothing was started or changed/,
+      );
     } finally {
       app.server.close();
     }
@@ -245,8 +305,12 @@ describe('the Slack message when a worker dies after posting it', () => {
       workers.push(await startWorkerProcess({ taskQueue, databaseUrl: database.url, env }));
 
       expect(await releases.result(releaseId)).toMatchObject({ outcome: 'Succeeded' });
-      const message = await eventually('the message to show the end', async () => (blocksText(messageOf(releaseId)).includes('Succeeded') ? messageOf(releaseId) : undefined));
-      expect(fake.topLevelMessages(CHANNEL).filter((m) => m.metadata?.event_payload.release_id === releaseId)).toHaveLength(1);
+      const message = await eventually('the message to show the end', async () =>
+        blocksText(messageOf(releaseId)).includes('Succeeded') ? messageOf(releaseId) : undefined,
+      );
+      expect(
+        fake.topLevelMessages(CHANNEL).filter((m) => m.metadata?.event_payload.release_id === releaseId),
+      ).toHaveLength(1);
       expect(message!.updates).toBeGreaterThanOrEqual(1);
     } finally {
       app.server.close();

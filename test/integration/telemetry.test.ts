@@ -38,9 +38,17 @@ describe('after a release', () => {
   it('the app and the worker expose every metric the Grafana dashboard reads, with the release counted', async () => {
     const taskQueue = `telemetry-${Date.now()}`;
     metricsPort = await freePort();
-    worker = await startWorkerProcess({ taskQueue, databaseUrl: database.url, env: { TOLLGATE_SDK_METRICS_ADDRESS: `127.0.0.1:${metricsPort}` } });
+    worker = await startWorkerProcess({
+      taskQueue,
+      databaseUrl: database.url,
+      env: { TOLLGATE_SDK_METRICS_ADDRESS: `127.0.0.1:${metricsPort}` },
+    });
     const { releases, close } = await connectTestClient(taskQueue);
-    const spec = execSpec(journal, { service: 'observed', environment: 'production', steps: [{ setWeight: 10 }, { approval: { from: ['bob'] } }, { setWeight: 100 }] });
+    const spec = execSpec(journal, {
+      service: 'observed',
+      environment: 'production',
+      steps: [{ setWeight: 10 }, { approval: { from: ['bob'] } }, { setWeight: 100 }],
+    });
     const { releaseId } = await releases.start(spec, { id: 'alice', via: 'cli' });
     await eventually('approval', async () => ((await releases.status(releaseId)).pendingApproval ? true : undefined));
     await releases.approve(releaseId, { approver: { id: 'bob', via: 'cli' } });
@@ -52,11 +60,17 @@ describe('after a release', () => {
     try {
       const { port } = app.address() as { port: number };
       const tollgateMetrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-      expect(tollgateMetrics).toContain('tollgate_releases_started_total{service="observed",environment="production"} 1');
-      expect(tollgateMetrics).toContain('tollgate_releases_finished_total{service="observed",environment="production",outcome="Succeeded"} 1');
+      expect(tollgateMetrics).toContain(
+        'tollgate_releases_started_total{service="observed",environment="production"} 1',
+      );
+      expect(tollgateMetrics).toContain(
+        'tollgate_releases_finished_total{service="observed",environment="production",outcome="Succeeded"} 1',
+      );
       expect(tollgateMetrics).toMatch(/tollgate_approval_wait_seconds_count\{decision="approved"\} 1/);
       expect(tollgateMetrics).toMatch(/tollgate_stage_duration_seconds_count\{stage="Shifting"\} 1/);
-      expect(tollgateMetrics).toMatch(/tollgate_dora_deployment_frequency_per_day\{service="observed",environment="production"\} [0-9.]+/);
+      expect(tollgateMetrics).toMatch(
+        /tollgate_dora_deployment_frequency_per_day\{service="observed",environment="production"\} [0-9.]+/,
+      );
       for (const name of dashboardMetrics('tollgate_')) expect(tollgateMetrics).toContain(name);
 
       const sdkMetrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();

@@ -33,7 +33,10 @@ describe('a canary on HAProxy', () => {
     const v1Ports = stack.ports('canary-shop', '1.0.0');
     const v1Pids = stack.runningInstances('canary-shop', '1.0.0');
     const load = startLoad({ url: stack.haproxy.frontends['canary-shop'], rate: 100 });
-    await eventually('v1 to answer through HAProxy', async () => (load.report().byVersion['1.0.0']?.ok ?? 0) > 20 || undefined);
+    await eventually(
+      'v1 to answer through HAProxy',
+      async () => (load.report().byVersion['1.0.0']?.ok ?? 0) > 20 || undefined,
+    );
 
     const spec = stack.spec({
       service: 'canary-shop',
@@ -112,10 +115,23 @@ describe('a canary on HAProxy', () => {
     expect(report.failed.every((failure) => failure.version === '3.0.0')).toBe(true);
 
     const status = await tollgate.releases.status(releaseId);
-    expect(status.lastAnalysis).toMatchObject({ verdict: 'Failed', templates: [expect.objectContaining({ template: 'error-rate', verdict: 'Failed' })] });
-    const kinds = status.events.map((event) => `${event.kind}${event.kind === 'compensation' ? `: ${event.message}` : ''}`);
-    expect(kinds).toEqual(expect.arrayContaining(['analysis', 'compensation: undone: restore traffic to 0% on 3.0.0', 'compensation: undone: undeploy 3.0.0']));
-    expect(kinds.indexOf('compensation: undone: restore traffic to 0% on 3.0.0')).toBeLessThan(kinds.indexOf('compensation: undone: undeploy 3.0.0'));
+    expect(status.lastAnalysis).toMatchObject({
+      verdict: 'Failed',
+      templates: [expect.objectContaining({ template: 'error-rate', verdict: 'Failed' })],
+    });
+    const kinds = status.events.map(
+      (event) => `${event.kind}${event.kind === 'compensation' ? `: ${event.message}` : ''}`,
+    );
+    expect(kinds).toEqual(
+      expect.arrayContaining([
+        'analysis',
+        'compensation: undone: restore traffic to 0% on 3.0.0',
+        'compensation: undone: undeploy 3.0.0',
+      ]),
+    );
+    expect(kinds.indexOf('compensation: undone: restore traffic to 0% on 3.0.0')).toBeLessThan(
+      kinds.indexOf('compensation: undone: undeploy 3.0.0'),
+    );
     expect(status.weight).toBe(0);
   });
 
@@ -140,7 +156,9 @@ describe('a canary on HAProxy', () => {
     await load.stop();
 
     expect(result.outcome).toBe('RolledBack');
-    expect(result.reason).toMatch(/latency-vs-stable: Failed .*canary 2\.1\.0 median .* vs stable 1\.0\.0 .*Mann-Whitney p=/);
+    expect(result.reason).toMatch(
+      /latency-vs-stable: Failed .*canary 2\.1\.0 median .* vs stable 1\.0\.0 .*Mann-Whitney p=/,
+    );
     const analyses = (await tollgate.releases.status(releaseId)).events.filter((event) => event.kind === 'analysis');
     expect(analyses.map((event) => event.data?.verdict)).toEqual(['Successful', 'Failed']);
     expect(analyses[0].message).toMatch(/latency-threshold: Successful/);

@@ -25,7 +25,14 @@ afterAll(async () => {
 });
 
 const ctx = (): ProviderContext => ({
-  facts: { releaseId: 'idem:test:2.0.0', service: 'idem', environment: 'test', version: '2.0.0', initiator: 'test', attempt: 1 },
+  facts: {
+    releaseId: 'idem:test:2.0.0',
+    service: 'idem',
+    environment: 'test',
+    version: '2.0.0',
+    initiator: 'test',
+    attempt: 1,
+  },
   stepId: 'idem/deploy',
   signal: new AbortController().signal,
   log: pino({ level: 'silent' }),
@@ -44,11 +51,17 @@ const deployer = () =>
 
 it('reuses running instances when a deploy runs twice, restarts a crashed one on its port, and stops them all on undeploy, twice', async () => {
   const first = await deployer().deploy(ctx(), '2.0.0');
-  const pids = JSON.parse(fs.readFileSync(path.join(stateDirectory, '2.0.0.json'), 'utf8')).instances.map((i: { pid: number }) => i.pid);
+  const pids = JSON.parse(fs.readFileSync(path.join(stateDirectory, '2.0.0.json'), 'utf8')).instances.map(
+    (i: { pid: number }) => i.pid,
+  );
   // A second worker (a new deployer object) retrying the step finds the same instances.
   const again = await deployer().deploy(ctx(), '2.0.0');
   expect(again).toEqual(first);
-  expect(JSON.parse(fs.readFileSync(path.join(stateDirectory, '2.0.0.json'), 'utf8')).instances.map((i: { pid: number }) => i.pid)).toEqual(pids);
+  expect(
+    JSON.parse(fs.readFileSync(path.join(stateDirectory, '2.0.0.json'), 'utf8')).instances.map(
+      (i: { pid: number }) => i.pid,
+    ),
+  ).toEqual(pids);
 
   // An instance that dies on its own is started again where it was.
   process.kill(-pids[0], 'SIGKILL');
@@ -70,7 +83,13 @@ it('reuses running instances when a deploy runs twice, restarts a crashed one on
 
 it('changes nothing when the same weight is set twice, and reads it back', async () => {
   const canary = await deployer().deploy(ctx(), '2.0.0');
-  const router = new HaproxyTrafficRouter({ provider: 'haproxy', runtimeApi: stack.haproxy.runtimeApi, backend: 'idem', serverPrefix: '', timeout: '5s' });
+  const router = new HaproxyTrafficRouter({
+    provider: 'haproxy',
+    runtimeApi: stack.haproxy.runtimeApi,
+    backend: 'idem',
+    serverPrefix: '',
+    timeout: '5s',
+  });
   const request = { weight: 100, previousWeight: 0, canary, mode: 'weights' as const };
   const baseline = await router.setWeight(ctx(), request);
   const after = await new HaproxyRuntimeApi(stack.haproxy.runtimeApi).servers('idem');

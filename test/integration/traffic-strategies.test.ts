@@ -51,7 +51,8 @@ it('switches blue-green in one step after a smoke test of green, keeps blue warm
     for (;;) {
       const status = await tollgate.releases.status(releaseId);
       if (status.outcome) return;
-      if (status.stage === 'Baking' && status.weight === 100) blueWarmAtFull ||= stack.runningInstances('strategy-blue', '1.0.0').length === 2;
+      if (status.stage === 'Baking' && status.weight === 100)
+        blueWarmAtFull ||= stack.runningInstances('strategy-blue', '1.0.0').length === 2;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   })();

@@ -67,7 +67,9 @@ describe('a worker killed with SIGKILL', () => {
     });
     const first = await worker(taskQueue);
     const { releaseId } = await releases.start(spec, alice);
-    await eventually('the release to reach its pause', async () => ((await releases.status(releaseId)).step?.label === 'pause 5s' ? true : undefined));
+    await eventually('the release to reach its pause', async () =>
+      (await releases.status(releaseId)).step?.label === 'pause 5s' ? true : undefined,
+    );
 
     await first.kill();
     await worker(taskQueue);
@@ -75,7 +77,12 @@ describe('a worker killed with SIGKILL', () => {
     expect(await releases.result(releaseId)).toMatchObject({ outcome: 'Succeeded' });
     expect(journal.lines()).toEqual(['deploy 2.0.0', 'setWeight 10', 'setWeight 50', 'setWeight 100']);
     // Not only applied once: the steps done before the crash were not even run again.
-    expect(invocations()).toEqual([`${releaseId}/deploy`, `${releaseId}/step-0`, `${releaseId}/step-2`, `${releaseId}/step-3`]);
+    expect(invocations()).toEqual([
+      `${releaseId}/deploy`,
+      `${releaseId}/step-0`,
+      `${releaseId}/step-2`,
+      `${releaseId}/step-3`,
+    ]);
     await close();
   });
 
@@ -92,7 +99,9 @@ describe('a worker killed with SIGKILL', () => {
     });
     const first = await worker(taskQueue);
     const { releaseId } = await releases.start(spec, alice);
-    await eventually('the 50% step to be running', async () => (invocations().includes(`${releaseId}/step-1`) ? true : undefined));
+    await eventually('the 50% step to be running', async () =>
+      invocations().includes(`${releaseId}/step-1`) ? true : undefined,
+    );
 
     await first.kill();
     await worker(taskQueue);
@@ -120,7 +129,9 @@ describe('a worker killed with SIGKILL', () => {
     // Grace well beyond the step's 2 s, so a slow machine cannot turn the drain into a cancellation.
     const first = await worker(taskQueue, { TOLLGATE_SHUTDOWN_GRACE: '20s' });
     const { releaseId } = await releases.start(spec, alice);
-    await eventually('the 10% step to be running', async () => (invocations().includes(`${releaseId}/step-0`) ? true : undefined));
+    await eventually('the 10% step to be running', async () =>
+      invocations().includes(`${releaseId}/step-0`) ? true : undefined,
+    );
 
     expect(await first.stop()).toBe(0);
     // The step the stopping worker had started finished there: its effect is in, and it ran once.

@@ -52,7 +52,9 @@ const bob: Actor = { id: 'bob', via: 'slack' };
     fs.writeFileSync(path.join(HISTORIES, `${name}.json`), `${JSON.stringify(JSON.parse(stdout), null, 1)}\n`);
   }
   const awaitingApproval = (releaseId: string) =>
-    eventually('approval', async () => ((await tollgate.releases.status(releaseId)).pendingApproval ? true : undefined));
+    eventually('approval', async () =>
+      (await tollgate.releases.status(releaseId)).pendingApproval ? true : undefined,
+    );
 
   it('a canary approved to Succeeded, with a pause promoted by hand', async () => {
     const spec = execSpec(journal, {
@@ -73,7 +75,10 @@ const bob: Actor = { id: 'bob', via: 'slack' };
   });
 
   it('a canary rejected and rolled back', async () => {
-    const spec = execSpec(journal, { service: 'replay-reject', steps: [{ setWeight: 5 }, { setWeight: 20 }, { approval: { from: ['bob'] } }] });
+    const spec = execSpec(journal, {
+      service: 'replay-reject',
+      steps: [{ setWeight: 5 }, { setWeight: 20 }, { approval: { from: ['bob'] } }],
+    });
     const { releaseId } = await tollgate.releases.start(spec, alice);
     await awaitingApproval(releaseId);
     await tollgate.releases.reject(releaseId, { approver: bob, reason: 'errors up' });
@@ -91,9 +96,14 @@ const bob: Actor = { id: 'bob', via: 'slack' };
     await tollgate.releases.result(failed.releaseId);
     await save('step-failed', failed.releaseId);
 
-    const aborted = execSpec(journal, { service: 'replay-abort', steps: [{ setWeight: 10 }, { pause: { duration: '1h' } }] });
+    const aborted = execSpec(journal, {
+      service: 'replay-abort',
+      steps: [{ setWeight: 10 }, { pause: { duration: '1h' } }],
+    });
     const { releaseId } = await tollgate.releases.start(aborted, alice);
-    await eventually('pause', async () => ((await tollgate.releases.status(releaseId)).step?.label === 'pause 1h' ? true : undefined));
+    await eventually('pause', async () =>
+      (await tollgate.releases.status(releaseId)).step?.label === 'pause 1h' ? true : undefined,
+    );
     await tollgate.releases.pause(releaseId, { actor: bob });
     await tollgate.releases.abort(releaseId, { actor: bob, reason: 'wrong build' });
     await tollgate.releases.result(releaseId);
@@ -103,8 +113,12 @@ const bob: Actor = { id: 'bob', via: 'slack' };
   it('a schema release: expand, backfill, canary, contract approved', async () => {
     const users = await createTestDatabase('tollgate_replay_users');
     try {
-      await users.db.raw('CREATE TABLE users (id bigserial PRIMARY KEY, name text NOT NULL, email_address text NOT NULL)');
-      await users.db.raw(`INSERT INTO users (name, email_address) SELECT 'u' || n, 'u' || n || '@example.com' FROM generate_series(1, 5000) n`);
+      await users.db.raw(
+        'CREATE TABLE users (id bigserial PRIMARY KEY, name text NOT NULL, email_address text NOT NULL)',
+      );
+      await users.db.raw(
+        `INSERT INTO users (name, email_address) SELECT 'u' || n, 'u' || n || '@example.com' FROM generate_series(1, 5000) n`,
+      );
       process.env.REPLAY_USERS_DATABASE_URL = users.url;
       const spec = execSpec(journal, {
         service: 'replay-schema',
@@ -126,7 +140,11 @@ const bob: Actor = { id: 'bob', via: 'slack' };
   });
 
   it('a release held by a freeze, then let go', async () => {
-    await tollgate.releases.freeze('replay-freeze', 'staging', { reason: 'incident', by: 'sre', at: new Date().toISOString() });
+    await tollgate.releases.freeze('replay-freeze', 'staging', {
+      reason: 'incident',
+      by: 'sre',
+      at: new Date().toISOString(),
+    });
     const spec = execSpec(journal, { service: 'replay-freeze', steps: [{ setWeight: 100 }] });
     const { releaseId } = await tollgate.releases.start(spec, alice);
     await eventually('hold', async () => ((await tollgate.releases.status(releaseId)).hold ? true : undefined));

@@ -33,7 +33,23 @@ export interface FakeSlackOptions {
 }
 
 /** Limits as documented by Slack (api.slack.com/reference/block-kit, chat.postMessage). */
-const LIMITS = { blocks: 50, modalBlocks: 100, text: 40_000, sectionText: 3000, field: 2000, fields: 10, header: 150, buttonText: 75, actionId: 255, value: 2000, blockId: 255, actions: 25, context: 10, options: 100, optionText: 75 };
+const LIMITS = {
+  blocks: 50,
+  modalBlocks: 100,
+  text: 40_000,
+  sectionText: 3000,
+  field: 2000,
+  fields: 10,
+  header: 150,
+  buttonText: 75,
+  actionId: 255,
+  value: 2000,
+  blockId: 255,
+  actions: 25,
+  context: 10,
+  options: 100,
+  optionText: 75,
+};
 const METHODS = [
   'auth.test',
   'chat.postMessage',
@@ -134,7 +150,15 @@ export class FakeSlack {
   private call(method: (typeof METHODS)[number], args: Record<string, unknown>): Record<string, unknown> {
     switch (method) {
       case 'auth.test':
-        return { ok: true, url: 'https://tollgate-test.slack.com/', team: 'Test', user: 'tollgate', team_id: 'T0TEST', user_id: 'U0BOT', bot_id: 'B0BOT' };
+        return {
+          ok: true,
+          url: 'https://tollgate-test.slack.com/',
+          team: 'Test',
+          user: 'tollgate',
+          team_id: 'T0TEST',
+          user_id: 'U0BOT',
+          bot_id: 'B0BOT',
+        };
       case 'chat.postMessage':
       case 'chat.update': {
         const channel = this.channel(args.channel);
@@ -142,12 +166,17 @@ export class FakeSlack {
         const problem = messageProblem(args);
         if (problem) return { ok: false, error: problem.error, response_metadata: { messages: [problem.detail] } };
         if (method === 'chat.update') {
-          const message = this.messages.find((candidate) => candidate.channel === channel.id && candidate.ts === args.ts);
+          const message = this.messages.find(
+            (candidate) => candidate.channel === channel.id && candidate.ts === args.ts,
+          );
           if (!message) return { ok: false, error: 'message_not_found' };
           Object.assign(message, { text: args.text, blocks: args.blocks, updates: message.updates + 1 });
           return { ok: true, channel: channel.id, ts: message.ts, text: args.text };
         }
-        if (args.thread_ts && !this.messages.some((candidate) => candidate.channel === channel.id && candidate.ts === args.thread_ts)) {
+        if (
+          args.thread_ts &&
+          !this.messages.some((candidate) => candidate.channel === channel.id && candidate.ts === args.thread_ts)
+        ) {
           return { ok: false, error: 'thread_not_found' };
         }
         const message: FakeMessage = {
@@ -175,12 +204,30 @@ export class FakeSlack {
         const withMetadata = String(args.include_all_metadata) === 'true';
         const messages = this.messages
           .filter((message) => message.channel === channel.id)
-          .filter((message) => (method === 'conversations.history' ? !message.thread_ts : message.ts === args.ts || message.thread_ts === args.ts))
-          .map((message) => ({ type: 'message', ts: message.ts, text: message.text, thread_ts: message.thread_ts, ...(withMetadata && message.metadata ? { metadata: message.metadata } : {}) }));
-        return { ok: true, messages: method === 'conversations.history' ? messages.reverse() : messages, has_more: false };
+          .filter((message) =>
+            method === 'conversations.history'
+              ? !message.thread_ts
+              : message.ts === args.ts || message.thread_ts === args.ts,
+          )
+          .map((message) => ({
+            type: 'message',
+            ts: message.ts,
+            text: message.text,
+            thread_ts: message.thread_ts,
+            ...(withMetadata && message.metadata ? { metadata: message.metadata } : {}),
+          }));
+        return {
+          ok: true,
+          messages: method === 'conversations.history' ? messages.reverse() : messages,
+          has_more: false,
+        };
       }
       case 'conversations.list':
-        return { ok: true, channels: this.options.channels.map((channel) => ({ id: channel.id, name: channel.name, is_member: true })), response_metadata: { next_cursor: '' } };
+        return {
+          ok: true,
+          channels: this.options.channels.map((channel) => ({ id: channel.id, name: channel.name, is_member: true })),
+          response_metadata: { next_cursor: '' },
+        };
       case 'usergroups.list':
         return {
           ok: true,
@@ -194,7 +241,9 @@ export class FakeSlack {
         if (!args.trigger_id) return { ok: false, error: 'invalid_trigger_id' };
         const view = args.view as Block | undefined;
         const problem = view ? blocksProblem(view.blocks as Block[] | undefined, LIMITS.modalBlocks) : 'no view';
-        return problem ? { ok: false, error: 'invalid_arguments', response_metadata: { messages: [problem] } } : { ok: true, view: { id: 'V0VIEW', ...view } };
+        return problem
+          ? { ok: false, error: 'invalid_arguments', response_metadata: { messages: [problem] } }
+          : { ok: true, view: { id: 'V0VIEW', ...view } };
       }
     }
   }
@@ -212,16 +261,19 @@ function parseArgs(contentType: string, body: string): Record<string, unknown> {
 
 function messageProblem(args: Record<string, unknown>): { error: string; detail: string } | undefined {
   if (!args.text && !args.blocks) return { error: 'no_text', detail: 'text or blocks is required' };
-  if (typeof args.text === 'string' && args.text.length > LIMITS.text) return { error: 'msg_too_long', detail: `text is ${args.text.length} characters` };
+  if (typeof args.text === 'string' && args.text.length > LIMITS.text)
+    return { error: 'msg_too_long', detail: `text is ${args.text.length} characters` };
   if (args.blocks !== undefined) {
     if (!Array.isArray(args.blocks)) return { error: 'invalid_blocks_format', detail: 'blocks must be an array' };
-    if (args.blocks.length > LIMITS.blocks) return { error: 'invalid_blocks', detail: `${args.blocks.length} blocks, at most ${LIMITS.blocks}` };
+    if (args.blocks.length > LIMITS.blocks)
+      return { error: 'invalid_blocks', detail: `${args.blocks.length} blocks, at most ${LIMITS.blocks}` };
     const problem = blocksProblem(args.blocks as Block[], LIMITS.blocks);
     if (problem) return { error: 'invalid_blocks', detail: problem };
   }
   if (args.metadata !== undefined) {
     const metadata = args.metadata as Record<string, unknown>;
-    if (typeof metadata.event_type !== 'string' || typeof metadata.event_payload !== 'object') return { error: 'invalid_metadata_format', detail: 'event_type and event_payload are required' };
+    if (typeof metadata.event_type !== 'string' || typeof metadata.event_payload !== 'object')
+      return { error: 'invalid_metadata_format', detail: 'event_type and event_payload are required' };
   }
   return undefined;
 }
@@ -276,7 +328,8 @@ function blockProblem(block: Block): string | undefined {
     }
     case 'context': {
       const elements = (block.elements as Block[] | undefined) ?? [];
-      if (elements.length === 0 || elements.length > LIMITS.context) return `context needs 1 to ${LIMITS.context} elements`;
+      if (elements.length === 0 || elements.length > LIMITS.context)
+        return `context needs 1 to ${LIMITS.context} elements`;
       for (const element of elements) {
         const problem = textProblem(element, LIMITS.field);
         if (problem) return `element: ${problem}`;
@@ -285,7 +338,8 @@ function blockProblem(block: Block): string | undefined {
     }
     case 'actions': {
       const elements = (block.elements as Block[] | undefined) ?? [];
-      if (elements.length === 0 || elements.length > LIMITS.actions) return `actions needs 1 to ${LIMITS.actions} elements`;
+      if (elements.length === 0 || elements.length > LIMITS.actions)
+        return `actions needs 1 to ${LIMITS.actions} elements`;
       const ids = new Set<string>();
       for (const element of elements) {
         const problem = elementProblem(element);
@@ -313,12 +367,14 @@ function elementProblem(element: Block | undefined): string | undefined {
       const text = textProblem(element.text, LIMITS.buttonText, ['plain_text']);
       if (text) return `button text: ${text}`;
       if (typeof element.value === 'string' && element.value.length > LIMITS.value) return 'button value too long';
-      if (element.style !== undefined && !['primary', 'danger'].includes(String(element.style))) return `button style ${String(element.style)}`;
+      if (element.style !== undefined && !['primary', 'danger'].includes(String(element.style)))
+        return `button style ${String(element.style)}`;
       return undefined;
     }
     case 'static_select': {
       const options = (element.options as Block[] | undefined) ?? [];
-      if (options.length === 0 || options.length > LIMITS.options) return `static_select needs 1 to ${LIMITS.options} options`;
+      if (options.length === 0 || options.length > LIMITS.options)
+        return `static_select needs 1 to ${LIMITS.options} options`;
       for (const option of options) {
         const text = textProblem(option.text, LIMITS.optionText, ['plain_text']);
         if (text) return `option: ${text}`;

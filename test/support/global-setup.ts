@@ -17,7 +17,9 @@ export default async function globalSetup(): Promise<void> {
     process.env.DATABASE_URL ? undefined : startEmbeddedPostgres(),
     startTemporalDevServer({ log }),
   ]);
-  const bundle = { code: await buildWorkflowBundle({ trace() {}, debug() {}, info() {}, warn: log, error: log, log() {} } as never) };
+  const bundle = {
+    code: await buildWorkflowBundle({ trace() {}, debug() {}, info() {}, warn: log, error: log, log() {} } as never),
+  };
   const bundleDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tollgate-bundle-'));
   const bundlePath = path.join(bundleDir, 'workflow-bundle.js');
   fs.writeFileSync(bundlePath, bundle.code);

@@ -17,7 +17,11 @@ export interface SignedRequestOptions {
 }
 
 /** POSTs a form body to the app exactly as Slack would, and returns the status and the body. */
-export async function postSignedToSlackApp(url: string, body: string, options: SignedRequestOptions): Promise<{ status: number; body: string; ms: number }> {
+export async function postSignedToSlackApp(
+  url: string,
+  body: string,
+  options: SignedRequestOptions,
+): Promise<{ status: number; body: string; ms: number }> {
   const timestamp = options.timestamp ?? Math.floor(Date.now() / 1000);
   const started = Date.now();
   const response = await fetch(url, {
@@ -26,14 +30,23 @@ export async function postSignedToSlackApp(url: string, body: string, options: S
       'Content-Type': 'application/x-www-form-urlencoded',
       'X-Slack-Request-Timestamp': String(timestamp),
       'X-Slack-Signature': options.signature ?? slackSignature(options.secret, timestamp, body),
-      ...(options.retryNum ? { 'X-Slack-Retry-Num': String(options.retryNum), 'X-Slack-Retry-Reason': 'http_timeout' } : {}),
+      ...(options.retryNum
+        ? { 'X-Slack-Retry-Num': String(options.retryNum), 'X-Slack-Retry-Reason': 'http_timeout' }
+        : {}),
     },
     body: options.sendBody ?? body,
   });
   return { status: response.status, body: await response.text(), ms: Date.now() - started };
 }
 
-export function slashCommand(fields: { text: string; userId: string; userName: string; channelId: string; responseUrl: string; triggerId?: string }): string {
+export function slashCommand(fields: {
+  text: string;
+  userId: string;
+  userName: string;
+  channelId: string;
+  responseUrl: string;
+  triggerId?: string;
+}): string {
   return new URLSearchParams({
     token: 'deprecated-verification-token',
     team_id: 'T0TEST',
@@ -51,7 +64,15 @@ export function slashCommand(fields: { text: string; userId: string; userName: s
 }
 
 /** A click on a button of a message, as Slack posts it to the interactivity URL. */
-export function buttonClick(fields: { actionId: string; value: string; userId: string; userName: string; channelId: string; messageTs: string; responseUrl: string }): string {
+export function buttonClick(fields: {
+  actionId: string;
+  value: string;
+  userId: string;
+  userName: string;
+  channelId: string;
+  messageTs: string;
+  responseUrl: string;
+}): string {
   const payload = {
     type: 'block_actions',
     team: { id: 'T0TEST', domain: 'tollgate-test' },

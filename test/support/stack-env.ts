@@ -13,6 +13,9 @@ export const TEST_ENV = {
 
 export function testEnv(name: keyof typeof TEST_ENV): string {
   const value = process.env[TEST_ENV[name]];
-  if (!value) throw new Error(`${TEST_ENV[name]} is not set: run the tests with \`npm test\` so the global setup starts the stack`);
+  if (!value)
+    throw new Error(
+      `${TEST_ENV[name]} is not set: run the tests with \`npm test\` so the global setup starts the stack`,
+    );
   return value;
 }

@@ -36,7 +36,10 @@ export class TrafficStack {
   ) {}
 
   static async start(services: string[]): Promise<TrafficStack> {
-    const [haproxy, prometheus] = await Promise.all([startHaproxy({ services: services.map((name) => ({ name })) }), startPrometheus()]);
+    const [haproxy, prometheus] = await Promise.all([
+      startHaproxy({ services: services.map((name) => ({ name })) }),
+      startPrometheus(),
+    ]);
     return new TrafficStack(haproxy, prometheus, fs.mkdtempSync(path.join(os.tmpdir(), 'tollgate-instances-')));
   }
 
@@ -97,7 +100,14 @@ export class TrafficStack {
   analysis(): NonNullable<ReleaseSpecInput['analysis']> {
     const address = this.prometheus.url;
     return {
-      'error-rate': { provider: 'prometheus', address, query: ERROR_RATE_QUERY, successCondition: 'result < 0.05', interval: '1s', inconclusiveLimit: 6 },
+      'error-rate': {
+        provider: 'prometheus',
+        address,
+        query: ERROR_RATE_QUERY,
+        successCondition: 'result < 0.05',
+        interval: '1s',
+        inconclusiveLimit: 6,
+      },
       'latency-threshold': {
         provider: 'prometheus',
         address,
@@ -125,7 +135,8 @@ export class TrafficStack {
   async bootstrap(releases: ReleaseClient, service: string, version = '1.0.0'): Promise<void> {
     const { releaseId } = await releases.start(this.spec({ service, version }), releaser);
     const result = await outcomeOf(releases, releaseId, 60_000);
-    if (result.outcome !== 'Succeeded') throw new Error(`bootstrap of ${service} ${version} ended ${result.outcome}: ${result.reason}`);
+    if (result.outcome !== 'Succeeded')
+      throw new Error(`bootstrap of ${service} ${version} ended ${result.outcome}: ${result.reason}`);
   }
 
   /** Stops every instance the tests started, then HAProxy and Prometheus. */
@@ -168,9 +179,15 @@ export async function outcomeOf(
   for (;;) {
     const status = await releases.status(releaseId);
     if (status.outcome) return releases.result(releaseId);
-    const recent = status.events.slice(-6).map((event) => `${event.at} ${event.kind}: ${event.message.slice(0, 300)}`).join('\n');
+    const recent = status.events
+      .slice(-6)
+      .map((event) => `${event.at} ${event.kind}: ${event.message.slice(0, 300)}`)
+      .join('\n');
     if (status.hold?.reason.includes('inconclusive')) throw new Error(`${releaseId} holds: ${status.hold.reason}`);
-    if (Date.now() > deadline) throw new Error(`${releaseId} still ${status.stage} at ${status.weight}% after ${timeoutMs / 1000}s; last events:\n${recent}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `${releaseId} still ${status.stage} at ${status.weight}% after ${timeoutMs / 1000}s; last events:\n${recent}`,
+      );
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
 }

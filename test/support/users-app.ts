@@ -27,7 +27,9 @@ export class UsersApp {
 
   /** Version 1's table, and `rows` users written before the release. */
   async seed(rows: number): Promise<void> {
-    await this.pool.query(`CREATE TABLE users (id bigserial PRIMARY KEY, name text NOT NULL, email_address text NOT NULL)`);
+    await this.pool.query(
+      `CREATE TABLE users (id bigserial PRIMARY KEY, name text NOT NULL, email_address text NOT NULL)`,
+    );
     await this.pool.query(
       `INSERT INTO users (name, email_address) SELECT 'user ' || n, 'user' || n || '@example.com' FROM generate_series(1, $1) AS n`,
       [rows],
@@ -54,11 +56,21 @@ export class UsersApp {
   }
 
   /** What the table holds, in the new version's words, beside what the application wrote. */
-  async compare(): Promise<{ rows: number; expectedRows: number; checksum: string; expectedChecksum: string; mismatches: number[] }> {
-    const { rows } = await this.pool.query<{ id: string; primary_email: string | null }>('SELECT id, primary_email FROM users ORDER BY id');
+  async compare(): Promise<{
+    rows: number;
+    expectedRows: number;
+    checksum: string;
+    expectedChecksum: string;
+    mismatches: number[];
+  }> {
+    const { rows } = await this.pool.query<{ id: string; primary_email: string | null }>(
+      'SELECT id, primary_email FROM users ORDER BY id',
+    );
     const actual = rows.map((row) => `${row.id}:${row.primary_email}`).join('\n');
     const wanted = [...this.expected.entries()].sort(([a], [b]) => a - b);
-    const mismatches = rows.filter((row) => this.expected.get(Number(row.id)) !== row.primary_email).map((row) => Number(row.id));
+    const mismatches = rows
+      .filter((row) => this.expected.get(Number(row.id)) !== row.primary_email)
+      .map((row) => Number(row.id));
     return {
       rows: rows.length,
       expectedRows: wanted.length,
@@ -76,7 +88,10 @@ export class UsersApp {
       const email = `${version}-${n}@example.com`;
       try {
         if (n % 3 === 0) {
-          const { rows } = await this.pool.query<{ id: string }>(`INSERT INTO users (name, ${column}) VALUES ($1, $2) RETURNING id`, [`new user ${n}`, email]);
+          const { rows } = await this.pool.query<{ id: string }>(
+            `INSERT INTO users (name, ${column}) VALUES ($1, $2) RETURNING id`,
+            [`new user ${n}`, email],
+          );
           this.expected.set(Number(rows[0].id), email);
         } else {
           const id = this.pickOwnRow(parity, n);
@@ -84,8 +99,12 @@ export class UsersApp {
           await this.pool.query(`UPDATE users SET ${column} = $2 WHERE id = $1`, [id, email]);
           this.expected.set(id, email);
           // Reads its own write back through its own column, as the application would.
-          const { rows } = await this.pool.query<{ email: string }>(`SELECT ${column} AS email FROM users WHERE id = $1`, [id]);
-          if (rows[0]?.email !== email) this.errors.push(`${version}: read ${rows[0]?.email} for user ${id} after writing ${email}`);
+          const { rows } = await this.pool.query<{ email: string }>(
+            `SELECT ${column} AS email FROM users WHERE id = $1`,
+            [id],
+          );
+          if (rows[0]?.email !== email)
+            this.errors.push(`${version}: read ${rows[0]?.email} for user ${id} after writing ${email}`);
         }
         this.writes[version]++;
       } catch (err) {

@@ -18,7 +18,11 @@ export interface WorkerProcess {
  * A real `tollgate worker` process against the test Temporal server, using the prebuilt workflow
  * bundle. Resolves once the worker says it is running.
  */
-export async function startWorkerProcess(options: { taskQueue: string; databaseUrl: string; env?: Record<string, string> }): Promise<WorkerProcess> {
+export async function startWorkerProcess(options: {
+  taskQueue: string;
+  databaseUrl: string;
+  env?: Record<string, string>;
+}): Promise<WorkerProcess> {
   const child: ChildProcess = spawn(process.execPath, [BIN, 'worker'], {
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -75,7 +75,9 @@ export async function startTestWorker(options: {
 }
 
 /** A Temporal client without a worker, for tests whose worker runs in another process. */
-export async function connectTestClient(taskQueue: string): Promise<{ client: Client; releases: ReleaseClient; close(): Promise<void> }> {
+export async function connectTestClient(
+  taskQueue: string,
+): Promise<{ client: Client; releases: ReleaseClient; close(): Promise<void> }> {
   const connection = await Connection.connect({ address: testEnv('temporalAddress') });
   const client = new Client({ connection });
   return { client, releases: new ReleaseClient(client, taskQueue), close: () => connection.close() };
@@ -92,7 +94,8 @@ export async function eventually<T>(what: string, check: () => Promise<T | undef
     } catch (err) {
       last = err;
     }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }

@@ -1,6 +1,13 @@
-import { combineVerdicts, isDecided, judgeMeasurements, type Measurement, type MeasurementPhase } from '../../src/domain/analysis';
+import {
+  combineVerdicts,
+  isDecided,
+  judgeMeasurements,
+  type Measurement,
+  type MeasurementPhase,
+} from '../../src/domain/analysis';
 
-const measured = (...phases: MeasurementPhase[]): Measurement[] => phases.map((phase) => ({ at: '', phase, message: '' }));
+const measured = (...phases: MeasurementPhase[]): Measurement[] =>
+  phases.map((phase) => ({ at: '', phase, message: '' }));
 const limits = { failureLimit: 1, inconclusiveLimit: 1 };
 
 describe('an analysis verdict', () => {

@@ -5,7 +5,12 @@ describe('deploy windows', () => {
   const weekdays = parseDeployWindow('mon-fri 09:00-16:00 Europe/Berlin');
 
   it('reads the way people write them', () => {
-    expect(weekdays).toEqual({ days: ['mon', 'tue', 'wed', 'thu', 'fri'], start: '09:00', end: '16:00', timezone: 'Europe/Berlin' });
+    expect(weekdays).toEqual({
+      days: ['mon', 'tue', 'wed', 'thu', 'fri'],
+      start: '09:00',
+      end: '16:00',
+      timezone: 'Europe/Berlin',
+    });
     expect(parseDeployWindow('sat,sun 10:00-12:00').days).toEqual(['sun', 'sat']);
     expect(parseDeployWindow('fri-mon 22:00-23:00 UTC').days).toEqual(['sun', 'mon', 'fri', 'sat']);
   });
@@ -28,16 +33,21 @@ describe('deploy windows', () => {
 
   it('finds the next opening, over a weekend and a daylight saving change', () => {
     // Friday 2026-11-20 17:00 Berlin → Monday 09:00 Berlin = 08:00 UTC.
-    expect(nextWindowOpening([weekdays], new Date('2026-11-20T16:00:00Z'))?.toISOString()).toBe('2026-11-23T08:00:00.000Z');
+    expect(nextWindowOpening([weekdays], new Date('2026-11-20T16:00:00Z'))?.toISOString()).toBe(
+      '2026-11-23T08:00:00.000Z',
+    );
     // Saturday 2026-03-28 → Monday 2026-03-30 09:00 CEST (clocks went forward on Sunday) = 07:00 UTC.
-    expect(nextWindowOpening([weekdays], new Date('2026-03-28T12:00:00Z'))?.toISOString()).toBe('2026-03-30T07:00:00.000Z');
+    expect(nextWindowOpening([weekdays], new Date('2026-03-28T12:00:00Z'))?.toISOString()).toBe(
+      '2026-03-30T07:00:00.000Z',
+    );
   });
 
   it('closes the gate outside every window and says when it reopens', () => {
     const gate = laneGate({ windows: [weekdays] }, new Date('2026-11-21T10:00:00Z'));
     expect(gate).toEqual({
       open: false,
-      reason: 'outside deploy windows (mon,tue,wed,thu,fri 09:00-16:00 Europe/Berlin); next opens 2026-11-23T08:00:00.000Z',
+      reason:
+        'outside deploy windows (mon,tue,wed,thu,fri 09:00-16:00 Europe/Berlin); next opens 2026-11-23T08:00:00.000Z',
       reopensAt: '2026-11-23T08:00:00.000Z',
     });
     expect(laneGate({ windows: [weekdays] }, new Date('2026-11-23T10:00:00Z'))).toEqual({ open: true });

@@ -19,7 +19,9 @@ describe('payload encryption', () => {
 
   it('still reads payloads of a rotated-out key while encrypting with the new one', async () => {
     const [oldKey, newKey] = [key('2026-01'), key('2026-11')];
-    const before = await new EncryptionCodec(parsePayloadKeys(oldKey)).encode([defaultPayloadConverter.toPayload(spec)]);
+    const before = await new EncryptionCodec(parsePayloadKeys(oldKey)).encode([
+      defaultPayloadConverter.toPayload(spec),
+    ]);
     const rotated = new EncryptionCodec(parsePayloadKeys(`${newKey},${oldKey}`));
     expect(defaultPayloadConverter.fromPayload((await rotated.decode(before))[0])).toEqual(spec);
     const [after] = await rotated.encode([defaultPayloadConverter.toPayload(spec)]);
@@ -27,8 +29,12 @@ describe('payload encryption', () => {
   });
 
   it('refuses a payload whose key is gone, naming the key', async () => {
-    const encoded = await new EncryptionCodec(parsePayloadKeys(key('lost'))).encode([defaultPayloadConverter.toPayload(spec)]);
-    await expect(new EncryptionCodec(parsePayloadKeys(key('other'))).decode(encoded)).rejects.toThrow(UnknownPayloadKey);
+    const encoded = await new EncryptionCodec(parsePayloadKeys(key('lost'))).encode([
+      defaultPayloadConverter.toPayload(spec),
+    ]);
+    await expect(new EncryptionCodec(parsePayloadKeys(key('other'))).decode(encoded)).rejects.toThrow(
+      UnknownPayloadKey,
+    );
     await expect(new EncryptionCodec(parsePayloadKeys(key('other'))).decode(encoded)).rejects.toThrow(/key "lost"/);
   });
 
@@ -46,8 +52,12 @@ describe('payload encryption', () => {
   });
 
   it('explains a badly written key setting', () => {
-    expect(() => parsePayloadKeys('k1:c2hvcnQ=')).toThrow(/"k1" is 5 bytes; AES-256 needs 32 \(make one with `openssl rand -base64 32`\)/);
+    expect(() => parsePayloadKeys('k1:c2hvcnQ=')).toThrow(
+      /"k1" is 5 bytes; AES-256 needs 32 \(make one with `openssl rand -base64 32`\)/,
+    );
     expect(() => parsePayloadKeys('nokey')).toThrow(/write id:base64key/);
-    expect(() => parsePayloadKeys(`${key('a').replace(/^a/, 'same')},${key('b').replace(/^b/, 'same')}`)).toThrow(/same key id twice/);
+    expect(() => parsePayloadKeys(`${key('a').replace(/^a/, 'same')},${key('b').replace(/^b/, 'same')}`)).toThrow(
+      /same key id twice/,
+    );
   });
 });

@@ -4,12 +4,15 @@ import { releaseSpecJsonSchema } from '../../src/cli/commands/releases';
 
 describe('the published JSON Schema', () => {
   it('matches the zod schema it is generated from (run `npm run schema` after changing the spec)', () => {
-    const committed = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'schema', 'release-spec.schema.json'), 'utf8'));
+    const committed = JSON.parse(
+      fs.readFileSync(path.join(__dirname, '..', '..', 'schema', 'release-spec.schema.json'), 'utf8'),
+    );
     expect(committed).toEqual(releaseSpecJsonSchema());
   });
 
   it('tells editors the steps and the providers there are', () => {
     const text = JSON.stringify(releaseSpecJsonSchema());
-    for (const word of ['setWeight', 'pause', 'approval', 'analysis', 'blueGreen', 'rolling', 'exec']) expect(text).toContain(word);
+    for (const word of ['setWeight', 'pause', 'approval', 'analysis', 'blueGreen', 'rolling', 'exec'])
+      expect(text).toContain(word);
   });
 });

@@ -10,7 +10,8 @@ const base: Omit<ReleaseSpecInput, 'strategy'> = {
   traffic: { provider: 'exec', setWeight: 'true' },
   analysis: { smoke: { provider: 'exec', command: 'true' } },
 };
-const plan = (strategy: ReleaseSpecInput['strategy']) => planRelease(validateReleaseSpec({ ...base, strategy }, 'test'));
+const plan = (strategy: ReleaseSpecInput['strategy']) =>
+  planRelease(validateReleaseSpec({ ...base, strategy }, 'test'));
 
 describe('the step plan', () => {
   it('promotes a canary fully when its last step leaves it below 100%, as Argo Rollouts does', () => {
@@ -25,7 +26,9 @@ describe('the step plan', () => {
   });
 
   it('makes blue-green one switch after its checks', () => {
-    const { steps } = plan({ blueGreen: { prePromotionAnalysis: { templates: ['smoke'] }, approval: { from: ['bob'] }, bake: '10m' } });
+    const { steps } = plan({
+      blueGreen: { prePromotionAnalysis: { templates: ['smoke'] }, approval: { from: ['bob'] }, bake: '10m' },
+    });
     expect(steps.map((step) => step.label)).toEqual(['analysis smoke', 'approval from bob', 'switch to green']);
   });
 
@@ -38,6 +41,8 @@ describe('the step plan', () => {
       'analysis smoke',
       'batch 3/3: 5 of 5 replaced',
     ]);
-    expect(steps.filter((step) => step.kind === 'setWeight').map((step) => step.kind === 'setWeight' && step.weight)).toEqual([40, 80, 100]);
+    expect(
+      steps.filter((step) => step.kind === 'setWeight').map((step) => step.kind === 'setWeight' && step.weight),
+    ).toEqual([40, 80, 100]);
   });
 });

@@ -44,7 +44,10 @@ describe('the release spec', () => {
   });
 
   it('takes a database section with its defaults, and borrows the contract approvers from the strategy', () => {
-    const spec = parseReleaseSpec(`${valid}database: { url: env:CHECKOUT_DATABASE_URL, migrations: ./migrations }\n`, 'release.yaml');
+    const spec = parseReleaseSpec(
+      `${valid}database: { url: env:CHECKOUT_DATABASE_URL, migrations: ./migrations }\n`,
+      'release.yaml',
+    );
     expect(spec.database).toEqual({
       url: 'env:CHECKOUT_DATABASE_URL',
       migrations: './migrations',
@@ -57,7 +60,9 @@ describe('the release spec', () => {
 
   it('refuses a database URL written into the spec, and a contract nobody can approve', () => {
     const noApprovals = valid.replace('      - approval: { from: [group:release-managers] }\n', '');
-    expect(problemsOf(`${noApprovals}database: { url: 'postgres://app:hunter2@db/checkout', migrations: ./migrations }\n`)).toEqual([
+    expect(
+      problemsOf(`${noApprovals}database: { url: 'postgres://app:hunter2@db/checkout', migrations: ./migrations }\n`),
+    ).toEqual([
       expect.stringMatching(/^database\.url: looks like a URL with a password/),
       expect.stringMatching(/^database\.url: .*env:NAME/),
       expect.stringMatching(/^database\.contractApproval: contracting the schema needs an approval/),
@@ -67,7 +72,9 @@ describe('the release spec', () => {
   it('takes the version from the command line when the file leaves it out', () => {
     const spec = parseReleaseSpec(valid.replace('version: 2.4.0\n', ''), 'release.yaml', { version: '2.5.0' });
     expect(spec.version).toBe('2.5.0');
-    expect(problemsOf(valid.replace('version: 2.4.0\n', ''))).toEqual(['version: required (set it in the spec or pass --version)']);
+    expect(problemsOf(valid.replace('version: 2.4.0\n', ''))).toEqual([
+      'version: required (set it in the spec or pass --version)',
+    ]);
   });
 
   it('refuses a weight above 100 with the step it is in', () => {
@@ -109,7 +116,10 @@ describe('the release spec', () => {
   });
 
   it('lists every problem at once, not only the first', () => {
-    const text = valid.replace('service: checkout', 'service: Checkout_Service').replace('setWeight: 1\n', 'setWeight: -5\n').replace('onTimeout: rollback', 'onTimeout: ignore');
+    const text = valid
+      .replace('service: checkout', 'service: Checkout_Service')
+      .replace('setWeight: 1\n', 'setWeight: -5\n')
+      .replace('onTimeout: rollback', 'onTimeout: ignore');
     const problems = problemsOf(text);
     expect(problems).toHaveLength(3);
     expect(problems[0]).toMatch(/^service: must be lower-case letters, digits and dashes/);
@@ -132,6 +142,8 @@ describe('the release spec', () => {
   it('refuses a spec with no strategy, or with two', () => {
     expect(problemsOf(valid.replace(/strategy:[\s\S]*?bake: 30m\n/, ''))).toContain('strategy: required');
     const both = valid.replace('strategy:\n', 'strategy:\n  rolling: { replicas: 3 }\n');
-    expect(problemsOf(both)).toEqual(['strategy: choose exactly one of canary, blueGreen, rolling (found canary, rolling)']);
+    expect(problemsOf(both)).toEqual([
+      'strategy: choose exactly one of canary, blueGreen, rolling (found canary, rolling)',
+    ]);
   });
 });

@@ -28,7 +28,11 @@ beforeEach(() => {
 afterEach(() => fs.rmSync(folder, { recursive: true, force: true }));
 
 function writeMigration(name: string, source: MigrationSource): MigrationFile {
-  const text = [`exports.phase = '${source.phase}';`, source.exports ?? '', `exports.up = async (knex) => {\n${source.up}\n};`].join('\n');
+  const text = [
+    `exports.phase = '${source.phase}';`,
+    source.exports ?? '',
+    `exports.up = async (knex) => {\n${source.up}\n};`,
+  ].join('\n');
   fs.writeFileSync(path.join(folder, name), text);
   return loadMigrationFile(folder, name);
 }
@@ -107,7 +111,10 @@ const RULES: [string, RuleCase][] = [
   [
     'renaming a column in an expand',
     {
-      unsafe: { phase: 'expand', up: `await knex.schema.alterTable('users', (t) => t.renameColumn('email_address', 'primary_email'));` },
+      unsafe: {
+        phase: 'expand',
+        up: `await knex.schema.alterTable('users', (t) => t.renameColumn('email_address', 'primary_email'));`,
+      },
       statement: 'alter table "users" rename "email_address" to "primary_email"',
       problem: /renames column users\.email_address while the old version still runs/,
       fix: /add the new column or table, keep both in step/,
@@ -141,7 +148,8 @@ const RULES: [string, RuleCase][] = [
     {
       unsafe: { phase: 'contract', up: `await knex.schema.alterTable('users', (t) => t.dropColumn('nickname'));` },
       statement: 'alter table "users" drop column "nickname"',
-      problem: /drops column users\.nickname, which no migration declared deprecated: the running version may still read users\.nickname/,
+      problem:
+        /drops column users\.nickname, which no migration declared deprecated: the running version may still read users\.nickname/,
       fix: /declare it in `exports\.deprecates` of the expand migration that replaces it \(deprecates: \['users\.nickname'\]\)/,
       safe: { phase: 'contract', up: `await knex.schema.alterTable('users', (t) => t.dropColumn('email_address'));` },
       deprecated: ['users.email_address'],
@@ -160,7 +168,10 @@ const RULES: [string, RuleCase][] = [
   [
     'adding a NOT NULL column without a default',
     {
-      unsafe: { phase: 'expand', up: `await knex.schema.alterTable('users', (t) => t.text('nickname').notNullable());` },
+      unsafe: {
+        phase: 'expand',
+        up: `await knex.schema.alterTable('users', (t) => t.text('nickname').notNullable());`,
+      },
       statement: 'alter table "users" add column "nickname" text not null',
       problem: /adds users\.nickname NOT NULL without a default: it fails on a table that has rows/,
       fix: /add it nullable \(or with a constant default\), backfill it/,
@@ -173,7 +184,10 @@ const RULES: [string, RuleCase][] = [
   [
     'adding a column with a volatile default',
     {
-      unsafe: { phase: 'expand', up: `await knex.schema.alterTable('users', (t) => t.uuid('token').defaultTo(knex.fn.uuid()));` },
+      unsafe: {
+        phase: 'expand',
+        up: `await knex.schema.alterTable('users', (t) => t.uuid('token').defaultTo(knex.fn.uuid()));`,
+      },
       statement: 'alter table "users" add column "token" uuid default (gen_random_uuid())',
       problem: /adds users\.token with the volatile default gen_random_uuid\(\) .*rewrites every row of users/,
       fix: /add the column nullable without a default \(or with a constant one\), set the default in a second statement .* backfill/,
@@ -201,7 +215,10 @@ const RULES: [string, RuleCase][] = [
       statement: 'alter table "users" alter column "email_address" set not null',
       problem: /SET NOT NULL on users\.email_address scans the whole table under an exclusive lock/,
       fix: /CHECK \(email_address IS NOT NULL\) NOT VALID, VALIDATE CONSTRAINT in a later migration, then SET NOT NULL/,
-      safe: { phase: 'expand', up: `await knex.raw('ALTER TABLE users ADD CONSTRAINT email_present CHECK (email_address IS NOT NULL) NOT VALID');` },
+      safe: {
+        phase: 'expand',
+        up: `await knex.raw('ALTER TABLE users ADD CONSTRAINT email_present CHECK (email_address IS NOT NULL) NOT VALID');`,
+      },
     },
   ],
   [
@@ -211,47 +228,78 @@ const RULES: [string, RuleCase][] = [
       statement: 'create index "users_email_address_index" on "users" ("email_address")',
       problem: /CREATE INDEX on users without CONCURRENTLY blocks writes/,
       fix: /CREATE INDEX CONCURRENTLY IF NOT EXISTS .* in a migration with `exports\.config = \{ transaction: false \}`/,
-      safe: { phase: 'expand', exports: NOT_TRANSACTIONAL, up: `await knex.raw('CREATE INDEX CONCURRENTLY IF NOT EXISTS users_email ON users (email_address)');` },
+      safe: {
+        phase: 'expand',
+        exports: NOT_TRANSACTIONAL,
+        up: `await knex.raw('CREATE INDEX CONCURRENTLY IF NOT EXISTS users_email ON users (email_address)');`,
+      },
     },
   ],
   [
     'DROP INDEX without CONCURRENTLY',
     {
-      unsafe: { phase: 'contract', up: `await knex.schema.alterTable('users', (t) => t.dropIndex(['email_address']));` },
+      unsafe: {
+        phase: 'contract',
+        up: `await knex.schema.alterTable('users', (t) => t.dropIndex(['email_address']));`,
+      },
       statement: 'drop index "users_email_address_index"',
       problem: /DROP INDEX without CONCURRENTLY takes an exclusive lock/,
       fix: /DROP INDEX CONCURRENTLY IF EXISTS, in a migration with `exports\.config = \{ transaction: false \}`/,
-      safe: { phase: 'contract', exports: NOT_TRANSACTIONAL, up: `await knex.raw('DROP INDEX CONCURRENTLY IF EXISTS users_email_address_index');` },
+      safe: {
+        phase: 'contract',
+        exports: NOT_TRANSACTIONAL,
+        up: `await knex.raw('DROP INDEX CONCURRENTLY IF EXISTS users_email_address_index');`,
+      },
     },
   ],
   [
     'CONCURRENTLY inside a transactional migration',
     {
-      unsafe: { phase: 'expand', up: `await knex.raw('CREATE INDEX CONCURRENTLY users_email ON users (email_address)');` },
+      unsafe: {
+        phase: 'expand',
+        up: `await knex.raw('CREATE INDEX CONCURRENTLY users_email ON users (email_address)');`,
+      },
       statement: 'CREATE INDEX CONCURRENTLY users_email ON users (email_address)',
       problem: /CONCURRENTLY cannot run inside a transaction, and knex runs this migration in one/,
       fix: /add `exports\.config = \{ transaction: false \};` to this migration/,
-      safe: { phase: 'expand', exports: NOT_TRANSACTIONAL, up: `await knex.raw('CREATE INDEX CONCURRENTLY users_email ON users (email_address)');` },
+      safe: {
+        phase: 'expand',
+        exports: NOT_TRANSACTIONAL,
+        up: `await knex.raw('CREATE INDEX CONCURRENTLY users_email ON users (email_address)');`,
+      },
     },
   ],
   [
     'a foreign key validated at once',
     {
-      unsafe: { phase: 'expand', up: `await knex.schema.alterTable('orders', (t) => t.foreign('user_id').references('users.id'));` },
-      statement: 'alter table "orders" add constraint "orders_user_id_foreign" foreign key ("user_id") references "users" ("id")',
+      unsafe: {
+        phase: 'expand',
+        up: `await knex.schema.alterTable('orders', (t) => t.foreign('user_id').references('users.id'));`,
+      },
+      statement:
+        'alter table "orders" add constraint "orders_user_id_foreign" foreign key ("user_id") references "users" ("id")',
       problem: /adds a foreign key on orders that is validated at once/,
       fix: /add it NOT VALID .* then ALTER TABLE orders VALIDATE CONSTRAINT orders_user_id_foreign in a later migration/,
-      safe: { phase: 'expand', up: `await knex.raw('ALTER TABLE orders ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id) REFERENCES users (id) NOT VALID');` },
+      safe: {
+        phase: 'expand',
+        up: `await knex.raw('ALTER TABLE orders ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id) REFERENCES users (id) NOT VALID');`,
+      },
     },
   ],
   [
     'a check constraint validated at once',
     {
-      unsafe: { phase: 'expand', up: `await knex.raw('ALTER TABLE orders ADD CONSTRAINT positive CHECK (amount > 0)');` },
+      unsafe: {
+        phase: 'expand',
+        up: `await knex.raw('ALTER TABLE orders ADD CONSTRAINT positive CHECK (amount > 0)');`,
+      },
       statement: 'ALTER TABLE orders ADD CONSTRAINT positive CHECK (amount > 0)',
       problem: /adds a check constraint on orders that is validated at once/,
       fix: /NOT VALID .* VALIDATE CONSTRAINT positive in a later migration/,
-      safe: { phase: 'expand', up: `await knex.raw('ALTER TABLE orders ADD CONSTRAINT positive CHECK (amount > 0) NOT VALID');` },
+      safe: {
+        phase: 'expand',
+        up: `await knex.raw('ALTER TABLE orders ADD CONSTRAINT positive CHECK (amount > 0) NOT VALID');`,
+      },
     },
   ],
   [
@@ -278,7 +326,10 @@ const RULES: [string, RuleCase][] = [
       statement: 'alter table "users" add constraint "users_email_address_unique" unique ("email_address")',
       problem: /adds a UNIQUE constraint on users, building its index while writes are blocked/,
       fix: /CREATE UNIQUE INDEX CONCURRENTLY .* ADD CONSTRAINT \.\.\. UNIQUE USING INDEX/,
-      safe: { phase: 'expand', up: `await knex.raw('ALTER TABLE users ADD CONSTRAINT users_email_unique UNIQUE USING INDEX users_email_unique');` },
+      safe: {
+        phase: 'expand',
+        up: `await knex.raw('ALTER TABLE users ADD CONSTRAINT users_email_unique UNIQUE USING INDEX users_email_unique');`,
+      },
     },
   ],
 ];
@@ -380,18 +431,29 @@ exports.backfill = { table: 'users', key: 'id', set: { primary_email: 'email_add
   });
 
   it('finds every unsafe statement of a raw string holding several, in order', async () => {
-    const findings = await check({ phase: 'expand', up: `await knex.raw('CREATE INDEX a ON users (id); SELECT 1; ALTER TABLE users DROP COLUMN x;');` });
-    expect(findings.map((finding) => finding.statement)).toEqual(['CREATE INDEX a ON users (id)', 'ALTER TABLE users DROP COLUMN x']);
+    const findings = await check({
+      phase: 'expand',
+      up: `await knex.raw('CREATE INDEX a ON users (id); SELECT 1; ALTER TABLE users DROP COLUMN x;');`,
+    });
+    expect(findings.map((finding) => finding.statement)).toEqual([
+      'CREATE INDEX a ON users (id)',
+      'ALTER TABLE users DROP COLUMN x',
+    ]);
   });
 
   it('reports a statement PostgreSQL cannot parse, with the parser message', async () => {
-    const findings = await check({ phase: 'expand', up: `await knex.raw('ALTER TABLE users ADD COLUMNN nickname text');` });
+    const findings = await check({
+      phase: 'expand',
+      up: `await knex.raw('ALTER TABLE users ADD COLUMNN nickname text');`,
+    });
     expect(findings).toEqual([
       {
         file: '20261101000000_change.js',
         phase: 'expand',
         statement: 'ALTER TABLE users ADD COLUMNN nickname text',
-        problem: expect.stringMatching(/PostgreSQL cannot parse it: syntax error at or near "text" \(at character \d+\)/),
+        problem: expect.stringMatching(
+          /PostgreSQL cannot parse it: syntax error at or near "text" \(at character \d+\)/,
+        ),
         fix: expect.stringMatching(/fix the SQL/),
       },
     ]);
@@ -399,18 +461,31 @@ exports.backfill = { table: 'users', key: 'id', set: { primary_email: 'email_add
 
   it('reports a migration whose up() fails without a database', async () => {
     const findings = await check({ phase: 'expand', up: `throw new Error('needs a connection string');` });
-    expect(findings).toEqual([expect.objectContaining({ statement: 'up(knex)', problem: expect.stringMatching(/needs a connection string/) })]);
+    expect(findings).toEqual([
+      expect.objectContaining({ statement: 'up(knex)', problem: expect.stringMatching(/needs a connection string/) }),
+    ]);
   });
 
   it('orders findings by file, then by statement', async () => {
-    const later = writeMigration('002_later.js', { phase: 'expand', up: `await knex.raw('DROP TABLE b; DROP TABLE a');` });
+    const later = writeMigration('002_later.js', {
+      phase: 'expand',
+      up: `await knex.raw('DROP TABLE b; DROP TABLE a');`,
+    });
     const earlier = writeMigration('001_earlier.js', { phase: 'expand', up: `await knex.raw('DROP TABLE c');` });
     const findings = await checkMigrationSafety([later, earlier]);
-    expect(findings.map(({ file, statement }) => `${file}: ${statement}`)).toEqual(['001_earlier.js: DROP TABLE c', '002_later.js: DROP TABLE b', '002_later.js: DROP TABLE a']);
+    expect(findings.map(({ file, statement }) => `${file}: ${statement}`)).toEqual([
+      '001_earlier.js: DROP TABLE c',
+      '002_later.js: DROP TABLE b',
+      '002_later.js: DROP TABLE a',
+    ]);
   });
 
   it('takes deprecations from any file given and from options, schema-qualified or not', async () => {
-    const expand = writeMigration('001_expand.js', { phase: 'expand', exports: `exports.deprecates = ['users.email_address'];`, up: '' });
+    const expand = writeMigration('001_expand.js', {
+      phase: 'expand',
+      exports: `exports.deprecates = ['users.email_address'];`,
+      up: '',
+    });
     const contract = writeMigration('002_contract.js', {
       phase: 'contract',
       up: `await knex.raw('ALTER TABLE public.users DROP COLUMN email_address; DROP TABLE sessions; DROP TABLE tokens');`,

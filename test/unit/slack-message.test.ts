@@ -26,12 +26,23 @@ function status(overrides: Partial<ReleaseStatus> = {}): ReleaseStatus {
   };
 }
 const actionIds = (message: ReturnType<typeof renderReleaseMessage>) =>
-  message.blocks.flatMap((block) => (block.type === 'actions' ? block.elements.map((element) => ('action_id' in element ? element.action_id : '')) : []));
+  message.blocks.flatMap((block) =>
+    block.type === 'actions' ? block.elements.map((element) => ('action_id' in element ? element.action_id : '')) : [],
+  );
 
 describe('the release message', () => {
   it('offers Approve and Reject while an approval waits, and shows the traffic', () => {
     const message = renderReleaseMessage(
-      status({ pendingApproval: { stepIndex: 1, label: 'approval from group:release-managers', from: ['group:release-managers'], quorum: 2, approvals: [{ approver: 'U0BOB', at: '' }], deadline: '2026-11-24T10:00:00Z' } }),
+      status({
+        pendingApproval: {
+          stepIndex: 1,
+          label: 'approval from group:release-managers',
+          from: ['group:release-managers'],
+          quorum: 2,
+          approvals: [{ approver: 'U0BOB', at: '' }],
+          deadline: '2026-11-24T10:00:00Z',
+        },
+      }),
       'http://localhost:8233',
     );
     expect(actionIds(message)).toEqual([ACTIONS.approve, ACTIONS.reject, ACTIONS.pause, ACTIONS.rollback]);
@@ -46,12 +57,23 @@ describe('the release message', () => {
   it('offers Extend, Promote and Roll back with the evidence when analysis is inconclusive', () => {
     const message = renderReleaseMessage(
       status({
-        hold: { open: false, reason: 'analysis inconclusive, waiting for a person to promote, extend or roll back: error-rate' },
+        hold: {
+          open: false,
+          reason: 'analysis inconclusive, waiting for a person to promote, extend or roll back: error-rate',
+        },
         lastAnalysis: {
           stepLabel: 'analysis error-rate',
           verdict: 'Inconclusive',
           at: '',
-          templates: [{ template: 'error-rate', provider: 'prometheus', verdict: 'Inconclusive', summary: '', measurements: [{ at: '', phase: 'Inconclusive', message: 'sum(rate(errors[1m])) returned no data' }] }],
+          templates: [
+            {
+              template: 'error-rate',
+              provider: 'prometheus',
+              verdict: 'Inconclusive',
+              summary: '',
+              measurements: [{ at: '', phase: 'Inconclusive', message: 'sum(rate(errors[1m])) returned no data' }],
+            },
+          ],
         },
       }),
     );
@@ -69,30 +91,53 @@ describe('the release message', () => {
           { name: '002_drop_email_address.js', phase: 'contract', state: 'pending' },
         ],
         backfills: [
-          { migration: '001_add_primary_email.js', table: 'users', rowsScanned: 45_000, rowsUpdated: 44_000, rowsTotal: 100_000, ratePerSecond: 9000, etaSeconds: 6.1, done: false, resumes: 0 },
+          {
+            migration: '001_add_primary_email.js',
+            table: 'users',
+            rowsScanned: 45_000,
+            rowsUpdated: 44_000,
+            rowsTotal: 100_000,
+            ratePerSecond: 9000,
+            etaSeconds: 6.1,
+            done: false,
+            resumes: 0,
+          },
         ],
       }),
     );
     const text = JSON.stringify(backfilling.blocks);
     expect(text).toContain('expand `001_add_primary_email.js` applied');
-    expect(text).toContain('backfill users (001_add_primary_email.js): 45000 of 100000 rows (45%), 9000 rows/s, about 7s left');
+    expect(text).toContain(
+      'backfill users (001_add_primary_email.js): 45000 of 100000 rows (45%), 9000 rows/s, about 7s left',
+    );
     expect(actionIds(backfilling)).toContain(ACTIONS.rollback);
     expect(blocksProblem(backfilling.blocks, 50)).toBeUndefined();
 
-    const contracting = renderReleaseMessage(status({ stage: 'Contracting', weight: 100, contractedAt: '2026-11-23T10:05:00Z' }));
-    expect(JSON.stringify(contracting.blocks)).toContain('contracted at 2026-11-23T10:05:00Z: no rollback, fix forward');
+    const contracting = renderReleaseMessage(
+      status({ stage: 'Contracting', weight: 100, contractedAt: '2026-11-23T10:05:00Z' }),
+    );
+    expect(JSON.stringify(contracting.blocks)).toContain(
+      'contracted at 2026-11-23T10:05:00Z: no rollback, fix forward',
+    );
     expect(actionIds(contracting)).not.toContain(ACTIONS.rollback);
   });
 
   it('has no buttons once the release ended, and says how', () => {
-    const message = renderReleaseMessage(status({ stage: 'RolledBack', outcome: { stage: 'RolledBack', reason: 'rejected by U0BOB' } }));
+    const message = renderReleaseMessage(
+      status({ stage: 'RolledBack', outcome: { stage: 'RolledBack', reason: 'rejected by U0BOB' } }),
+    );
     expect(actionIds(message)).toEqual([]);
     expect(message.text).toBe('↩️ checkout 2.4.0 → production: RolledBack');
   });
 
   it('stays within Slack limits for a long release with long evidence', () => {
-    const steps = Array.from({ length: 200 }, (_, index) => ({ label: `setWeight ${index} with a long label `.repeat(5), state: 'pending' as const }));
-    const message = renderReleaseMessage(status({ steps, outcome: { stage: 'Failed', reason: 'x'.repeat(10_000) }, stage: 'Failed' }));
+    const steps = Array.from({ length: 200 }, (_, index) => ({
+      label: `setWeight ${index} with a long label `.repeat(5),
+      state: 'pending' as const,
+    }));
+    const message = renderReleaseMessage(
+      status({ steps, outcome: { stage: 'Failed', reason: 'x'.repeat(10_000) }, stage: 'Failed' }),
+    );
     expect(blocksProblem(message.blocks, 50)).toBeUndefined();
   });
 });

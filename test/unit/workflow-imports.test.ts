@@ -11,7 +11,10 @@ const DOMAIN = path.join(__dirname, '..', '..', 'src', 'domain');
 
 function imports(file: string): { source: string; typeOnly: boolean }[] {
   const text = fs.readFileSync(file, 'utf8');
-  return [...text.matchAll(/^import\s+(type\s+)?[^'"]*?from\s+'([^']+)'/gm)].map((match) => ({ source: match[2], typeOnly: Boolean(match[1]) }));
+  return [...text.matchAll(/^import\s+(type\s+)?[^'"]*?from\s+'([^']+)'/gm)].map((match) => ({
+    source: match[2],
+    typeOnly: Boolean(match[1]),
+  }));
 }
 
 describe('workflow code', () => {

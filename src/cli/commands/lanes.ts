@@ -24,8 +24,14 @@ export function registerLaneCommands(program: Command, run: Run): void {
         }
         const until = options.for ? new Date(Date.now() + toMillis(options.for)).toISOString() : undefined;
         const by = cliActor(options).id;
-        await (await ctx.releases()).freeze(service, environment, { reason: options.reason, by, at: new Date().toISOString(), until });
-        print(undefined, false, () => `froze ${service}/${environment}${until ? ` until ${until}` : ''}: ${options.reason}`);
+        await (
+          await ctx.releases()
+        ).freeze(service, environment, { reason: options.reason, by, at: new Date().toISOString(), until });
+        print(
+          undefined,
+          false,
+          () => `froze ${service}/${environment}${until ? ` until ${until}` : ''}: ${options.reason}`,
+        );
       }),
     );
 
@@ -49,7 +55,8 @@ export function registerLaneCommands(program: Command, run: Run): void {
     .option('--as <user>', 'who sets them')
     .action((service: string, environment: string, options: { set?: string[]; clear?: boolean; as?: string }) =>
       run(async (ctx) => {
-        if (!options.set && !options.clear) throw new TollgateError('USAGE', 'give --set "<window>" (repeatable) or --clear');
+        if (!options.set && !options.clear)
+          throw new TollgateError('USAGE', 'give --set "<window>" (repeatable) or --clear');
         let windows;
         try {
           windows = (options.set ?? []).map(parseDeployWindow);
@@ -58,14 +65,16 @@ export function registerLaneCommands(program: Command, run: Run): void {
         }
         await (await ctx.releases()).setWindows(service, environment, cliActor(options).id, windows);
         print(undefined, false, () =>
-          windows.length ? `deploy windows of ${service}/${environment}: ${windows.map(formatDeployWindow).join('; ')}` : `no deploy windows for ${service}/${environment}`,
+          windows.length
+            ? `deploy windows of ${service}/${environment}: ${windows.map(formatDeployWindow).join('; ')}`
+            : `no deploy windows for ${service}/${environment}`,
         );
       }),
     );
 
   program
     .command('lane <service> <environment>')
-    .description("show a lane: stable version, running and queued releases, freeze and windows")
+    .description('show a lane: stable version, running and queued releases, freeze and windows')
     .option('--json', 'print JSON')
     .action((service: string, environment: string, options: { json?: boolean }) =>
       run(async (ctx) => {

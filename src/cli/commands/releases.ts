@@ -41,23 +41,44 @@ export function registerReleaseCommands(program: Command, run: Run): void {
       .option('--initiator <user>', 'who starts it (same as --as)')
       .option('--wait', 'wait for the release to end; exit 0 Succeeded, 1 RolledBack, 2 Failed')
       .option('--json', 'print JSON'),
-  ).action((file: string, options: IdentityOptions & { version?: string; commit?: string; committedAt?: string; initiator?: string; wait?: boolean }) =>
-    run(async (ctx) => {
-      const spec = loadSpecFile(file, {
-        version: options.version,
-        commit: options.commit ? { sha: options.commit, committedAt: options.committedAt as string } : undefined,
-      });
-      const releases = await ctx.releases();
-      const { releaseId, started } = await releases.start(spec, cliActor({ ...options, as: options.initiator ?? options.as }));
-      const link = ctx.config.TEMPORAL_UI_URL ? temporalUiLink(ctx.config.TEMPORAL_UI_URL, releaseId, ctx.config.TEMPORAL_NAMESPACE) : undefined;
-      print({ releaseId, started, link }, options.json, () =>
-        [started ? `started ${releaseId}` : `${releaseId} is already running; not started again`, link].filter(Boolean).join('\n'),
-      );
-      if (!options.wait) return;
-      const result = await releases.result(releaseId);
-      print(result, options.json, () => `${releaseId}: ${result.outcome}${result.reason ? ` (${result.reason})` : ''}`);
-      return EXIT_FOR_OUTCOME[result.outcome as keyof typeof EXIT_FOR_OUTCOME];
-    }),
+  ).action(
+    (
+      file: string,
+      options: IdentityOptions & {
+        version?: string;
+        commit?: string;
+        committedAt?: string;
+        initiator?: string;
+        wait?: boolean;
+      },
+    ) =>
+      run(async (ctx) => {
+        const spec = loadSpecFile(file, {
+          version: options.version,
+          commit: options.commit ? { sha: options.commit, committedAt: options.committedAt as string } : undefined,
+        });
+        const releases = await ctx.releases();
+        const { releaseId, started } = await releases.start(
+          spec,
+          cliActor({ ...options, as: options.initiator ?? options.as }),
+        );
+        const link = ctx.config.TEMPORAL_UI_URL
+          ? temporalUiLink(ctx.config.TEMPORAL_UI_URL, releaseId, ctx.config.TEMPORAL_NAMESPACE)
+          : undefined;
+        print({ releaseId, started, link }, options.json, () =>
+          [started ? `started ${releaseId}` : `${releaseId} is already running; not started again`, link]
+            .filter(Boolean)
+            .join('\n'),
+        );
+        if (!options.wait) return;
+        const result = await releases.result(releaseId);
+        print(
+          result,
+          options.json,
+          () => `${releaseId}: ${result.outcome}${result.reason ? ` (${result.reason})` : ''}`,
+        );
+        return EXIT_FOR_OUTCOME[result.outcome as keyof typeof EXIT_FOR_OUTCOME];
+      }),
   );
 
   program
@@ -65,12 +86,20 @@ export function registerReleaseCommands(program: Command, run: Run): void {
     .description('check a spec file without starting anything')
     .option('--version <version>', 'the version to check it with')
     .option('--schema', "also run the schema safety check on the spec's migrations (no database needed)")
-    .option('--since <file>', 'with --schema: only migration files from this one on (the older ones are applied already)')
+    .option(
+      '--since <file>',
+      'with --schema: only migration files from this one on (the older ones are applied already)',
+    )
     .action((file: string, options: { version?: string; schema?: boolean; since?: string }) =>
       run(async () => {
         const spec = loadSpecFile(file, { version: options.version });
         if (options.schema) await checkSchemaOffline(spec, options.since);
-        print(undefined, false, () => `${file}: valid (${spec.service} → ${spec.environment})${options.schema ? '; schema safety check passed' : ''}`);
+        print(
+          undefined,
+          false,
+          () =>
+            `${file}: valid (${spec.service} → ${spec.environment})${options.schema ? '; schema safety check passed' : ''}`,
+        );
       }),
     );
 
@@ -102,7 +131,11 @@ export function registerReleaseCommands(program: Command, run: Run): void {
     .action((releaseId: string, options: { json?: boolean }) =>
       run(async (ctx) => {
         const result = await (await ctx.releases()).result(releaseId);
-        print(result, options.json, () => `${releaseId}: ${result.outcome}${result.reason ? ` (${result.reason})` : ''}`);
+        print(
+          result,
+          options.json,
+          () => `${releaseId}: ${result.outcome}${result.reason ? ` (${result.reason})` : ''}`,
+        );
         return EXIT_FOR_OUTCOME[result.outcome as keyof typeof EXIT_FOR_OUTCOME];
       }),
     );
@@ -111,25 +144,37 @@ export function registerReleaseCommands(program: Command, run: Run): void {
     .option('--comment <text>', 'a note for the audit log')
     .action((releaseId: string, options: IdentityOptions & { comment?: string }) =>
       run(async (ctx) => {
-        const answer = await (await ctx.releases()).approve(releaseId, { approver: cliActor(options), comment: options.comment });
+        const answer = await (
+          await ctx.releases()
+        ).approve(releaseId, { approver: cliActor(options), comment: options.comment });
         print(answer, options.json, () => answer.message);
       }),
     );
 
-  identity(program.command('reject <release>').description('reject the step that awaits approval; the release rolls back'))
+  identity(
+    program.command('reject <release>').description('reject the step that awaits approval; the release rolls back'),
+  )
     .requiredOption('--reason <text>', 'why (recorded in the audit log)')
     .action((releaseId: string, options: IdentityOptions & { reason: string }) =>
       run(async (ctx) => {
-        const answer = await (await ctx.releases()).reject(releaseId, { approver: cliActor(options), reason: options.reason });
+        const answer = await (
+          await ctx.releases()
+        ).reject(releaseId, { approver: cliActor(options), reason: options.reason });
         print(answer, options.json, () => answer.message);
       }),
     );
 
-  identity(program.command('rollback <release>').description('roll the release back now (refused after the schema is contracted)'))
+  identity(
+    program
+      .command('rollback <release>')
+      .description('roll the release back now (refused after the schema is contracted)'),
+  )
     .option('--reason <text>', 'why')
     .action((releaseId: string, options: IdentityOptions & { reason?: string }) =>
       run(async (ctx) => {
-        const answer = await (await ctx.releases()).rollback(releaseId, { actor: cliActor(options), reason: options.reason });
+        const answer = await (
+          await ctx.releases()
+        ).rollback(releaseId, { actor: cliActor(options), reason: options.reason });
         print(answer, options.json, () => answer.message);
       }),
     );
@@ -170,26 +215,35 @@ export function registerReleaseCommands(program: Command, run: Run): void {
     .action((options: { service?: string; environment?: string; stage?: string; limit: string; json?: boolean }) =>
       run(async (ctx) => {
         if (options.stage && !ALL_STAGES.includes(options.stage as Stage)) {
-          throw new TollgateError('USAGE', `--stage ${options.stage} is not a stage; stages are ${ALL_STAGES.join(', ')}`);
+          throw new TollgateError(
+            'USAGE',
+            `--stage ${options.stage} is not a stage; stages are ${ALL_STAGES.join(', ')}`,
+          );
         }
-        const releases = await (await ctx.releases()).list({ ...options, stage: options.stage as Stage, limit: Number(options.limit) });
+        const releases = await (
+          await ctx.releases()
+        ).list({ ...options, stage: options.stage as Stage, limit: Number(options.limit) });
         print(releases, options.json, () =>
           releases.length === 0
             ? 'no releases match'
             : releases
-                .map((r) => `${r.releaseId.padEnd(40)} ${(r.stage ?? '').padEnd(16)} ${trafficBar(r.weight ?? 0, 10)}  ${r.initiator ?? ''}  ${r.startTime.toISOString()}`)
+                .map(
+                  (r) =>
+                    `${r.releaseId.padEnd(40)} ${(r.stage ?? '').padEnd(16)} ${trafficBar(r.weight ?? 0, 10)}  ${r.initiator ?? ''}  ${r.startTime.toISOString()}`,
+                )
                 .join('\n'),
         );
       }),
     );
 
-  identity(program.command('retry <release>').description('start the same spec again after a rollback or failure'))
-    .action((releaseId: string, options: IdentityOptions) =>
-      run(async (ctx) => {
-        const started = await (await ctx.releases()).retry(releaseId, cliActor(options));
-        print(started, options.json, () => `started ${started.releaseId}`);
-      }),
-    );
+  identity(
+    program.command('retry <release>').description('start the same spec again after a rollback or failure'),
+  ).action((releaseId: string, options: IdentityOptions) =>
+    run(async (ctx) => {
+      const started = await (await ctx.releases()).retry(releaseId, cliActor(options));
+      print(started, options.json, () => `started ${started.releaseId}`);
+    }),
+  );
 }
 
 /** The JSON Schema editors use to check spec files as they are typed. */
@@ -202,11 +256,19 @@ export function releaseSpecJsonSchema(): unknown {
  * release. Without a database it cannot ask knex what is pending, hence --since.
  */
 async function checkSchemaOffline(spec: ReleaseSpec, since: string | undefined): Promise<void> {
-  if (!spec.database) throw new TollgateError('NoDatabase', 'the spec has no database section: there is no schema to check');
+  if (!spec.database)
+    throw new TollgateError('NoDatabase', 'the spec has no database section: there is no schema to check');
   const files = loadMigrationFiles(spec.database.migrations);
   const checked = files.filter((migration) => !since || migration.name >= since);
-  const findings = await checkMigrationSafety(checked, { deprecated: files.flatMap((migration) => migration.deprecates) });
+  const findings = await checkMigrationSafety(checked, {
+    deprecated: files.flatMap((migration) => migration.deprecates),
+  });
   if (findings.length === 0) return;
-  const lines = findings.map((finding) => `  ${finding.file}: \`${finding.statement}\`\n    ${finding.problem}\n    instead: ${finding.fix}`);
-  throw new TollgateError('UnsafeMigration', `the schema safety check refused ${findings.length} statement(s):\n${lines.join('\n')}`);
+  const lines = findings.map(
+    (finding) => `  ${finding.file}: \`${finding.statement}\`\n    ${finding.problem}\n    instead: ${finding.fix}`,
+  );
+  throw new TollgateError(
+    'UnsafeMigration',
+    `the schema safety check refused ${findings.length} statement(s):\n${lines.join('\n')}`,
+  );
 }

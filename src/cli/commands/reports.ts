@@ -13,7 +13,8 @@ type Run = (action: (ctx: CliContext) => Promise<number | void>) => Promise<void
 function sinceDate(since: string): Date {
   if (DURATION_PATTERN.test(since)) return new Date(Date.now() - toMillis(since));
   const parsed = new Date(since);
-  if (Number.isNaN(parsed.getTime())) throw new TollgateError('USAGE', `--since ${since} is neither a duration (30d) nor a date (2026-11-01)`);
+  if (Number.isNaN(parsed.getTime()))
+    throw new TollgateError('USAGE', `--since ${since} is neither a duration (30d) nor a date (2026-11-01)`);
   return parsed;
 }
 
@@ -23,16 +24,26 @@ export function registerReportCommands(program: Command, run: Run): void {
     .description("a service's releases from the audit log, newest first")
     .option('--environment <environment>')
     .option('--limit <n>', 'at most this many', '20')
-    .option('--release <release>', "instead, every event of one release")
+    .option('--release <release>', 'instead, every event of one release')
     .option('--json', 'print JSON')
     .action((service: string, options: { environment?: string; limit: string; release?: string; json?: boolean }) =>
       run(async (ctx) => {
         if (options.release) {
           const events = await releaseEvents(ctx.db(), options.release);
-          print(events, options.json, () => events.map((e) => `${e.at}  ${e.stage.padEnd(16)} ${e.actor.padEnd(10)} ${e.message}`).join('\n') || 'no events');
+          print(
+            events,
+            options.json,
+            () =>
+              events.map((e) => `${e.at}  ${e.stage.padEnd(16)} ${e.actor.padEnd(10)} ${e.message}`).join('\n') ||
+              'no events',
+          );
           return;
         }
-        const rows = await releaseHistory(ctx.db(), { service, environment: options.environment, limit: Number(options.limit) });
+        const rows = await releaseHistory(ctx.db(), {
+          service,
+          environment: options.environment,
+          limit: Number(options.limit),
+        });
         print(rows, options.json, () => renderHistory(rows));
       }),
     );

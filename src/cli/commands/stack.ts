@@ -36,7 +36,9 @@ export function registerStackCommands(program: Command, runBare: RunBare): void 
         say('in another terminal: `tollgate start <spec>`, `tollgate list`; Ctrl-C stops everything');
         try {
           await runWorkerProcess(
-            loadConfig({ ...process.env, TEMPORAL_ADDRESS: stack.temporal.address, DATABASE_URL: stack.databaseUrl }, ['DATABASE_URL']),
+            loadConfig({ ...process.env, TEMPORAL_ADDRESS: stack.temporal.address, DATABASE_URL: stack.databaseUrl }, [
+              'DATABASE_URL',
+            ]),
             log,
           );
         } finally {
@@ -69,12 +71,16 @@ export function registerStackCommands(program: Command, runBare: RunBare): void 
         const config = loadConfig();
         const client = await connectClient(config);
         try {
-          const existing = await client.connection.operatorService.listSearchAttributes({ namespace: config.TEMPORAL_NAMESPACE });
+          const existing = await client.connection.operatorService.listSearchAttributes({
+            namespace: config.TEMPORAL_NAMESPACE,
+          });
           const missing = RELEASE_SEARCH_ATTRIBUTES.filter((key) => !(key.name in existing.customAttributes));
           if (missing.length > 0) {
             await client.connection.operatorService.addSearchAttributes({
               namespace: config.TEMPORAL_NAMESPACE,
-              searchAttributes: Object.fromEntries(missing.map((key) => [key.name, searchAttributeProtoType(key.type)])),
+              searchAttributes: Object.fromEntries(
+                missing.map((key) => [key.name, searchAttributeProtoType(key.type)]),
+              ),
             });
           }
           print(undefined, false, () =>
@@ -99,12 +105,28 @@ export function registerStackCommands(program: Command, runBare: RunBare): void 
       runBare(async () => {
         const config = loadConfig();
         const codec = dataConverterFor(config)?.payloadCodecs?.[0];
-        if (!codec) throw new TollgateError('CONFIG_INVALID', 'TOLLGATE_PAYLOAD_KEYS is not set: there is nothing to decrypt with');
-        const tokens = (process.env.TOLLGATE_CODEC_TOKENS ?? '').split(',').map((token) => token.trim()).filter(Boolean);
-        const handler = createCodecHandler({ codec, tokens, allowAnyone: options.insecureNoAuth, corsOrigin: options.corsOrigin });
+        if (!codec)
+          throw new TollgateError(
+            'CONFIG_INVALID',
+            'TOLLGATE_PAYLOAD_KEYS is not set: there is nothing to decrypt with',
+          );
+        const tokens = (process.env.TOLLGATE_CODEC_TOKENS ?? '')
+          .split(',')
+          .map((token) => token.trim())
+          .filter(Boolean);
+        const handler = createCodecHandler({
+          codec,
+          tokens,
+          allowAnyone: options.insecureNoAuth,
+          corsOrigin: options.corsOrigin,
+        });
         const server = http.createServer(handler);
         await new Promise<void>((resolve) => server.listen(Number(options.port), options.host, resolve));
-        print(undefined, false, () => `codec endpoint on http://${options.host}:${options.port}; set it as the Temporal UI's codec endpoint`);
+        print(
+          undefined,
+          false,
+          () => `codec endpoint on http://${options.host}:${options.port}; set it as the Temporal UI's codec endpoint`,
+        );
         await new Promise<void>((resolve) => process.once('SIGINT', resolve).once('SIGTERM', resolve));
         server.close();
       }),

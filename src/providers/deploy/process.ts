@@ -41,7 +41,8 @@ export class ProcessDeployer implements Deployer {
         continue;
       }
       const previous = existing?.port ?? record.ports?.[index];
-      const port = previous !== undefined && (await this.portIsFree(previous)) ? previous : await this.allocatePort(records, kept);
+      const port =
+        previous !== undefined && (await this.portIsFree(previous)) ? previous : await this.allocatePort(records, kept);
       const instance = this.startInstance(ctx, records, version, index, port, env);
       kept.push(instance);
       // Recorded at once: a worker dying now leaves something another can find and stop.
@@ -53,7 +54,8 @@ export class ProcessDeployer implements Deployer {
     records.write({ version, instances: kept, ports: kept.map((instance) => instance.port) });
 
     const endpoints: Endpoint[] = kept.map((instance) => ({ host: instance.host, port: instance.port }));
-    if (this.config.prometheusTargets) writePrometheusTargets(this.config.prometheusTargets, ctx.facts.service, version, endpoints);
+    if (this.config.prometheusTargets)
+      writePrometheusTargets(this.config.prometheusTargets, ctx.facts.service, version, endpoints);
 
     const readiness = this.config.readiness;
     const reasons = await Promise.all(
@@ -66,7 +68,9 @@ export class ProcessDeployer implements Deployer {
         }),
       ),
     );
-    const unready = kept.map((instance, index) => ({ instance, reason: reasons[index] })).filter((entry) => entry.reason);
+    const unready = kept
+      .map((instance, index) => ({ instance, reason: reasons[index] }))
+      .filter((entry) => entry.reason);
     if (unready.length > 0) {
       const { instance, reason } = unready[0];
       const tail = this.logTail(instance.log, env.secrets);
@@ -85,18 +89,21 @@ export class ProcessDeployer implements Deployer {
   async undeploy(ctx: ProviderContext, version: string): Promise<void> {
     const records = this.records(ctx);
     const record = records.read(version);
-    if (this.config.prometheusTargets) removePrometheusTargets(this.config.prometheusTargets, ctx.facts.service, version);
+    if (this.config.prometheusTargets)
+      removePrometheusTargets(this.config.prometheusTargets, ctx.facts.service, version);
     if (!record) return;
     await Promise.all(record.instances.map((instance) => this.stopInstance(records, version, instance)));
     // Undeploying twice must not forget the ports the first one kept.
-    const ports = record.instances.length > 0 ? record.instances.map((instance) => instance.port) : (record.ports ?? []);
+    const ports =
+      record.instances.length > 0 ? record.instances.map((instance) => instance.port) : (record.ports ?? []);
     records.write({ version, instances: [], ports });
     ctx.log.info({ version }, 'version stopped');
   }
 
   private records(ctx: ProviderContext): InstanceRecords {
     const dir =
-      this.config.stateDirectory ?? path.join(os.tmpdir(), 'tollgate-processes', `${ctx.facts.service}-${ctx.facts.environment}`);
+      this.config.stateDirectory ??
+      path.join(os.tmpdir(), 'tollgate-processes', `${ctx.facts.service}-${ctx.facts.environment}`);
     return new InstanceRecords(dir);
   }
 
@@ -109,9 +116,15 @@ export class ProcessDeployer implements Deployer {
       throw err;
     }
     const inherited = Object.fromEntries(
-      INHERITED_VARIABLES.filter((name) => process.env[name] !== undefined).map((name) => [name, process.env[name] as string]),
+      INHERITED_VARIABLES.filter((name) => process.env[name] !== undefined).map((name) => [
+        name,
+        process.env[name] as string,
+      ]),
     );
-    return { vars: { ...inherited, ...resolved.env, ...factsEnvironment(ctx.facts, { TOLLGATE_VERSION: version }) }, secrets: resolved.secrets };
+    return {
+      vars: { ...inherited, ...resolved.env, ...factsEnvironment(ctx.facts, { TOLLGATE_VERSION: version }) },
+      secrets: resolved.secrets,
+    };
   }
 
   private startInstance(
@@ -137,7 +150,12 @@ export class ProcessDeployer implements Deployer {
       onRestart: (newPid) => {
         const current = records.read(version);
         if (!current) return;
-        records.write({ ...current, instances: current.instances.map((instance) => (instance.index === index ? { ...instance, pid: newPid } : instance)) });
+        records.write({
+          ...current,
+          instances: current.instances.map((instance) =>
+            instance.index === index ? { ...instance, pid: newPid } : instance,
+          ),
+        });
       },
     });
     ctx.log.info({ version, index, port, pid }, 'instance started');
@@ -172,12 +190,17 @@ export class ProcessDeployer implements Deployer {
   /** A port no recorded instance of any version holds, free on this machine when the host is local. */
   private async allocatePort(records: InstanceRecords, pending: InstanceRecord[]): Promise<number> {
     const held = new Set([
-      ...records.all().flatMap((record) => [...record.instances.map((instance) => instance.port), ...(record.ports ?? [])]),
+      ...records
+        .all()
+        .flatMap((record) => [...record.instances.map((instance) => instance.port), ...(record.ports ?? [])]),
       ...pending.map((instance) => instance.port),
     ]);
     if (!this.config.ports) {
       if (!isLocalHost(this.config.host)) {
-        throw new ProviderError(`deploy.ports is required when deploy.host (${this.config.host}) is not this machine: name a range such as "20000-20999"`, false);
+        throw new ProviderError(
+          `deploy.ports is required when deploy.host (${this.config.host}) is not this machine: name a range such as "20000-20999"`,
+          false,
+        );
       }
       for (;;) {
         const port = await anyFreePort(this.config.host);
@@ -188,7 +211,10 @@ export class ProcessDeployer implements Deployer {
     for (let port = from; port <= to; port++) {
       if (!held.has(port) && (await this.portIsFree(port))) return port;
     }
-    throw new ProviderError(`no free port left in deploy.ports ${this.config.ports}; widen the range or stop old versions`, false);
+    throw new ProviderError(
+      `no free port left in deploy.ports ${this.config.ports}; widen the range or stop old versions`,
+      false,
+    );
   }
 
   private logTail(file: string, secrets: string[]): string {

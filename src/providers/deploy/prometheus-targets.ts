@@ -10,7 +10,9 @@ import type { Endpoint } from '../../domain/deployment';
 export function writePrometheusTargets(dir: string, service: string, version: string, endpoints: Endpoint[]): void {
   fs.mkdirSync(dir, { recursive: true });
   const file = targetsFile(dir, service, version);
-  const groups = [{ targets: endpoints.map((endpoint) => `${endpoint.host}:${endpoint.port}`), labels: { service, version } }];
+  const groups = [
+    { targets: endpoints.map((endpoint) => `${endpoint.host}:${endpoint.port}`), labels: { service, version } },
+  ];
   fs.writeFileSync(`${file}.tmp`, JSON.stringify(groups, null, 2));
   fs.renameSync(`${file}.tmp`, file);
 }

@@ -17,7 +17,9 @@ export async function waitUntilReady(probe: ReadinessProbe): Promise<string | un
   for (;;) {
     probe.signal?.throwIfAborted();
     try {
-      const response = await fetch(probe.url, { signal: AbortSignal.timeout(Math.max(200, Math.min(2000, probe.intervalMs * 4))) });
+      const response = await fetch(probe.url, {
+        signal: AbortSignal.timeout(Math.max(200, Math.min(2000, probe.intervalMs * 4))),
+      });
       await response.arrayBuffer();
       if (response.ok) return undefined;
       reason = `GET ${probe.url} answered ${response.status}`;

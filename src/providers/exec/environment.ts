@@ -4,13 +4,18 @@ import { SECRET_REF_PATTERN } from '../../domain/spec';
 /** A spec's env entry that names a variable the worker does not have. Retrying cannot fix it. */
 export class MissingSecret extends Error {
   constructor(readonly variable: string) {
-    super(`env:${variable} is not set in the worker's environment; set ${variable} where the worker runs and retry the release`);
+    super(
+      `env:${variable} is not set in the worker's environment; set ${variable} where the worker runs and retry the release`,
+    );
     this.name = 'MissingSecret';
   }
 }
 
 /** Variables every command sees: the release's facts, named the same for every provider. */
-export function factsEnvironment(facts: ReleaseFacts, extra: Record<string, string | number | undefined> = {}): Record<string, string> {
+export function factsEnvironment(
+  facts: ReleaseFacts,
+  extra: Record<string, string | number | undefined> = {},
+): Record<string, string> {
   const entries: Record<string, string | number | undefined> = {
     TOLLGATE_RELEASE_ID: facts.releaseId,
     TOLLGATE_SERVICE: facts.service,

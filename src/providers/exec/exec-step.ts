@@ -31,7 +31,10 @@ export async function runExecStep(
     throw err;
   }
   const inherited = Object.fromEntries(
-    INHERITED_VARIABLES.filter((name) => process.env[name] !== undefined).map((name) => [name, process.env[name] as string]),
+    INHERITED_VARIABLES.filter((name) => process.env[name] !== undefined).map((name) => [
+      name,
+      process.env[name] as string,
+    ]),
   );
   const timeoutMs = toMillis(options.timeout);
   const result = await runCommand({
@@ -47,7 +50,10 @@ export async function runExecStep(
     redact: resolved.secrets,
   }).catch((err: NodeJS.ErrnoException) => {
     // The command could not even start: a missing working directory, for instance.
-    throw new ProviderError(`${action}: could not run "${command}" in ${options.workingDirectory ?? 'the worker folder'}: ${err.message}`, false);
+    throw new ProviderError(
+      `${action}: could not run "${command}" in ${options.workingDirectory ?? 'the worker folder'}: ${err.message}`,
+      false,
+    );
   });
   ctx.log.debug({ action, exitCode: result.exitCode, durationMs: result.durationMs }, 'exec command finished');
   return result;
@@ -62,6 +68,7 @@ export async function runExecStepOrFail(
   extra: Record<string, string | number | undefined> = {},
 ): Promise<CommandResult> {
   const result = await runExecStep(ctx, options, action, command, extra);
-  if (result.exitCode !== 0) throw new ProviderError(describeFailure(`${action} command "${command}"`, result, toMillis(options.timeout)));
+  if (result.exitCode !== 0)
+    throw new ProviderError(describeFailure(`${action} command "${command}"`, result, toMillis(options.timeout)));
   return result;
 }

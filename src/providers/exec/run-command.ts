@@ -73,7 +73,10 @@ export function runCommand(request: CommandRequest): Promise<CommandResult> {
     child.on('close', (exitCode, signal) => {
       clearTimeout(timer);
       request.signal?.removeEventListener('abort', onAbort);
-      const clean = (text: string) => redact(text, request.redact ?? []).slice(-OUTPUT_TAIL_BYTES).trim();
+      const clean = (text: string) =>
+        redact(text, request.redact ?? [])
+          .slice(-OUTPUT_TAIL_BYTES)
+          .trim();
       resolve({
         exitCode,
         signal,
@@ -88,7 +91,9 @@ export function runCommand(request: CommandRequest): Promise<CommandResult> {
 }
 
 export function redact(text: string, secrets: string[]): string {
-  return secrets.filter((secret) => secret.length >= 4).reduce((out, secret) => out.split(secret).join('[redacted]'), text);
+  return secrets
+    .filter((secret) => secret.length >= 4)
+    .reduce((out, secret) => out.split(secret).join('[redacted]'), text);
 }
 
 /** One paragraph for people: what ran, how it ended, and the end of what it printed. */

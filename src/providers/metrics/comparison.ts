@@ -23,7 +23,11 @@ export class ComparisonMetricSource implements MetricSource {
     const at = new Date().toISOString();
     const { facts } = ctx;
     if (!facts.stableVersion) {
-      return { at, phase: 'Inconclusive', message: 'no stable version to compare against: this is the first release of its lane' };
+      return {
+        at,
+        phase: 'Inconclusive',
+        message: 'no stable version to compare against: this is the first release of its lane',
+      };
     }
     let canaryQuery: string;
     let stableQuery: string;
@@ -34,19 +38,32 @@ export class ComparisonMetricSource implements MetricSource {
       if (err instanceof MissingFact) return { at, phase: 'Inconclusive', message: err.message };
       throw err;
     }
-    const client = new PrometheusClient(this.config.address, this.config.headers, toMillis(this.config.timeout), ctx.signal);
+    const client = new PrometheusClient(
+      this.config.address,
+      this.config.headers,
+      toMillis(this.config.timeout),
+      ctx.signal,
+    );
     const end = Date.now() / 1000;
     const start = end - toMillis(this.config.lookback) / 1000;
     const step = toMillis(this.config.step) / 1000;
     let canary: number[];
     let stable: number[];
     try {
-      const [canarySeries, stableSeries] = await Promise.all([client.range(canaryQuery, start, end, step), client.range(stableQuery, start, end, step)]);
-      const finite = (series: { values: number[] }[]) => series.flatMap((entry) => entry.values).filter((value) => Number.isFinite(value));
+      const [canarySeries, stableSeries] = await Promise.all([
+        client.range(canaryQuery, start, end, step),
+        client.range(stableQuery, start, end, step),
+      ]);
+      const finite = (series: { values: number[] }[]) =>
+        series.flatMap((entry) => entry.values).filter((value) => Number.isFinite(value));
       canary = finite(canarySeries);
       stable = finite(stableSeries);
     } catch (err) {
-      if (err instanceof QueryRejected) throw new ProviderError(`Prometheus rejected the query ${canaryQuery}: ${err.message}; fix the template's query`, false);
+      if (err instanceof QueryRejected)
+        throw new ProviderError(
+          `Prometheus rejected the query ${canaryQuery}: ${err.message}; fix the template's query`,
+          false,
+        );
       if (err instanceof ProviderError) throw err;
       return { at, phase: 'Error', message: `could not query Prometheus at ${client.address}: ${describeError(err)}` };
     }
@@ -61,7 +78,12 @@ export class ComparisonMetricSource implements MetricSource {
     const test = mannWhitneyU(canary, stable);
     const stableMedian = median(stable);
     const canaryMedian = median(canary);
-    const relative = stableMedian === 0 ? (test.shift === 0 ? 0 : Math.sign(test.shift) * Infinity) : test.shift / Math.abs(stableMedian);
+    const relative =
+      stableMedian === 0
+        ? test.shift === 0
+          ? 0
+          : Math.sign(test.shift) * Infinity
+        : test.shift / Math.abs(stableMedian);
     const significant = test.pValue < 1 - this.config.confidence;
     const badDirection =
       this.config.direction === 'either' || (this.config.direction === 'increase' ? relative > 0 : relative < 0);

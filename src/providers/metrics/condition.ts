@@ -12,7 +12,10 @@ export function compileCondition(expression: string, field: string): Condition {
   try {
     compiled = compileExpression(expression);
   } catch (err) {
-    throw new ProviderError(`${field} "${expression}" is not a valid condition: ${(err as Error).message.split('\n')[0]}; write it like "result < 0.01"`, false);
+    throw new ProviderError(
+      `${field} "${expression}" is not a valid condition: ${(err as Error).message.split('\n')[0]}; write it like "result < 0.01"`,
+      false,
+    );
   }
   return (result) => {
     const outcome = compiled({ result });

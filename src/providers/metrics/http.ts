@@ -29,7 +29,9 @@ export class HttpMetricSource implements MetricSource {
         false,
       );
     }
-    const headers = Object.fromEntries(Object.entries(this.config.headers ?? {}).map(([name, value]) => [name, resolveHeader(value)]));
+    const headers = Object.fromEntries(
+      Object.entries(this.config.headers ?? {}).map(([name, value]) => [name, resolveHeader(value)]),
+    );
     const problems: string[] = [];
     let lastStatus: number | undefined;
     for (const endpoint of endpoints) {
@@ -52,16 +54,20 @@ export class HttpMetricSource implements MetricSource {
       }
     }
     const what = `${this.config.method} ${this.config.path} on ${endpoints.length} instance${endpoints.length > 1 ? 's' : ''} of ${target?.canary?.version}`;
-    if (problems.length > 0) return { at, phase: 'Failed', value: lastStatus, message: `${what}: ${problems.join('; ')}` };
+    if (problems.length > 0)
+      return { at, phase: 'Failed', value: lastStatus, message: `${what}: ${problems.join('; ')}` };
     return { at, phase: 'Successful', value: lastStatus, message: `${what}: all answered as expected` };
   }
 
   private check(status: number, body: string): string | undefined {
     const { expect } = this.config;
     const excerpt = JSON.stringify(body.slice(0, BODY_EXCERPT));
-    if (!expect.status.includes(status)) return `status ${status}, expected ${expect.status.join(' or ')} (body ${excerpt})`;
-    if (expect.bodyContains && !body.includes(expect.bodyContains)) return `body ${excerpt} does not contain ${JSON.stringify(expect.bodyContains)}`;
-    if (expect.bodyMatches && !new RegExp(expect.bodyMatches).test(body)) return `body ${excerpt} does not match /${expect.bodyMatches}/`;
+    if (!expect.status.includes(status))
+      return `status ${status}, expected ${expect.status.join(' or ')} (body ${excerpt})`;
+    if (expect.bodyContains && !body.includes(expect.bodyContains))
+      return `body ${excerpt} does not contain ${JSON.stringify(expect.bodyContains)}`;
+    if (expect.bodyMatches && !new RegExp(expect.bodyMatches).test(body))
+      return `body ${excerpt} does not match /${expect.bodyMatches}/`;
     return undefined;
   }
 }

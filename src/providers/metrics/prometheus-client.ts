@@ -10,7 +10,10 @@ export interface Series {
 
 /** A query Prometheus answered with an error: a bad query cannot get better by asking again. */
 export class QueryRejected extends Error {
-  constructor(readonly errorType: string, message: string) {
+  constructor(
+    readonly errorType: string,
+    message: string,
+  ) {
     super(message);
     this.name = 'QueryRejected';
   }
@@ -43,7 +46,12 @@ export class PrometheusClient {
   }
 
   async range(query: string, startSeconds: number, endSeconds: number, stepSeconds: number): Promise<Series[]> {
-    return this.call('/api/v1/query_range', { query, start: String(startSeconds), end: String(endSeconds), step: String(stepSeconds) });
+    return this.call('/api/v1/query_range', {
+      query,
+      start: String(startSeconds),
+      end: String(endSeconds),
+      step: String(stepSeconds),
+    });
   }
 
   private async call(path: string, params: Record<string, string>): Promise<Series[]> {
@@ -63,7 +71,9 @@ export class PrometheusClient {
     }
     if (answer.status !== 'success' || !answer.data) {
       if (answer.errorType === 'bad_data') throw new QueryRejected(answer.errorType, answer.error ?? 'bad query');
-      throw new Error(`Prometheus at ${this.address} answered ${response.status}: ${answer.errorType ?? ''} ${answer.error ?? ''}`.trim());
+      throw new Error(
+        `Prometheus at ${this.address} answered ${response.status}: ${answer.errorType ?? ''} ${answer.error ?? ''}`.trim(),
+      );
     }
     return toSeries(answer.data.resultType, answer.data.result);
   }

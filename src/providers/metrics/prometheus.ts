@@ -20,7 +20,9 @@ export class PrometheusMetricSource implements MetricSource {
   async measure(ctx: ProviderContext): Promise<Measurement> {
     const at = new Date().toISOString();
     const success = compileCondition(this.config.successCondition, 'successCondition');
-    const failure = this.config.failureCondition ? compileCondition(this.config.failureCondition, 'failureCondition') : undefined;
+    const failure = this.config.failureCondition
+      ? compileCondition(this.config.failureCondition, 'failureCondition')
+      : undefined;
     let query: string;
     try {
       query = renderQuery(this.config.query, ctx.facts);
@@ -28,25 +30,43 @@ export class PrometheusMetricSource implements MetricSource {
       if (err instanceof MissingFact) return { at, phase: 'Inconclusive', message: err.message };
       throw err;
     }
-    const client = new PrometheusClient(this.config.address, this.config.headers, toMillis(this.config.timeout), ctx.signal);
+    const client = new PrometheusClient(
+      this.config.address,
+      this.config.headers,
+      toMillis(this.config.timeout),
+      ctx.signal,
+    );
     let series;
     try {
       series = await client.instant(query);
     } catch (err) {
-      if (err instanceof QueryRejected) throw new ProviderError(`Prometheus rejected the query ${query}: ${err.message}; fix the template's query`, false);
+      if (err instanceof QueryRejected)
+        throw new ProviderError(
+          `Prometheus rejected the query ${query}: ${err.message}; fix the template's query`,
+          false,
+        );
       if (err instanceof ProviderError) throw err;
       return { at, phase: 'Error', message: `could not query Prometheus at ${client.address}: ${describeError(err)}` };
     }
     if (series.length === 0) return { at, phase: 'Inconclusive', message: `no data: ${query} returned no series` };
     const values = series.map((entry) => ({ labels: entry.labels, value: entry.values[0] }));
     const unusable = values.find((entry) => Number.isNaN(entry.value));
-    if (unusable) return { at, phase: 'Inconclusive', message: `NaN for ${describeLabels(unusable.labels)} (no requests to divide by?): ${query}` };
+    if (unusable)
+      return {
+        at,
+        phase: 'Inconclusive',
+        message: `NaN for ${describeLabels(unusable.labels)} (no requests to divide by?): ${query}`,
+      };
 
     const verdicts = values.map((entry) => {
       const passed = success(entry.value);
       const failed = failure?.(entry.value) ?? false;
       const error = passed instanceof Error ? passed : failed instanceof Error ? failed : undefined;
-      if (error) throw new ProviderError(`the condition cannot be evaluated: ${error.message}; conditions may use only "result"`, false);
+      if (error)
+        throw new ProviderError(
+          `the condition cannot be evaluated: ${error.message}; conditions may use only "result"`,
+          false,
+        );
       return { ...entry, ok: passed === true && failed === false };
     });
     const bad = verdicts.filter((entry) => !entry.ok);
@@ -60,7 +80,12 @@ export class PrometheusMetricSource implements MetricSource {
         message: `result ${format(shown)}${values.length > 1 ? ` for ${describeLabels(bad[0].labels)}` : ''} does not meet ${describeConditions(this.config)}${where}`,
       };
     }
-    return { at, phase: 'Successful', value: shown, message: `result ${format(shown)} meets ${describeConditions(this.config)}${where}` };
+    return {
+      at,
+      phase: 'Successful',
+      value: shown,
+      message: `result ${format(shown)} meets ${describeConditions(this.config)}${where}`,
+    };
   }
 }
 

@@ -6,7 +6,8 @@ import { ProviderError } from '../context';
 const OUT_OF_ROTATION = 0x01 | 0x02 | 0x20 | 0x08 | 0x10;
 
 /** How HAProxy words a refused command; a successful `set` prints nothing or a notice. */
-const REFUSAL = /no such|unknown|invalid|require|not allowed|permission denied|cannot|can't|failed|unexpected|not found|missing/i;
+const REFUSAL =
+  /no such|unknown|invalid|require|not allowed|permission denied|cannot|can't|failed|unexpected|not found|missing/i;
 
 /**
  * HAProxy's Runtime API (the stats socket at `level admin`): a unix socket path, or host:port for
@@ -29,7 +30,10 @@ export class HaproxyRuntimeApi {
       .map((line) => line.trim())
       .find((line) => REFUSAL.test(line));
     if (refused) {
-      throw new ProviderError(`HAProxy refused a Runtime API command on ${this.address}: "${refused}" (commands: ${commands.join('; ')})`, false);
+      throw new ProviderError(
+        `HAProxy refused a Runtime API command on ${this.address}: "${refused}" (commands: ${commands.join('; ')})`,
+        false,
+      );
     }
     return output;
   }
@@ -38,11 +42,17 @@ export class HaproxyRuntimeApi {
   async servers(backend: string): Promise<ServerState[]> {
     const output = await this.send(`show servers state ${backend}\n`);
     if (/can't find backend/i.test(output)) {
-      throw new ProviderError(`HAProxy at ${this.address} has no backend "${backend}"; check traffic.backend against haproxy.cfg`, false);
+      throw new ProviderError(
+        `HAProxy at ${this.address} has no backend "${backend}"; check traffic.backend against haproxy.cfg`,
+        false,
+      );
     }
     const lines = output.split('\n').filter((line) => line.trim() !== '');
     const header = lines.find((line) => line.startsWith('# be_id'));
-    if (!header) throw new ProviderError(`unexpected answer from HAProxy's Runtime API at ${this.address}: ${output.slice(0, 200)}`);
+    if (!header)
+      throw new ProviderError(
+        `unexpected answer from HAProxy's Runtime API at ${this.address}: ${output.slice(0, 200)}`,
+      );
     const columns = header.slice(2).split(' ');
     const column = (fields: string[], name: string) => fields[columns.indexOf(name)];
     return lines
@@ -61,7 +71,10 @@ export class HaproxyRuntimeApi {
   private send(payload: string): Promise<string> {
     return new Promise((resolve, reject) => {
       const target = /^[^/]+:\d+$/.test(this.address)
-        ? { host: this.address.slice(0, this.address.lastIndexOf(':')), port: Number(this.address.slice(this.address.lastIndexOf(':') + 1)) }
+        ? {
+            host: this.address.slice(0, this.address.lastIndexOf(':')),
+            port: Number(this.address.slice(this.address.lastIndexOf(':') + 1)),
+          }
         : { path: this.address };
       const socket = net.connect(target);
       const chunks: Buffer[] = [];

@@ -37,7 +37,12 @@ export class HaproxyTrafficRouter implements TrafficRouter {
     const byName = new Map(current.map((server) => [server.name, server]));
     const differing = plan.targets.filter((target) => {
       const now = byName.get(target.name);
-      return !now || now.weight !== target.weight || now.state !== target.state || (target.state === 'ready' && endpointKey(now) !== endpointKey(target));
+      return (
+        !now ||
+        now.weight !== target.weight ||
+        now.state !== target.state ||
+        (target.state === 'ready' && endpointKey(now) !== endpointKey(target))
+      );
     });
     if (differing.length > 0) {
       ctx.log.warn({ differing: differing.map((server) => server.name) }, 'haproxy weights differ from the plan');

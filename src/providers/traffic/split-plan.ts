@@ -29,7 +29,9 @@ export function planSplit(router: string, backend: string, current: ServerState[
     router,
     backend,
     // A retried first shift may already have enabled canary slots: they were free before the release.
-    servers: current.map((server) => (canaryKeys.has(keyOf(server)) ? { ...server, weight: 0, state: 'maint' as const } : server)),
+    servers: current.map((server) =>
+      canaryKeys.has(keyOf(server)) ? { ...server, weight: 0, state: 'maint' as const } : server,
+    ),
   };
   const baselineByName = new Map(baseline.servers.map((server) => [server.name, server]));
   const stable = current.filter((server) => {
@@ -43,7 +45,9 @@ export function planSplit(router: string, backend: string, current: ServerState[
   const taken = new Set<string>();
   const endpoints = request.canary?.endpoints ?? [];
   for (const endpoint of endpoints) {
-    const slot = current.find((server) => !stableNames.has(server.name) && !taken.has(server.name) && keyOf(server) === endpointKey(endpoint));
+    const slot = current.find(
+      (server) => !stableNames.has(server.name) && !taken.has(server.name) && keyOf(server) === endpointKey(endpoint),
+    );
     if (slot) {
       taken.add(slot.name);
       canary.push({ slot, ...endpoint });
@@ -102,7 +106,10 @@ function weightsFor(
     // Rolling: whole servers move. The first `active` canary servers take traffic and as many stable ones leave.
     const activeCanary = Math.min(canaryCount, Math.max(1, Math.round((weight * canaryCount) / 100)));
     const activeStable = Math.max(1, stable.length - Math.round((weight * stable.length) / 100));
-    const typical = Math.max(1, Math.round(stable.reduce((sum, _server, index) => sum + baselineWeight(index), 0) / stable.length));
+    const typical = Math.max(
+      1,
+      Math.round(stable.reduce((sum, _server, index) => sum + baselineWeight(index), 0) / stable.length),
+    );
     return {
       canaryWeight: (index) => (index < activeCanary ? typical : 0),
       stableWeights: (index) => (index < activeStable ? baselineWeight(index) : 0),
