@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { ReleaseFacts } from '../domain/release';
+import type { Fence } from './fencing';
 
 /**
  * What every provider call gets: the release's facts, a key for idempotency and a cancellation
@@ -12,6 +13,11 @@ export interface ProviderContext {
   /** Aborted when the step is cancelled (release aborted) or the worker shuts down. */
   signal: AbortSignal;
   log: Logger;
+  /**
+   * The lane's fencing token for this attempt, on traffic changes. Routers that keep state refuse a
+   * write whose token is older than the newest they have seen (StaleWriteRefused).
+   */
+  fence?: Fence;
 }
 
 /**
