@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { ReleaseFacts } from '../domain/release';
-import type { Fence } from './fencing';
+import type { Fence } from '../domain/fence';
 
 /**
  * What every provider call gets: the release's facts, a key for idempotency and a cancellation
