@@ -36,6 +36,8 @@ export default tseslint.config(
     // only @temporalio/workflow, src/domain and activity *types*.
     files: ['src/workflows/**/*.ts'],
     rules: {
+      // The release workflow reads like its runbook: a stage or step that outgrows a screen gets split.
+      'max-lines-per-function': ['error', { max: 80, skipBlankLines: true, skipComments: true }],
       'no-restricted-imports': [
         'error',
         {

@@ -3,9 +3,9 @@ import os from 'node:os';
 import path from 'node:path';
 import knex, { type Knex } from 'knex';
 import { startEmbeddedPostgres, type LocalPostgres } from '../src/devstack/postgres';
-import type { BackfillDeclaration, BackfillProgress } from '../src/domain/schema-change';
-import { readBackfillProgress, runBackfillChunk } from '../src/schema/backfill';
-import { openServiceDatabase } from '../src/schema/service-database';
+import type { BackfillDeclaration, BackfillProgress } from '../src/domain/migration-plan';
+import { readBackfillProgress, runBackfillChunk } from '../src/service-db/backfill';
+import { openServiceDatabase } from '../src/service-db/service-database';
 
 /**
  * `npm run bench:backfill`: the users.email_address → primary_email backfill on a real PostgreSQL

@@ -2,7 +2,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { toMillis } from '../domain/duration';
 import { judgeBurnRate, type ErrorBudgetReading } from '../domain/error-budget';
 import { MissingFact, renderQuery } from '../domain/query-template';
-import type { ReleaseFacts } from '../domain/release';
+import type { ReleaseFacts } from '../domain/release-facts';
 import type { ErrorBudget } from '../domain/spec';
 import { ProviderError } from '../providers/context';
 import { PrometheusClient, QueryRejected } from '../providers/metrics/prometheus-client';

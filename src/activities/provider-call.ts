@@ -1,5 +1,5 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import type { ReleaseFacts } from '../domain/release';
+import type { ReleaseFacts } from '../domain/release-facts';
 import { type ProviderContext, ProviderError } from '../providers/context';
 import type { ActivityDeps } from './deps';
 

@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import type { ReleaseFacts } from '../domain/release';
+import type { ReleaseFacts } from '../domain/release-facts';
 import type { RouteRequest, RouteSnapshot } from '../domain/routing';
 import type { TrafficProvider } from '../domain/spec';
 import type { ActivityDeps } from './deps';

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { ReleaseFacts } from '../domain/release';
+import type { ReleaseFacts } from '../domain/release-facts';
 import type { Fence } from '../domain/fence';
 
 /**

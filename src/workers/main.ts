@@ -11,7 +11,7 @@ import { createLogger, type Logger } from '../logger';
 import { connectionOptions, TemporalUnreachable } from '../temporal/connection';
 import { installRuntime } from './runtime';
 import { createTollgateWorker } from './worker';
-import { ServiceDatabases } from '../schema/service-database';
+import { ServiceDatabases } from '../service-db/service-database';
 
 /**
  * The worker process: validates its configuration, migrates Tollgate's database, connects to

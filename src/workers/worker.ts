@@ -6,7 +6,7 @@ import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import { createActivities } from '../activities';
 import { createProviderRegistry, type ProviderRegistry } from '../providers/registry';
-import { ServiceDatabases } from '../schema/service-database';
+import { ServiceDatabases } from '../service-db/service-database';
 import { ReleaseTracingInterceptor } from '../telemetry/activity-tracing';
 import type { Tracing } from '../telemetry/tracing';
 import { workflowBundleOptions } from './bundle';

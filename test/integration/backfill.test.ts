@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import type { Knex } from 'knex';
-import type { BackfillDeclaration, BackfillProgress } from '../../src/domain/schema-change';
-import { readBackfillProgress, resetBackfill, runBackfillChunk } from '../../src/schema/backfill';
-import { openServiceDatabase } from '../../src/schema/service-database';
+import type { BackfillDeclaration, BackfillProgress } from '../../src/domain/migration-plan';
+import { readBackfillProgress, resetBackfill, runBackfillChunk } from '../../src/service-db/backfill';
+import { openServiceDatabase } from '../../src/service-db/service-database';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 
 /** The keyset backfill on a real PostgreSQL, without Temporal: exactness, restraint, pace and resume. */

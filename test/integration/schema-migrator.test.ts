@@ -4,9 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Knex } from 'knex';
 import { Client } from 'pg';
-import { acquireAdvisoryLock } from '../../src/schema/advisory-lock';
-import { FolderMigrationSource, runMigration, type MigrationTarget } from '../../src/schema/migrator';
-import { openServiceDatabase } from '../../src/schema/service-database';
+import { acquireAdvisoryLock } from '../../src/service-db/advisory-lock';
+import { FolderMigrationSource, runMigration, type MigrationTarget } from '../../src/service-db/migrator';
+import { openServiceDatabase } from '../../src/service-db/service-database';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 
 /**

@@ -1,4 +1,4 @@
-import type { ReleaseFacts } from '../../domain/release';
+import type { ReleaseFacts } from '../../domain/release-facts';
 import { SECRET_REF_PATTERN } from '../../domain/spec';
 
 /** A spec's env entry that names a variable the worker does not have. Retrying cannot fix it. */

@@ -1,33 +1,34 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Knex } from 'knex';
 import { toMillis } from '../domain/duration';
-import type { BackfillDeclaration, BackfillProgress, PendingMigration, SchemaPlan } from '../domain/schema-change';
+import type { BackfillDeclaration, BackfillProgress, PendingMigration, MigrationPlan } from '../domain/migration-plan';
 import type { Database } from '../domain/spec';
-import { resetBackfill, runBackfillChunk } from '../schema/backfill';
-import { loadMigrationFiles, MigrationFileError } from '../schema/migration-files';
-import { pendingMigrations, runMigration, type MigrationOutcome, type MigrationTarget } from '../schema/migrator';
-import { checkMigrationSafety } from '../schema/safety-check';
+import { resetBackfill, runBackfillChunk } from '../service-db/backfill';
+import { loadMigrationFiles, MigrationFileError } from '../service-db/migration-files';
+import { pendingMigrations, runMigration, type MigrationOutcome, type MigrationTarget } from '../service-db/migrator';
+import { checkMigrationSafety } from '../service-db/safety-check';
 import type { ActivityDeps } from './deps';
 import { HEARTBEAT_EVERY_MS } from './provider-call';
 
-export interface SchemaRequest {
+/** Which service database a request is about. */
+export interface ServiceDatabaseRequest {
   releaseId: string;
   database: Database;
 }
 
-export interface MigrationRequest extends SchemaRequest {
+export interface MigrationRequest extends ServiceDatabaseRequest {
   name: string;
   direction: 'up' | 'down';
 }
 
-export interface BackfillRequest extends SchemaRequest {
+export interface BackfillRequest extends ServiceDatabaseRequest {
   migration: string;
   backfill: BackfillDeclaration;
   /** Return after about this long, so the workflow can show progress; it calls again until done. */
   chunkMs: number;
 }
 
-export function createSchemaActivities(deps: ActivityDeps) {
+export function createMigrationActivities(deps: ActivityDeps) {
   /** The service's database, from the worker's environment: the URL never enters workflow history. */
   function connect(database: Database): { db: Knex; target: MigrationTarget } {
     const variable = database.url.slice('env:'.length);
@@ -47,7 +48,7 @@ export function createSchemaActivities(deps: ActivityDeps) {
      * Reads the migrations folder, asks knex what is pending, and runs the safety check on the
      * pending files. Changes nothing.
      */
-    async planSchemaChanges({ database }: SchemaRequest): Promise<SchemaPlan> {
+    async planSchemaChanges({ database }: ServiceDatabaseRequest): Promise<MigrationPlan> {
       const { db, target } = connect(database);
       try {
         const files = loadMigrationFiles(target.directory);

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { toMillis } from '../domain/duration';
-import type { BackfillDeclaration, BackfillProgress } from '../domain/schema-change';
+import type { BackfillDeclaration, BackfillProgress } from '../domain/migration-plan';
 import {
   CHECKPOINT_TABLE,
   ensureCheckpointTable,

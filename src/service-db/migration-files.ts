@@ -3,7 +3,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import type { Knex } from 'knex';
 import { Duration } from '../domain/spec';
-import type { BackfillDeclaration, MigrationPhase, PendingMigration } from '../domain/schema-change';
+import type { BackfillDeclaration, MigrationPhase, PendingMigration } from '../domain/migration-plan';
 
 /**
  * A service's migrations folder: plain knex migration files (so `knex migrate:latest` still works
