@@ -1,12 +1,14 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Knex } from 'knex';
 import { toMillis } from '../domain/duration';
+import { FailureType } from '../domain/failures';
 import type { BackfillDeclaration, BackfillProgress, PendingMigration, MigrationPlan } from '../domain/migration-plan';
 import type { Database } from '../domain/spec';
 import { resetBackfill, runBackfillChunk } from '../service-db/backfill';
 import { loadMigrationFiles, MigrationFileError } from '../service-db/migration-files';
 import { pendingMigrations, runMigration, type MigrationOutcome, type MigrationTarget } from '../service-db/migrator';
 import { checkMigrationSafety } from '../service-db/safety-check';
+import { MissingSecret, resolveSecret } from '../providers/secrets';
 import type { ActivityDeps } from './deps';
 import { HEARTBEAT_EVERY_MS } from './provider-call';
 
@@ -31,13 +33,12 @@ export interface BackfillRequest extends ServiceDatabaseRequest {
 export function createMigrationActivities(deps: ActivityDeps) {
   /** The service's database, from the worker's environment: the URL never enters workflow history. */
   function connect(database: Database): { db: Knex; target: MigrationTarget } {
-    const variable = database.url.slice('env:'.length);
-    const url = process.env[variable];
-    if (!url) {
-      throw ApplicationFailure.nonRetryable(
-        `database.url: env:${variable} is not set in the worker's environment; set ${variable} to the service's PostgreSQL URL where the worker runs`,
-        'MissingSecret',
-      );
+    let url: string;
+    try {
+      url = resolveSecret(database.url, 'database.url');
+    } catch (err) {
+      if (err instanceof MissingSecret) throw ApplicationFailure.nonRetryable(err.message, err.type);
+      throw err;
     }
     const db = deps.serviceDatabases.get(url, { lockTimeout: String(toMillis(database.lockTimeout)) });
     return { db, target: { url, directory: database.migrations, tableName: database.migrationsTable } };
@@ -68,7 +69,8 @@ export function createMigrationActivities(deps: ActivityDeps) {
           findings,
         };
       } catch (err) {
-        if (err instanceof MigrationFileError) throw ApplicationFailure.nonRetryable(err.message, 'MigrationFileError');
+        if (err instanceof MigrationFileError)
+          throw ApplicationFailure.nonRetryable(err.message, FailureType.MigrationFileError);
         throw err;
       }
     },

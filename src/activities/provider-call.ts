@@ -40,7 +40,7 @@ export async function callProvider<T>(
   } catch (err) {
     if (err instanceof ProviderError) {
       throw ApplicationFailure.create({
-        type: 'ProviderError',
+        type: err.type,
         message: err.message,
         nonRetryable: !err.retryable && !options.compensating,
       });

@@ -77,7 +77,7 @@ export function registerReleaseCommands(program: Command, run: Run): void {
           options.json,
           () => `${releaseId}: ${result.outcome}${result.reason ? ` (${result.reason})` : ''}`,
         );
-        return EXIT_FOR_OUTCOME[result.outcome as keyof typeof EXIT_FOR_OUTCOME];
+        return EXIT_FOR_OUTCOME[result.outcome];
       }),
   );
 
@@ -136,7 +136,7 @@ export function registerReleaseCommands(program: Command, run: Run): void {
           options.json,
           () => `${releaseId}: ${result.outcome}${result.reason ? ` (${result.reason})` : ''}`,
         );
-        return EXIT_FOR_OUTCOME[result.outcome as keyof typeof EXIT_FOR_OUTCOME];
+        return EXIT_FOR_OUTCOME[result.outcome];
       }),
     );
 
