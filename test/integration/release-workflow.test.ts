@@ -2,7 +2,8 @@ import { migrateToLatest } from '../../src/audit/database';
 import type { Actor } from '../../src/domain/spec';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { execSpec, Journal } from '../support/exec-spec';
-import { eventually, startTestWorker, type TestWorker } from '../support/worker';
+import { startTestWorker, type TestWorker } from '../support/worker';
+import { eventually } from '../support/eventually';
 
 const alice: Actor = { id: 'alice', name: 'Alice', via: 'cli' };
 const bob: Actor = { id: 'bob', name: 'Bob', via: 'slack' };

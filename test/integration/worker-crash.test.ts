@@ -4,7 +4,8 @@ import { migrateToLatest } from '../../src/audit/database';
 import type { Actor } from '../../src/domain/spec';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { execSpec, Journal } from '../support/exec-spec';
-import { connectTestClient, eventually } from '../support/worker';
+import { connectTestClient } from '../support/worker';
+import { eventually } from '../support/eventually';
 import { startWorkerProcess, type WorkerProcess } from '../support/worker-process';
 
 const alice: Actor = { id: 'alice', via: 'cli' };

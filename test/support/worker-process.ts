@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import { EVENTUALLY_DEADLINE_MS } from './eventually';
 import { testEnv } from './stack-env';
 import { required } from '../../src/domain/required';
 
@@ -44,7 +45,10 @@ export async function startWorkerProcess(options: {
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
 
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`worker did not start within 60s:\n${output}`)), 60_000);
+    const timer = setTimeout(
+      () => reject(new Error(`worker did not start within ${EVENTUALLY_DEADLINE_MS / 1000}s:\n${output}`)),
+      EVENTUALLY_DEADLINE_MS,
+    );
     const check = () => {
       if (output.includes('worker running')) {
         clearTimeout(timer);

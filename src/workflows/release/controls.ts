@@ -49,7 +49,7 @@ export function rollbackRefusal({ release }: ReleaseContext): string | undefined
 }
 
 function listenToLane({ input, release }: ReleaseContext): void {
-  setHandler(statusQuery, () => release.status);
+  setHandler(statusQuery, () => ({ ...release.status, lanePolicy: release.lane.policy }));
   setHandler(inputQuery, () => input);
   setHandler(laneGrantedSignal, ({ stableVersion, policy }) => {
     release.lane.granted = true;
