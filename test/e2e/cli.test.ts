@@ -3,12 +3,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { migrateToLatest } from '../../src/audit/database';
-import { createTestDatabase, type TestDatabase } from '../support/database';
+import type { TestDatabase } from '../support/database';
+import { startTollgate, type TollgateUnderTest } from '../support/tollgate-under-test';
 import { testEnv } from '../support/stack-env';
 import type { ReleaseStatus } from '../../src/domain/release';
 import { eventually } from '../support/eventually';
-import { startTestWorker, type TestWorker } from '../support/worker';
+import type { TestWorker } from '../support/worker';
 
 const run = promisify(execFile);
 const BIN = path.join(__dirname, '..', '..', 'bin', 'tollgate');
@@ -16,12 +16,13 @@ const EXAMPLE = path.join(__dirname, '..', '..', 'examples', 'exec-canary');
 
 let database: TestDatabase;
 let tollgate: TestWorker;
+let under: TollgateUnderTest;
 let workdir: string;
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  await migrateToLatest(database.db);
-  tollgate = await startTestWorker({ db: database.db, taskQueue: `cli-${Date.now()}` });
+  under = await startTollgate('cli');
+  tollgate = under.tollgate;
+  database = under.database;
   workdir = fs.mkdtempSync(path.join(os.tmpdir(), 'tollgate-cli-'));
   fs.cpSync(EXAMPLE, path.join(workdir, 'exec-canary'), { recursive: true });
   // The example's timed pause becomes one that waits for `tollgate promote`, so the test knows
@@ -31,8 +32,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await tollgate?.stop();
-  await database?.drop();
+  await under?.stop();
   fs.rmSync(workdir, { recursive: true, force: true });
 });
 

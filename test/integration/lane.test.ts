@@ -1,27 +1,24 @@
-import { migrateToLatest } from '../../src/audit/database';
 import type { Actor } from '../../src/domain/spec';
-import { createTestDatabase, type TestDatabase } from '../support/database';
+import { startTollgate, type TollgateUnderTest } from '../support/tollgate-under-test';
 import { execSpec, Journal } from '../support/exec-spec';
-import { startTestWorker, type TestWorker } from '../support/worker';
+import type { TestWorker } from '../support/worker';
 import { eventually } from '../support/eventually';
 import { required } from '../../src/domain/required';
 
 const alice: Actor = { id: 'alice', via: 'cli' };
 const bob: Actor = { id: 'bob', via: 'cli' };
 
-let database: TestDatabase;
 let tollgate: TestWorker;
+let under: TollgateUnderTest;
 let journal: Journal;
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  await migrateToLatest(database.db);
-  tollgate = await startTestWorker({ db: database.db, taskQueue: `lane-${Date.now()}` });
+  under = await startTollgate('lane');
+  tollgate = under.tollgate;
 });
 
 afterAll(async () => {
-  await tollgate?.stop();
-  await database?.drop();
+  await under?.stop();
 });
 
 beforeEach(() => {

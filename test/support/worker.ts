@@ -26,14 +26,16 @@ export interface TestWorker {
  * A real Tollgate worker on the test Temporal server, on its own task queue so test files never
  * pick up each other's work. Uses the workflow bundle the global setup built.
  */
-export async function startTestWorker(options: {
+export interface TestWorkerOptions {
   db: Knex;
   taskQueue: string;
   providers?: ProviderRegistry;
   dataConverter?: DataConverter;
   tracing?: Tracing;
   slack?: WebClient;
-}): Promise<TestWorker> {
+}
+
+export async function startTestWorker(options: TestWorkerOptions): Promise<TestWorker> {
   if (!runtimeInstalled) {
     Runtime.install({ logger: new DefaultLogger((process.env.TEST_SDK_LOG_LEVEL as 'ERROR') ?? 'ERROR') });
     runtimeInstalled = true;
