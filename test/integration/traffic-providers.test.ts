@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import type { ProviderContext } from '../../src/providers/context';
-import { isAlive } from '../../src/providers/deploy/instance-records';
+import { isAlive } from '../../src/providers/exec/process-identity';
 import { ProcessDeployer } from '../../src/providers/deploy/process';
 import { HaproxyRuntimeApi } from '../../src/providers/traffic/haproxy-runtime-api';
 import { HaproxyTrafficRouter } from '../../src/providers/traffic/haproxy';

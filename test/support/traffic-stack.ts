@@ -7,7 +7,8 @@ import { startPrometheus, type LocalPrometheus } from '../../src/devstack/promet
 import { validateReleaseSpec } from '../../src/domain/parse-spec';
 import type { ServerState } from '../../src/domain/routing';
 import type { Actor, ReleaseSpec, ReleaseSpecInput } from '../../src/domain/spec';
-import { isAlive, InstanceRecords } from '../../src/providers/deploy/instance-records';
+import { InstanceRecords } from '../../src/providers/deploy/instance-records';
+import { isAlive } from '../../src/providers/exec/process-identity';
 import { HaproxyRuntimeApi } from '../../src/providers/traffic/haproxy-runtime-api';
 import type { ReleaseClient } from '../../src/client/release-client';
 

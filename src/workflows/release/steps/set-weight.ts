@@ -25,6 +25,7 @@ export async function setWeight(ctx: ReleaseContext, index: number, weight: numb
           mode,
           stepId: `${input.releaseId}/restore-weight`,
           compensating: true,
+          fence: release.rollbackFence(),
         },
       ]);
       release.setWeight(before);
@@ -40,6 +41,7 @@ export async function setWeight(ctx: ReleaseContext, index: number, weight: numb
       baseline: release.baseline,
       mode,
       stepId: `${input.releaseId}/step-${index}`,
+      fence: release.nextFence(),
     },
   ]);
   release.baseline ??= result.baseline;
