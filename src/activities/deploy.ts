@@ -20,7 +20,14 @@ export interface DeployRequest {
 export function createDeployActivities(deps: ActivityDeps) {
   return {
     /** Starts a version and waits until it is ready for traffic; returns where it listens when the deployer knows. */
-    async deploy({ facts, config, version, stepId, compensating, fence }: DeployRequest): Promise<Deployment | undefined> {
+    async deploy({
+      facts,
+      config,
+      version,
+      stepId,
+      compensating,
+      fence,
+    }: DeployRequest): Promise<Deployment | undefined> {
       return callProvider(deps, facts, stepId, (ctx) => deps.providers.deployer(config).deploy(ctx, version), {
         compensating,
         fence,

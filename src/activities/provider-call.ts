@@ -3,6 +3,8 @@ import type { Fence } from '../domain/fence';
 import { FailureType } from '../domain/failures';
 import type { ReleaseFacts } from '../domain/release-facts';
 import { type ProviderContext, ProviderError } from '../providers/context';
+import type { FencedWriter } from '../fencing/lane-fences';
+import { statusQuery } from '../workflows/api';
 import type { ActivityDeps } from './deps';
 
 /** Often enough for any heartbeat timeout a spec may reasonably set (its floor is a few seconds). */
@@ -59,6 +61,7 @@ export async function callProvider<T>(
       const stopped = await deps.commands.stopEarlier(owner);
       if (stopped.length) log.warn({ stopped }, 'stopped commands an earlier attempt left running');
     }
+    if (fence && attempt > 1 && !options.compensating) await refuseIfRollingBack(deps, fence, writer);
     if (fence) await deps.fences.check(fence, writer);
     const ctx: ProviderContext = {
       facts,
@@ -80,4 +83,19 @@ export async function callProvider<T>(
   } finally {
     clearInterval(heartbeat);
   }
+}
+
+/**
+ * A retry of a forward step whose release was asked to roll back does not run, even before the
+ * rollback's fence is up (Temporal may hand out the retry before any worker has read the abort).
+ * The release answers from its state with every signal it has received applied.
+ */
+async function refuseIfRollingBack(deps: ActivityDeps, fence: Fence, writer: FencedWriter): Promise<void> {
+  let asked: { actor: string; reason: string } | undefined;
+  try {
+    asked = (await deps.temporal.workflow.getHandle(writer.releaseId).query(statusQuery)).rollbackAsked;
+  } catch {
+    return; // the release cannot be asked now: the fence still stands between this attempt and the world
+  }
+  if (asked) throw await deps.fences.refuseRolledBack(fence, writer, `the release is rolling back (${asked.reason})`);
 }

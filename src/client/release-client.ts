@@ -249,13 +249,26 @@ export class ReleaseClient {
   }
 
   private async update<T>(releaseId: string, call: () => Promise<T>): Promise<T> {
-    try {
-      return await call();
-    } catch (err) {
-      if (err instanceof WorkflowUpdateFailedError || (err as Error).name === 'WorkflowUpdateFailedError') {
-        throw refusalFor(failureTypeOf(err), deepestMessage(err));
+    const giveUpAt = Date.now() + WORKFLOW_TASK_RETRY_MS;
+    for (let delay = 250; ; delay = Math.min(delay * 2, 5000)) {
+      try {
+        return await call();
+      } catch (err) {
+        if (err instanceof WorkflowUpdateFailedError || (err as Error).name === 'WorkflowUpdateFailedError') {
+          throw refusalFor(failureTypeOf(err), deepestMessage(err));
+        }
+        // Temporal turns updates away while the release's last workflow task failed or timed out
+        // (a worker stopped halfway through it); the next worker retries the task: so do we.
+        if (!isWorkflowTaskFailing(err) || Date.now() > giveUpAt) {
+          if (isWorkflowTaskFailing(err))
+            throw new TollgateError(
+              'RELEASE_STUCK',
+              `${releaseId} cannot take decisions now: its workflow task keeps failing. Is a worker running on task queue ${this.taskQueue}? \`tollgate lane\` and the Temporal UI say more; nothing was decided`,
+            );
+          return this.rethrow(releaseId, err);
+        }
+        await new Promise((resolve) => setTimeout(resolve, delay));
       }
-      return this.rethrow(releaseId, err);
     }
   }
 
@@ -273,6 +286,21 @@ export class ReleaseClient {
     }
     throw err;
   }
+}
+
+/** gRPC's status code FAILED_PRECONDITION. */
+const FAILED_PRECONDITION = 9;
+
+/** How long a decision waits for a release whose workflow task is failing (a worker stopped during it). */
+const WORKFLOW_TASK_RETRY_MS = 60_000;
+
+/** Temporal's answer to an update while the workflow's last task failed: FAILED_PRECONDITION, retried by the next worker. */
+function isWorkflowTaskFailing(err: unknown): boolean {
+  for (let cause: unknown = err; cause instanceof Error; cause = cause.cause) {
+    const code = (cause as Error & { code?: unknown }).code;
+    if (code === FAILED_PRECONDITION && /workflow task in failed state/i.test(cause.message)) return true;
+  }
+  return false;
 }
 
 /** Visibility queries take string literals; a quote in a name would end the literal. */

@@ -23,6 +23,19 @@ export interface ApprovalDecision {
   comment?: string;
 }
 
+/** One decision on an approval step, as the release keeps it. */
+export interface DecisionRecord {
+  step: string;
+  approver: string;
+  decision: 'approved' | 'rejected';
+  at: string;
+}
+
+function nothingAwaits(stage: string, last: DecisionRecord | undefined): string {
+  const decided = last ? `; "${last.step}" was ${last.decision} by ${last.approver}` : '';
+  return `nothing awaits approval: the release is ${stage}${decided}`;
+}
+
 /** Is this person among the step's approvers? Entries are user ids (optionally `user:`) or `group:<handle>`. */
 export function isListedApprover(approver: Actor, step: Pick<ApprovalStep, 'from'>): boolean {
   const groups = new Set(approver.groups ?? []);
@@ -46,10 +59,12 @@ export function approvalRefusal(args: {
   approver: Actor;
   /** A rejection already recorded: one decision per step, so nothing can approve after it. */
   rejectedBy?: string;
+  /** The release's last decision, to say what became of the step a late decision was meant for. */
+  lastDecision?: DecisionRecord;
 }): string | undefined {
   const { pending, approver } = args;
   if (args.rejectedBy) return `already rejected by ${args.rejectedBy}; the release rolls back`;
-  if (!pending) return `nothing awaits approval: the release is ${args.currentStage}`;
+  if (!pending) return nothingAwaits(args.currentStage, args.lastDecision);
   if (!isListedApprover(approver, pending)) {
     return `${approver.id} is not an approver for "${pending.label}"; approvers are ${pending.from.join(', ')}`;
   }
@@ -74,10 +89,11 @@ export function rejectionRefusal(args: {
   approver: Actor;
   /** A rejection already recorded. */
   rejectedBy?: string;
+  lastDecision?: DecisionRecord;
 }): string | undefined {
   const { pending } = args;
   if (args.rejectedBy) return `already rejected by ${args.rejectedBy}; the release rolls back`;
-  if (!pending) return `nothing awaits approval: the release is ${args.currentStage}`;
+  if (!pending) return nothingAwaits(args.currentStage, args.lastDecision);
   // One decision per step: once the quorum is met, the step is decided and the release moves on.
   if (pending.approvals.length >= pending.quorum) {
     return `"${pending.label}" is already approved by ${pending.approvals.map((given) => given.approver).join(', ')}; the release is moving on (abort it to roll back)`;

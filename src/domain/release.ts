@@ -1,5 +1,5 @@
 import type { AnalysisResult } from './analysis';
-import type { PendingApproval } from './approval';
+import type { DecisionRecord, PendingApproval } from './approval';
 import type { ReleaseEvent } from './events';
 import type { Gate, LanePolicy } from './lane-policy';
 import type { BackfillProgress, MigrationPhase } from './migration-plan';
@@ -49,11 +49,13 @@ export interface ReleaseStatus {
   paused?: PauseState;
   /** The lane's freeze and deploy windows as the release knows them: what its next step boundary will check. */
   lanePolicy?: LanePolicy;
+  /** A rollback someone asked for, from the moment it was asked (the stage turns RollingBack once the running step stopped). */
+  rollbackAsked?: { actor: string; reason: string };
   /** Why the release is not moving (lane frozen, outside a window, paused), and until when. */
   hold?: Extract<Gate, { open: false }>;
   pendingApproval?: PendingApproval;
   /** Every approval decision so far, kept after its step ends (the Slack message shows who approved). */
-  decisions: { step: string; approver: string; decision: 'approved' | 'rejected'; at: string }[];
+  decisions: DecisionRecord[];
   lastAnalysis?: AnalysisResult;
   outcome?: { stage: EndStage; reason?: string };
   /** The release's pending schema migrations (when the spec has a database) and where each stands. */

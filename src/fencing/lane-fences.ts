@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { Fence } from '../domain/fence';
+import { rollbackFence, TOKENS_PER_EPOCH, type Fence } from '../domain/fence';
 import { StaleWriteRefused } from '../providers/fencing';
 
 /** Who wants to write: recorded with a refusal. */
@@ -57,6 +57,17 @@ export class LaneFences {
     if (refused) throw refused;
   }
 
+  /** Records an attempt refused for another reason than its token (its release is rolling back), and says why. */
+  async refuseRolledBack(fence: Fence, writer: FencedWriter, why: string): Promise<StaleWriteRefused> {
+    const rollback = rollbackFence(fence.laneId, Math.floor(fence.token / TOKENS_PER_EPOCH));
+    await this.db.transaction((trx) => this.refusal(trx, fence, rollback.token, writer)); // recorded
+    return new StaleWriteRefused(
+      `${writer.stepId} (attempt ${writer.attempt}) was not run: ${why}`,
+      fence,
+      rollback.token,
+    );
+  }
+
   /** Runs `write` under the lane's fence; afterwards the lane's newest token is this one. */
   async write<T>(fence: Fence, writer: FencedWriter, write: () => Promise<T>): Promise<T> {
     let refused: StaleWriteRefused | undefined;
@@ -68,7 +79,9 @@ export class LaneFences {
         return undefined;
       }
       const written = await write();
-      await trx('lane_fences').where({ lane_id: fence.laneId }).update({ token: fence.token, updated_at: trx.fn.now() });
+      await trx('lane_fences')
+        .where({ lane_id: fence.laneId })
+        .update({ token: fence.token, updated_at: trx.fn.now() });
       return { written };
     });
     if (refused || !result) throw refused ?? new Error('unreachable: a fenced write neither wrote nor was refused');

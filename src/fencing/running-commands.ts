@@ -84,7 +84,10 @@ export class RunningCommands {
     const rows = owner.compensating
       ? await query.where({ compensating: false })
       : await query.where({ step_id: owner.stepId }).where('attempt', '<', owner.attempt);
-    return this.stop(rows, `${owner.stepId} attempt ${owner.attempt} ${owner.compensating ? 'undoes it' : 'retries it'}`);
+    return this.stop(
+      rows,
+      `${owner.stepId} attempt ${owner.attempt} ${owner.compensating ? 'undoes it' : 'retries it'}`,
+    );
   }
 
   /**

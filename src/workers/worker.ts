@@ -44,7 +44,8 @@ export async function createTollgateWorker(options: TollgateWorkerOptions): Prom
   // Commands that dead workers on this host left running would race the retries and rollbacks
   // this worker is about to run: stop them first.
   const orphans = await commands.stopOrphans();
-  if (orphans.length) options.log.warn({ orphans }, 'stopped commands that workers which died on this host left running');
+  if (orphans.length)
+    options.log.warn({ orphans }, 'stopped commands that workers which died on this host left running');
   const activities = createActivities({
     db: options.db,
     temporal: options.client,

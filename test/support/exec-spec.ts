@@ -45,11 +45,13 @@ export interface ExecSpecOptions {
   approvals?: ReleaseSpecInput['approvals'];
   execution?: ReleaseSpecInput['execution'];
   database?: ReleaseSpecInput['database'];
+  /** More variables for the deploy and traffic commands (values may be env:NAME). */
+  env?: Record<string, string>;
 }
 
 /** A canary spec on the exec provider whose commands write to the journal. */
 export function execSpec(journal: Journal, options: ExecSpecOptions): ReleaseSpec {
-  const env = { JOURNAL: journal.file };
+  const env = { JOURNAL: journal.file, ...options.env };
   const input: ReleaseSpecInput = {
     service: options.service,
     environment: options.environment ?? 'staging',

@@ -38,11 +38,17 @@ export function isSameProcess(pid: number, ticks: string): boolean {
   }
 }
 
+/** Is the process there and running? A zombie (dead, not yet reaped by its parent) is not. */
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return !fs.existsSync('/proc/self'); // no /proc to ask: trust kill(0)
   }
 }

@@ -1,7 +1,6 @@
 import {
   ActivityCancellationType,
   proxyActivities,
-  proxyLocalActivities,
   type ActivityInterfaceFor,
   type RetryPolicy,
 } from '@temporalio/workflow';
@@ -10,7 +9,8 @@ import { toMillis } from '../../domain/duration';
 import type { ReleaseSpec } from '../../domain/spec';
 
 /**
- * Lane bookkeeping and audit writes: quick, retried until they succeed. A short timeout, because
+ * Lane bookkeeping, fencing tokens and audit writes: quick, retried until they succeed (a
+ * rollback must not go on without its fence). A short timeout, because
  * an attempt lost with a dead worker is only retried once it times out.
  */
 export const bookkeeping = proxyActivities<Activities>({
@@ -22,16 +22,6 @@ export const bookkeeping = proxyActivities<Activities>({
 export const planning = proxyActivities<Activities>({
   startToCloseTimeout: '1m',
   retry: { initialInterval: '1s', maximumAttempts: 5 },
-});
-
-/**
- * Quick checks and fencing tokens in Tollgate's PostgreSQL, run by the worker within the workflow
- * task (local activities): a rollback's fence is in place before the task that asked for it ends.
- * Retried until they succeed: a rollback must not go on without its fence.
- */
-export const local = proxyLocalActivities<Activities>({
-  startToCloseTimeout: '10s',
-  retry: { initialInterval: '1s', maximumInterval: '30s' },
 });
 
 /** The release's Slack message: a few quick attempts, then the release goes on without it. */

@@ -25,6 +25,7 @@ export function listenToApprovers({ input, spec, release }: ReleaseContext): voi
       environment: spec.environment,
       approver,
       rejectedBy: release.asked.rejection?.actor,
+      lastDecision: release.status.decisions.at(-1),
     });
   const refusalToReject = (approver: Actor) =>
     rejectionRefusal({
@@ -33,6 +34,7 @@ export function listenToApprovers({ input, spec, release }: ReleaseContext): voi
       initiator: input.initiator,
       approver,
       rejectedBy: release.asked.rejection?.actor,
+      lastDecision: release.status.decisions.at(-1),
     });
   setHandler(
     approveUpdate,

@@ -33,9 +33,10 @@ export function listenToPeopleAndLane(ctx: ReleaseContext): void {
 /** Rolls the release back: the running step is cancelled and the compensations run. */
 export function requestRollback(ctx: ReleaseContext, actor: string, reason: string): void {
   ctx.release.asked.rollback ??= { actor, reason };
-  // Fenced off before the running step is cancelled: its retries and leftovers write nothing now.
-  void fenceOff(ctx);
-  ctx.forwardScope.cancel();
+  // The fence goes up before the running step is cancelled: from then on, its retries and
+  // leftovers write nothing. Releases started before fencing cancel it at once, as they did.
+  if (ctx.release.fenceEpoch === undefined) ctx.forwardScope.cancel();
+  else void fenceOff(ctx).then(() => ctx.forwardScope.cancel());
 }
 
 /** Why the release cannot roll back now, or undefined when it can. */
@@ -50,7 +51,11 @@ export function rollbackRefusal({ release }: ReleaseContext): string | undefined
 }
 
 function listenToLane({ input, release }: ReleaseContext): void {
-  setHandler(statusQuery, () => ({ ...release.status, lanePolicy: release.lane.policy }));
+  setHandler(statusQuery, () => ({
+    ...release.status,
+    lanePolicy: release.lane.policy,
+    rollbackAsked: release.asked.rollback,
+  }));
   setHandler(inputQuery, () => input);
   setHandler(laneGrantedSignal, ({ stableVersion, policy }) => {
     release.lane.granted = true;

@@ -1,6 +1,6 @@
 import type { Database } from '../../../domain/spec';
 import { patched } from '@temporalio/workflow';
-import { local, planning as planningActivities } from '../activity-proxies';
+import { planning as planningActivities } from '../activity-proxies';
 import { PATCHES } from '../patches';
 import type { ReleaseContext } from '../context';
 import { StopRelease } from '../stop-reasons';
@@ -18,7 +18,10 @@ export async function planning(ctx: ReleaseContext): Promise<void> {
 
 /** Every `env:` the spec uses must be set where the workers run: found now, not by the step (or the undo) that needs it. */
 async function checkSecrets({ spec }: ReleaseContext): Promise<void> {
-  const missing = await local.findMissingSecrets(spec);
+  const missing = await planningActivities.findMissingSecrets.executeWithOptions(
+    { summary: "check the spec's secrets" },
+    [spec],
+  );
   if (missing.length === 0) return;
   const list = missing.map(({ variable, path }) => `env:${variable} (used at ${path})`).join(', ');
   throw new StopRelease(

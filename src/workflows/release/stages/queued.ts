@@ -1,5 +1,5 @@
 import { patched } from '@temporalio/workflow';
-import { bookkeeping, local } from '../activity-proxies';
+import { bookkeeping } from '../activity-proxies';
 import type { ReleaseContext } from '../context';
 import { PATCHES } from '../patches';
 import { atStepBoundary } from '../step-boundary';
@@ -18,7 +18,12 @@ export async function queued(ctx: ReleaseContext): Promise<void> {
     await release.waitUntil(() => lane.granted);
   }
   // Admitted: the release's fencing epoch is newer than every earlier release's of the lane.
-  if (patched(PATCHES.fencedSteps)) release.fenceEpoch = await local.takeFenceEpoch(laneId);
+  if (patched(PATCHES.fencedSteps)) {
+    release.fenceEpoch = await bookkeeping.takeFenceEpoch.executeWithOptions(
+      { summary: `fencing epoch of ${laneId}` },
+      [laneId],
+    );
+  }
   release.emit(
     'step',
     `admitted by the lane; rollback target is ${release.status.stableVersion ?? 'none (first release of this lane)'}`,
