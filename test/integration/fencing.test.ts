@@ -13,6 +13,7 @@ import { createTestDatabase, type TestDatabase } from '../support/database';
 import { eventually } from '../support/eventually';
 import { execSpec, Journal } from '../support/exec-spec';
 import { HeldSocketProxy } from '../support/held-socket-proxy';
+import { expectReplays } from '../support/replays';
 import { releaser, shareOf, TrafficStack } from '../support/traffic-stack';
 import type { ReleaseClient } from '../../src/client/release-client';
 import { connectTestClient, startTestWorker, type TestWorker } from '../support/worker';
@@ -57,7 +58,7 @@ async function workerProcess(taskQueue: string): Promise<WorkerProcess> {
 describe('a worker killed during a slow forward setWeight, then an abort', () => {
   it('exec: the command it left running is stopped, the release ends RolledBack with the abort as cause, and no forward write lands after the undo', async () => {
     const taskQueue = `fence-exec-${Date.now()}`;
-    const { releases, close } = await connectTestClient(taskQueue);
+    const { client, releases, close } = await connectTestClient(taskQueue);
     const gate = path.join(journal.dir, 'open-50');
     const pidFile = path.join(journal.dir, 'pid-50');
     const spec = execSpec(journal, {
@@ -98,12 +99,13 @@ describe('a worker killed during a slow forward setWeight, then an abort', () =>
     // Every write carried the lane's fencing token; the undo's is the newest.
     const tokens = lines.filter((line) => line.startsWith('setWeight')).map((line) => Number(line.split(' ')[3]));
     expect(tokens[1]).toBeGreaterThan(tokens[0]);
+    await expectReplays(client, releaseId);
     await close();
   });
 
   it('haproxy: the retry is fenced off, and the routing ends exactly where it was before the release', async () => {
     const taskQueue = `fence-haproxy-${Date.now()}`;
-    const { releases, close } = await connectTestClient(taskQueue);
+    const { client, releases, close } = await connectTestClient(taskQueue);
     const proxy = await HeldSocketProxy.start(stack.haproxy.runtimeApi);
     try {
       const first = await workerProcess(taskQueue);
@@ -143,6 +145,7 @@ describe('a worker killed during a slow forward setWeight, then an abort', () =>
       // Whatever Temporal started again after the abort (a retry of the 50% step) was refused
       // before it touched HAProxy, and is on record.
       const refusals = await database.db('fence_refusals').where({ release_id: releaseId });
+      await expectReplays(client, releaseId);
       for (const refusal of refusals)
         expect(refusal).toMatchObject({ step_id: `${releaseId}/step-2`, writer: 'haproxy router' });
     } finally {
