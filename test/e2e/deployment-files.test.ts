@@ -72,7 +72,11 @@ describe('the Dockerfile', () => {
       // installed already
     }
     const histories = path.join(ROOT, 'test', 'replay', 'histories');
-    for (const file of fs.readdirSync(histories)) {
+    const files = fs
+      .readdirSync(histories, { recursive: true, encoding: 'utf8' })
+      .filter((file) => file.endsWith('.json'));
+    expect(files.length).toBeGreaterThan(0);
+    for (const file of files) {
       await Worker.runReplayHistory(
         { workflowBundle: { code: fs.readFileSync(bundle, 'utf8') } },
         JSON.parse(fs.readFileSync(path.join(histories, file), 'utf8')),
