@@ -1,11 +1,7 @@
 import type { Command } from 'commander';
-import { z } from 'zod';
 import { ALL_STAGES, type Stage } from '../../domain/stages';
 import { TollgateError } from '../../domain/errors';
-import { ReleaseSpec } from '../../domain/spec';
-import { loadSpecFile } from '../../specs/load-spec-file';
-import { loadMigrationFiles } from '../../schema/migration-files';
-import { checkMigrationSafety } from '../../schema/safety-check';
+import type { ReleaseSpec } from '../../domain/spec';
 import { cliActor } from '../actor';
 import type { CliContext } from '../context';
 import { print } from '../output';
@@ -53,6 +49,7 @@ export function registerReleaseCommands(program: Command, run: Run): void {
       },
     ) =>
       run(async (ctx) => {
+        const { loadSpecFile } = require('../../specs/load-spec-file') as typeof import('../../specs/load-spec-file');
         const spec = loadSpecFile(file, {
           version: options.version,
           commit: options.commit ? { sha: options.commit, committedAt: options.committedAt as string } : undefined,
@@ -77,7 +74,7 @@ export function registerReleaseCommands(program: Command, run: Run): void {
           options.json,
           () => `${releaseId}: ${result.outcome}${result.reason ? ` (${result.reason})` : ''}`,
         );
-        return EXIT_FOR_OUTCOME[result.outcome as keyof typeof EXIT_FOR_OUTCOME];
+        return EXIT_FOR_OUTCOME[result.outcome];
       }),
   );
 
@@ -92,6 +89,7 @@ export function registerReleaseCommands(program: Command, run: Run): void {
     )
     .action((file: string, options: { version?: string; schema?: boolean; since?: string }) =>
       run(async () => {
+        const { loadSpecFile } = require('../../specs/load-spec-file') as typeof import('../../specs/load-spec-file');
         const spec = loadSpecFile(file, { version: options.version });
         if (options.schema) await checkSchemaOffline(spec, options.since);
         print(
@@ -107,8 +105,11 @@ export function registerReleaseCommands(program: Command, run: Run): void {
     .command('schema')
     .description('print the JSON Schema of release specs (for editors)')
     .action(() =>
-      run(async () => {
+      run(() => {
+        const { releaseSpecJsonSchema } =
+          require('../../specs/json-schema') as typeof import('../../specs/json-schema');
         print(releaseSpecJsonSchema(), true, () => '');
+        return Promise.resolve();
       }),
     );
 
@@ -136,7 +137,7 @@ export function registerReleaseCommands(program: Command, run: Run): void {
           options.json,
           () => `${releaseId}: ${result.outcome}${result.reason ? ` (${result.reason})` : ''}`,
         );
-        return EXIT_FOR_OUTCOME[result.outcome as keyof typeof EXIT_FOR_OUTCOME];
+        return EXIT_FOR_OUTCOME[result.outcome];
       }),
     );
 
@@ -246,11 +247,6 @@ export function registerReleaseCommands(program: Command, run: Run): void {
   );
 }
 
-/** The JSON Schema editors use to check spec files as they are typed. */
-export function releaseSpecJsonSchema(): unknown {
-  return z.toJSONSchema(ReleaseSpec, { io: 'input', unrepresentable: 'any' });
-}
-
 /**
  * The safety check Planning runs, on the files themselves: for a pull request's CI, before any
  * release. Without a database it cannot ask knex what is pending, hence --since.
@@ -258,6 +254,9 @@ export function releaseSpecJsonSchema(): unknown {
 async function checkSchemaOffline(spec: ReleaseSpec, since: string | undefined): Promise<void> {
   if (!spec.database)
     throw new TollgateError('NoDatabase', 'the spec has no database section: there is no schema to check');
+  const { loadMigrationFiles } =
+    require('../../schema/migration-files') as typeof import('../../schema/migration-files');
+  const { checkMigrationSafety } = require('../../schema/safety-check') as typeof import('../../schema/safety-check');
   const files = loadMigrationFiles(spec.database.migrations);
   const checked = files.filter((migration) => !since || migration.name >= since);
   const findings = await checkMigrationSafety(checked, {

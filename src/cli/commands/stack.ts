@@ -1,19 +1,7 @@
 import fs from 'node:fs';
-import http from 'node:http';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { runApp } from '../../app/main';
-import { createCodecHandler } from '../../codec/codec-server';
-import { dataConverterFor } from '../../codec/data-converter';
-import { loadConfig } from '../../config';
 import { TollgateError } from '../../domain/errors';
-import { startLocalStack } from '../../devstack/local-stack';
-import { RELEASE_SEARCH_ATTRIBUTES } from '../../domain/search-attributes';
-import { connectClient } from '../../temporal/connection';
-import { createLogger } from '../../logger';
-import { runWorkerProcess } from '../../workers/main';
-import { buildWorkflowBundle } from '../../workers/bundle';
-import { installRuntime } from '../../workers/runtime';
 import { print } from '../output';
 
 type RunBare = (action: () => Promise<number | void>) => Promise<void>;
@@ -25,6 +13,12 @@ export function registerStackCommands(program: Command, runBare: RunBare): void 
     .option('--fresh', 'forget the releases and database of earlier runs')
     .action((options: { fresh?: boolean }) =>
       runBare(async () => {
+        const { loadConfig } = require('../../config') as typeof import('../../config');
+        const { createLogger } = require('../../logger') as typeof import('../../logger');
+        const { startLocalStack } =
+          require('../../devstack/local-stack') as typeof import('../../devstack/local-stack');
+        const { runWorkerProcess } = require('../../workers/main') as typeof import('../../workers/main');
+        const { installRuntime } = require('../../workers/runtime') as typeof import('../../workers/runtime');
         if (options.fresh) fs.rmSync('.tollgate', { recursive: true, force: true });
         const say = (line: string) => process.stderr.write(`tollgate dev: ${line}\n`);
         const config = loadConfig(process.env);
@@ -50,16 +44,20 @@ export function registerStackCommands(program: Command, runBare: RunBare): void 
   program
     .command('worker')
     .description('run a worker against TEMPORAL_ADDRESS and DATABASE_URL; SIGTERM drains it')
-    .action(() => runBare(() => runWorkerProcess()));
+    .action(() =>
+      runBare(async () => (require('../../workers/main') as typeof import('../../workers/main')).runWorkerProcess()),
+    );
 
   program
     .command('app')
     .description('run the app: Slack (/release, buttons), the CI trigger, /metrics, the codec endpoint, /healthz')
     .action(() =>
       runBare(async () => {
-        const { stop } = await runApp(loadConfig());
+        const { runApp } = require('../../app/main') as typeof import('../../app/main');
+        const { loadConfig } = require('../../config') as typeof import('../../config');
+        const app = await runApp(loadConfig());
         await new Promise<void>((resolve) => process.once('SIGINT', resolve).once('SIGTERM', resolve));
-        await stop();
+        await app.stop();
       }),
     );
 
@@ -68,6 +66,10 @@ export function registerStackCommands(program: Command, runBare: RunBare): void 
     .description("register Tollgate's search attributes on the Temporal cluster (once per namespace)")
     .action(() =>
       runBare(async () => {
+        const { loadConfig } = require('../../config') as typeof import('../../config');
+        const { connectClient } = require('../../temporal/connection') as typeof import('../../temporal/connection');
+        const { RELEASE_SEARCH_ATTRIBUTES } =
+          require('../../domain/search-attributes') as typeof import('../../domain/search-attributes');
         const config = loadConfig();
         const client = await connectClient(config);
         try {
@@ -103,6 +105,11 @@ export function registerStackCommands(program: Command, runBare: RunBare): void 
     .option('--insecure-no-auth', 'decrypt for anyone (a local stack on loopback only)')
     .action((options: { port: string; host: string; corsOrigin?: string; insecureNoAuth?: boolean }) =>
       runBare(async () => {
+        const http = require('node:http') as typeof import('node:http');
+        const { createCodecHandler } = require('../../codec/codec-server') as typeof import('../../codec/codec-server');
+        const { dataConverterFor } =
+          require('../../codec/data-converter') as typeof import('../../codec/data-converter');
+        const { loadConfig } = require('../../config') as typeof import('../../config');
         const config = loadConfig();
         const codec = dataConverterFor(config)?.payloadCodecs?.[0];
         if (!codec)
@@ -137,6 +144,7 @@ export function registerStackCommands(program: Command, runBare: RunBare): void 
     .description('build the workflow bundle ahead of time (set TOLLGATE_WORKFLOW_BUNDLE to it)')
     .action((file: string) =>
       runBare(async () => {
+        const { buildWorkflowBundle } = require('../../workers/bundle') as typeof import('../../workers/bundle');
         const code = await buildWorkflowBundle();
         fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
         fs.writeFileSync(file, code);
