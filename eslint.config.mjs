@@ -35,7 +35,7 @@ export default tseslint.config(
     // The CLI loads a command's modules only when that command runs, so `tollgate --help` does not
     // pay for the Temporal client (npm run bench:cli). It uses `require(...) as typeof import(...)`:
     // under Node16 module rules a dynamic import() stays a real ESM import, which jest cannot run.
-    files: ['src/cli/**/*.ts', 'src/temporal/connection.ts'],
+    files: ['src/cli/**/*.ts', 'src/temporal/connection.ts', 'src/devstack/temporal-server.ts'],
     rules: {
       '@typescript-eslint/no-require-imports': 'off',
       '@typescript-eslint/consistent-type-imports': [

@@ -10,8 +10,16 @@ import { toMillis } from '../domain/duration';
 import { createLogger, type Logger } from '../logger';
 import { connectionOptions, TemporalUnreachable } from '../temporal/connection';
 import { installRuntime } from './runtime';
+import { buildWorkflowBundle, quietBundlerLogger } from './bundle';
+import { ConfigError } from '../domain/errors';
+import { DatabaseUnreachable } from '../audit/database';
 import { createTollgateWorker } from './worker';
 import { ServiceDatabases } from '../schema/service-database';
+
+export interface WorkerProcessOptions {
+  /** Called once the worker polls its task queue (`tollgate dev` prints what to do next then). */
+  onRunning?: () => void;
+}
 
 /**
  * The worker process: validates its configuration, migrates Tollgate's database, connects to
@@ -20,10 +28,18 @@ import { ServiceDatabases } from '../schema/service-database';
 export async function runWorkerProcess(
   config: Config = loadConfig(process.env, ['DATABASE_URL']),
   log: Logger = createLogger(config.LOG_LEVEL, 'tollgate-worker'),
+  options: WorkerProcessOptions = {},
 ): Promise<void> {
   installRuntime(log, { metricsAddress: config.TOLLGATE_SDK_METRICS_ADDRESS });
-  const db = openDatabase(config.DATABASE_URL!);
-  const applied = await migrateToLatest(db);
+  if (!config.DATABASE_URL) throw new ConfigError([{ path: 'DATABASE_URL', message: 'required by workers' }]);
+  const db = openDatabase(config.DATABASE_URL);
+  let applied: string[];
+  try {
+    applied = await migrateToLatest(db);
+  } catch (err) {
+    await db.destroy();
+    throw new DatabaseUnreachable(config.DATABASE_URL, err);
+  }
   if (applied.length) log.info({ applied }, 'migrated Tollgate database');
 
   let connection: NativeConnection;
@@ -46,7 +62,7 @@ export async function runWorkerProcess(
     log,
     workflowBundleCode: config.TOLLGATE_WORKFLOW_BUNDLE
       ? fs.readFileSync(config.TOLLGATE_WORKFLOW_BUNDLE, 'utf8')
-      : undefined,
+      : await buildWorkflowBundle(quietBundlerLogger(log)),
     shutdownGraceTime: toMillis(config.TOLLGATE_SHUTDOWN_GRACE),
     maxCachedWorkflows: config.TOLLGATE_MAX_CACHED_WORKFLOWS,
     dataConverter,
@@ -59,7 +75,9 @@ export async function runWorkerProcess(
     'worker running; SIGTERM drains it',
   );
   try {
-    await worker.run();
+    const running = worker.run();
+    options.onRunning?.();
+    await running;
   } finally {
     await connection.close();
     await serviceDatabases.closeAll();

@@ -11,30 +11,40 @@ export function registerStackCommands(program: Command, runBare: RunBare): void 
     .command('dev')
     .description('run the local stack: Temporal dev server and UI, PostgreSQL, and a worker (Ctrl-C stops all)')
     .option('--fresh', 'forget the releases and database of earlier runs')
-    .action((options: { fresh?: boolean }) =>
+    .option('--json', 'log JSON lines (the default when the output is not a terminal)')
+    .action((options: { fresh?: boolean; json?: boolean }) =>
       runBare(async () => {
         const { loadConfig } = require('../../config') as typeof import('../../config');
         const { createLogger } = require('../../logger') as typeof import('../../logger');
-        const { startLocalStack } =
+        const { startLocalStack, STATE_DIR } =
           require('../../devstack/local-stack') as typeof import('../../devstack/local-stack');
         const { runWorkerProcess } = require('../../workers/main') as typeof import('../../workers/main');
         const { installRuntime } = require('../../workers/runtime') as typeof import('../../workers/runtime');
-        if (options.fresh) fs.rmSync('.tollgate', { recursive: true, force: true });
+        if (options.fresh) fs.rmSync(STATE_DIR, { recursive: true, force: true });
+        // People at a terminal get readable lines and only what matters; anything else gets JSON.
+        const pretty = !options.json && Boolean(process.stdout.isTTY);
         const say = (line: string) => process.stderr.write(`tollgate dev: ${line}\n`);
         const config = loadConfig(process.env);
-        const log = createLogger(config.LOG_LEVEL, 'tollgate-worker');
-        installRuntime(log); // before the dev server: both share the SDK's process-wide runtime
-        const stack = await startLocalStack({ log: say });
-        say(`Temporal ${stack.temporal.address}, UI ${stack.uiUrl}`);
-        say(`Tollgate database ${stack.databaseUrl.replace(/:[^:@/]+@/, ':***@')}`);
-        say('in another terminal: `tollgate start <spec>`, `tollgate list`; Ctrl-C stops everything');
+        const log = createLogger(config.LOG_LEVEL, 'tollgate-worker', { pretty });
+        // Before the dev server: both share the SDK's process-wide runtime.
+        installRuntime(log, { sdkLevel: pretty ? 'WARN' : undefined });
+        const stack = await startLocalStack({
+          log: say,
+          terminal: process.stderr.isTTY ? process.stderr : undefined,
+        });
+        const workerConfig = loadConfig(
+          {
+            ...process.env,
+            TEMPORAL_ADDRESS: stack.temporal.address,
+            DATABASE_URL: stack.databaseUrl,
+            TEMPORAL_UI_URL: stack.uiUrl,
+          },
+          ['DATABASE_URL'],
+        );
         try {
-          await runWorkerProcess(
-            loadConfig({ ...process.env, TEMPORAL_ADDRESS: stack.temporal.address, DATABASE_URL: stack.databaseUrl }, [
-              'DATABASE_URL',
-            ]),
-            log,
-          );
+          await runWorkerProcess(workerConfig, log, {
+            onRunning: () => process.stderr.write(devBanner(stack, workerConfig.TOLLGATE_TASK_QUEUE, STATE_DIR)),
+          });
         } finally {
           await stack.stop();
         }
@@ -156,4 +166,28 @@ export function registerStackCommands(program: Command, runBare: RunBare): void 
 /** The operator service takes the protobuf enum value: Keyword = 2, Int = 3. */
 function searchAttributeProtoType(type: string): number {
   return type === 'INT' ? 3 : 2;
+}
+
+/** What `tollgate dev` says once everything runs: where things are, and what to type next. */
+export function devBanner(
+  stack: { temporal: { address: string; namespace: string }; uiUrl?: string; databaseUrl: string },
+  taskQueue: string,
+  stateDir: string,
+): string {
+  return [
+    '',
+    'tollgate dev is ready',
+    `  Temporal UI  ${stack.uiUrl ?? '(none)'}`,
+    `  Temporal     ${stack.temporal.address}, namespace ${stack.temporal.namespace}`,
+    `  database     ${stack.databaseUrl.replace(/:[^:@/]+@/, ':***@')}`,
+    `  worker       in this process, task queue ${taskQueue}`,
+    `  state        ${stateDir}/ (kept across runs; --fresh forgets it)`,
+    'next, in another terminal in this folder:',
+    '  tollgate start examples/exec-canary/release.yaml',
+    '  tollgate list',
+    '  tollgate status <release>',
+    'Ctrl-C stops everything.',
+    '',
+    '',
+  ].join('\n');
 }
