@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { TollgateError } from '../domain/errors';
 import { freePort } from './free-port';
 import { commandLine, isRunning, stopProcess } from './process-liveness';
 
@@ -45,7 +46,15 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions = {
   const binDir = reachableBinaries(runAs);
   const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(fs.realpathSync(os.tmpdir()), 'tollgate-pg-'));
   fs.mkdirSync(dataDir, { recursive: true });
-  if (runAs) fs.chownSync(dataDir, runAs.uid, runAs.gid);
+  if (runAs) {
+    fs.chownSync(dataDir, runAs.uid, runAs.gid);
+    if (!reachable(path.join(dataDir, 'PG_VERSION'), runAs))
+      throw new TollgateError(
+        'LOCAL_STACK',
+        `PostgreSQL runs as the postgres user (Tollgate runs as root) and cannot reach ${dataDir}: a folder above it lets only its owner in. ` +
+          'Run tollgate dev as a normal user, or in a folder others may pass through (chmod o+x on the folders above it), or set DATABASE_URL',
+      );
+  }
   const ids = runAs ? { uid: runAs.uid, gid: runAs.gid } : {};
   await stopLeftoverServer(dataDir, options.log);
 
@@ -182,7 +191,7 @@ function postgresUser(): PostgresUser {
   }
 }
 
-/** Can `user` reach `file`? Every folder on the way must let it pass (x) and the file must be executable. */
+/** Can `user` reach `file`? Every folder on the way must let it pass (x). */
 function reachable(file: string, user: PostgresUser): boolean {
   let dir = path.dirname(file);
   for (;;) {
