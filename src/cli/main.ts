@@ -19,6 +19,8 @@ import { registerDemoCommand } from './commands/demo';
 export function buildProgram(): Command {
   const program = new Command('tollgate')
     .description('Release orchestrator on Temporal: staged traffic, metric analysis, approvals, clean rollback')
+    // `tollgate --version` is Tollgate's; `tollgate start spec.yaml --version 2.4.0` the release's.
+    .enablePositionalOptions()
     .version(`tollgate ${tollgateVersion()}`, '-V, --version', 'print the version')
     .showHelpAfterError('(run `tollgate --help` for usage)');
 

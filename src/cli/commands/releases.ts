@@ -4,8 +4,10 @@ import { TollgateError } from '../../domain/errors';
 import type { ReleaseSpec } from '../../domain/spec';
 import { cliActor } from '../actor';
 import type { CliContext } from '../context';
+import type { ReleaseClient } from '../../client/release-client';
 import { print } from '../output';
 import { renderStatus, temporalUiLink, trafficBar } from '../render-status';
+import { renderTable } from '../table';
 
 type Run = (action: (ctx: CliContext) => Promise<number | void>) => Promise<void>;
 
@@ -62,8 +64,13 @@ export function registerReleaseCommands(program: Command, run: Run): void {
         const link = ctx.config.TEMPORAL_UI_URL
           ? temporalUiLink(ctx.config.TEMPORAL_UI_URL, releaseId, ctx.config.TEMPORAL_NAMESPACE)
           : undefined;
-        print({ releaseId, started, link }, options.json, () =>
-          [started ? `started ${releaseId}` : `${releaseId} is already running; not started again`, link]
+        const queued = started ? await whyQueued(releases, spec.service, spec.environment, releaseId) : undefined;
+        print({ releaseId, started, link, queued }, options.json, () =>
+          [
+            started ? `started ${releaseId}` : `${releaseId} is already running; not started again`,
+            queued && `queued: ${queued}`,
+            link,
+          ]
             .filter(Boolean)
             .join('\n'),
         );
@@ -227,12 +234,16 @@ export function registerReleaseCommands(program: Command, run: Run): void {
         print(releases, options.json, () =>
           releases.length === 0
             ? 'no releases match'
-            : releases
-                .map(
-                  (r) =>
-                    `${r.releaseId.padEnd(40)} ${(r.stage ?? '').padEnd(16)} ${trafficBar(r.weight ?? 0, 10)}  ${r.initiator ?? ''}  ${r.startTime.toISOString()}`,
-                )
-                .join('\n'),
+            : renderTable(
+                ['RELEASE', 'STAGE', 'TRAFFIC', 'STARTED BY', 'STARTED'],
+                releases.map((r) => [
+                  r.releaseId,
+                  r.stage ?? '',
+                  trafficBar(r.weight ?? 0, 10),
+                  r.initiator ?? '',
+                  r.startTime.toISOString().replace(/\.\d+Z$/, 'Z'),
+                ]),
+              ),
         );
       }),
     );
@@ -270,4 +281,25 @@ async function checkSchemaOffline(spec: ReleaseSpec, since: string | undefined):
     'UnsafeMigration',
     `the schema safety check refused ${findings.length} statement(s):\n${lines.join('\n')}`,
   );
+}
+
+/**
+ * Why a release just started will not move at once: the lane is frozen or outside its windows,
+ * or another release holds it. Undefined when it goes on now (or the lane cannot be asked yet).
+ */
+async function whyQueued(
+  releases: ReleaseClient,
+  service: string,
+  environment: string,
+  releaseId: string,
+): Promise<string | undefined> {
+  const lane = await releases.lane(service, environment).catch(() => undefined);
+  if (!lane) return undefined;
+  const reasons = [
+    lane.current && lane.current !== releaseId ? `behind ${lane.current}, which holds the lane` : undefined,
+    lane.gate.open
+      ? undefined
+      : `${lane.gate.reason}; it starts by itself when the lane opens${lane.policy.freeze ? ` (\`tollgate unfreeze ${service} ${environment}\` lifts the freeze)` : ''}`,
+  ].filter(Boolean);
+  return reasons.length > 0 ? reasons.join('; ') : undefined;
 }
