@@ -21,8 +21,10 @@ export function renderStatus(status: ReleaseStatus, uiUrl?: string, events = 10)
       : `  stable   ${status.stableVersion ?? '(none yet)'}`,
   ];
   // The hold is said once, on its own line, with when it began: not again among the events.
-  const holdEvent =
-    status.hold && status.events.findLast((event) => event.message === `holding: ${status.hold?.reason}`);
+  const holdMessage = status.hold && `holding: ${status.hold.reason}`;
+  const holdEvent = holdMessage
+    ? [...status.events].reverse().find((event) => event.message === holdMessage)
+    : undefined;
   if (status.hold)
     lines.push(
       `  holding  ${status.hold.reason}${status.hold.reopensAt ? ` (until ${status.hold.reopensAt})` : ''}${holdEvent ? `, since ${holdEvent.at}` : ''}`,
