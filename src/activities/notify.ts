@@ -108,7 +108,11 @@ export function createNotifyActivities(deps: ActivityDeps) {
           'SlackNotConfigured',
         );
       }
-      const { text, blocks } = renderReleaseMessage(request.status, deps.temporalUiUrl);
+      const { text, blocks } = renderReleaseMessage(
+        request.status,
+        deps.temporalUiUrl,
+        Context.current().info.workflowNamespace,
+      );
       const channel = request.message?.channel ?? (await channelId(request.channel));
       let message = request.message ?? (await postedBefore(channel, request.releaseId));
       if (message) {

@@ -1,3 +1,4 @@
+import { temporalUiLink } from '../domain/temporal-ui-link';
 import type http from 'node:http';
 import { z } from 'zod';
 import type { ReleaseClient } from '../client/release-client';
@@ -27,6 +28,8 @@ export interface ReleaseApiOptions {
   limiter: RateLimiter;
   log: Logger;
   uiUrl?: string;
+  /** The Temporal namespace releases run in, for the UI link. */
+  namespace?: string;
 }
 
 const MAX_BODY_BYTES = 64 * 1024;
@@ -133,9 +136,7 @@ async function startRelease(
     started,
     message: started ? `started ${releaseId}` : `${releaseId} is already running; nothing new was started`,
     status: `/api/releases/${encodeURIComponent(releaseId)}`,
-    ...(options.uiUrl
-      ? { link: `${options.uiUrl.replace(/\/$/, '')}/namespaces/default/workflows/${encodeURIComponent(releaseId)}` }
-      : {}),
+    ...(options.uiUrl ? { link: temporalUiLink(options.uiUrl, releaseId, options.namespace) } : {}),
   });
 }
 

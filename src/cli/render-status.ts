@@ -1,5 +1,6 @@
 import { describeBackfill } from '../domain/schema-change';
 import type { ReleaseStatus } from '../domain/release';
+import { temporalUiLink } from '../domain/temporal-ui-link';
 
 /** ██████░░░░ 60% — the traffic on the new version, at a glance. */
 export function trafficBar(weight: number, width = 20): string {
@@ -9,7 +10,7 @@ export function trafficBar(weight: number, width = 20): string {
 
 const STEP_MARKS = { pending: ' ', running: '▶', done: '✓', skipped: '-' } as const;
 
-export function renderStatus(status: ReleaseStatus, uiUrl?: string, events = 10): string {
+export function renderStatus(status: ReleaseStatus, uiUrl?: string, events = 10, namespace = 'default'): string {
   const lines = [
     `${status.releaseId}`,
     `  ${status.service} ${status.version} → ${status.environment} (${status.strategy}), started by ${status.initiator.name ?? status.initiator.id}`,
@@ -54,10 +55,8 @@ export function renderStatus(status: ReleaseStatus, uiUrl?: string, events = 10)
     for (const event of status.events.filter((event) => event !== holdEvent).slice(-events))
       lines.push(`    ${event.at}  ${event.actor.padEnd(10)} ${event.message}`);
   }
-  if (uiUrl) lines.push(`  ${temporalUiLink(uiUrl, status.releaseId)}`);
+  if (uiUrl) lines.push(`  ${temporalUiLink(uiUrl, status.releaseId, namespace)}`);
   return lines.join('\n');
 }
 
-export function temporalUiLink(uiUrl: string, workflowId: string, namespace = 'default'): string {
-  return `${uiUrl.replace(/\/$/, '')}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(workflowId)}`;
-}
+export { temporalUiLink } from '../domain/temporal-ui-link';

@@ -121,6 +121,9 @@ export async function runStages(
           env: stageEnv,
           maxBuffer: 64 * 1024 * 1024,
           timeout: 20 * 60_000,
+        }).catch((err: { stdout?: string; stderr?: string; message: string }) => {
+          const output = `${err.stdout ?? ''}${err.stderr ?? ''}`.trim().split('\n').slice(-30).join('\n');
+          throw new Error(`stage ${stage.name}: RUN ${instruction.args} failed:\n${output}`);
         });
       }
     }

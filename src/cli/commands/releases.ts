@@ -128,7 +128,9 @@ export function registerReleaseCommands(program: Command, run: Run): void {
     .action((releaseId: string, options: { events: string; json?: boolean }) =>
       run(async (ctx) => {
         const status = await (await ctx.releases()).status(releaseId);
-        print(status, options.json, () => renderStatus(status, ctx.config.TEMPORAL_UI_URL, Number(options.events)));
+        print(status, options.json, () =>
+          renderStatus(status, ctx.config.TEMPORAL_UI_URL, Number(options.events), ctx.config.TEMPORAL_NAMESPACE),
+        );
       }),
     );
 
