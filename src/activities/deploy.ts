@@ -1,5 +1,6 @@
 import type { Deployment } from '../domain/deployment';
-import type { ReleaseFacts } from '../domain/release';
+import type { Fence } from '../domain/fence';
+import type { ReleaseFacts } from '../domain/release-facts';
 import type { DeployProvider } from '../domain/spec';
 import type { ActivityDeps } from './deps';
 import { callProvider } from './provider-call';
@@ -12,20 +13,26 @@ export interface DeployRequest {
   stepId: string;
   /** Set when this call undoes a step: it then retries until it succeeds or the rollback times out. */
   compensating?: boolean;
+  /** The lane's fencing token for this change (absent in releases started before fencing). */
+  fence?: Fence;
 }
 
 export function createDeployActivities(deps: ActivityDeps) {
   return {
     /** Starts a version and waits until it is ready for traffic; returns where it listens when the deployer knows. */
-    async deploy({ facts, config, version, stepId, compensating }: DeployRequest): Promise<Deployment | undefined> {
+    async deploy({ facts, config, version, stepId, compensating, fence }: DeployRequest): Promise<Deployment | undefined> {
       return callProvider(deps, facts, stepId, (ctx) => deps.providers.deployer(config).deploy(ctx, version), {
         compensating,
+        fence,
+        writer: `${config.provider} deployer`,
       });
     },
     /** Stops a version. */
-    async undeploy({ facts, config, version, stepId, compensating }: DeployRequest): Promise<void> {
+    async undeploy({ facts, config, version, stepId, compensating, fence }: DeployRequest): Promise<void> {
       await callProvider(deps, facts, stepId, (ctx) => deps.providers.deployer(config).undeploy(ctx, version), {
         compensating,
+        fence,
+        writer: `${config.provider} deployer`,
       });
     },
   };

@@ -2,10 +2,11 @@ import { createAnalysisActivities } from './analysis';
 import { createAuditActivities } from './audit';
 import { createDeployActivities } from './deploy';
 import type { ActivityDeps } from './deps';
+import { createFencingActivities } from './fencing';
 import { createErrorBudgetActivities } from './error-budget';
 import { createLaneActivities } from './lane';
 import { createNotifyActivities } from './notify';
-import { createSchemaActivities } from './schema';
+import { createMigrationActivities } from './migrations';
 import { createTrafficActivities } from './traffic';
 
 export type { ActivityDeps } from './deps';
@@ -20,7 +21,8 @@ export function createActivities(deps: ActivityDeps) {
     ...createAnalysisActivities(deps),
     ...createNotifyActivities(deps),
     ...createErrorBudgetActivities(deps),
-    ...createSchemaActivities(deps),
+    ...createMigrationActivities(deps),
+    ...createFencingActivities(deps),
   };
 }
 

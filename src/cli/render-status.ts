@@ -1,6 +1,6 @@
-import { describeBackfill } from '../domain/schema-change';
-import type { ReleaseStatus } from '../domain/release';
 import { temporalUiLink } from '../domain/temporal-ui-link';
+import { describeBackfill } from '../domain/migration-plan';
+import type { ReleaseStatus } from '../domain/release';
 
 /** ██████░░░░ 60% — the traffic on the new version, at a glance. */
 export function trafficBar(weight: number, width = 20): string {
@@ -58,5 +58,3 @@ export function renderStatus(status: ReleaseStatus, uiUrl?: string, events = 10,
   if (uiUrl) lines.push(`  ${temporalUiLink(uiUrl, status.releaseId, namespace)}`);
   return lines.join('\n');
 }
-
-export { temporalUiLink } from '../domain/temporal-ui-link';

@@ -1,8 +1,8 @@
+import { temporalUiLink } from '../domain/temporal-ui-link';
 import type { Button, KnownBlock } from '@slack/types';
 import type { ReleaseStatus } from '../domain/release';
-import { describeBackfill } from '../domain/schema-change';
+import { describeBackfill } from '../domain/migration-plan';
 import { isEndStage } from '../domain/stages';
-import { temporalUiLink } from '../domain/temporal-ui-link';
 
 /** action_ids of the message's buttons; each carries the release id as its value. */
 export const ACTIONS = {

@@ -11,10 +11,10 @@ import { createLogger, type Logger } from '../logger';
 import { connectionOptions, TemporalUnreachable } from '../temporal/connection';
 import { installRuntime } from './runtime';
 import { buildWorkflowBundle, quietBundlerLogger } from './bundle';
-import { ConfigError } from '../domain/errors';
 import { DatabaseUnreachable } from '../audit/database';
 import { createTollgateWorker } from './worker';
-import { ServiceDatabases } from '../schema/service-database';
+import { required } from '../domain/required';
+import { ServiceDatabases } from '../service-db/service-database';
 
 export interface WorkerProcessOptions {
   /** Called once the worker polls its task queue (`tollgate dev` prints what to do next then). */
@@ -31,14 +31,14 @@ export async function runWorkerProcess(
   options: WorkerProcessOptions = {},
 ): Promise<void> {
   installRuntime(log, { metricsAddress: config.TOLLGATE_SDK_METRICS_ADDRESS });
-  if (!config.DATABASE_URL) throw new ConfigError([{ path: 'DATABASE_URL', message: 'required by workers' }]);
-  const db = openDatabase(config.DATABASE_URL);
+  const databaseUrl = required(config.DATABASE_URL, 'DATABASE_URL');
+  const db = openDatabase(databaseUrl);
   let applied: string[];
   try {
     applied = await migrateToLatest(db);
   } catch (err) {
     await db.destroy();
-    throw new DatabaseUnreachable(config.DATABASE_URL, err);
+    throw new DatabaseUnreachable(databaseUrl, err);
   }
   if (applied.length) log.info({ applied }, 'migrated Tollgate database');
 
@@ -74,6 +74,9 @@ export async function runWorkerProcess(
     { address: config.TEMPORAL_ADDRESS, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TOLLGATE_TASK_QUEUE },
     'worker running; SIGTERM drains it',
   );
+  // The SDK drains on SIGTERM/SIGINT itself; say so, for the operator watching the log.
+  for (const signal of ['SIGTERM', 'SIGINT'] as const)
+    process.once(signal, () => log.info({ signal }, 'draining: running activities finish, no new work is taken'));
   try {
     const running = worker.run();
     options.onRunning?.();

@@ -17,8 +17,10 @@ import { createTestDatabase, type TestDatabase } from '../support/database';
 import { FakeSlack, type FakeMessage } from '../support/fake-slack';
 import { Journal } from '../support/exec-spec';
 import { buttonClick, postSignedToSlackApp, slashCommand } from '../support/slack-requests';
-import { connectTestClient, eventually, startTestWorker, type TestWorker } from '../support/worker';
+import { connectTestClient, startTestWorker, type TestWorker } from '../support/worker';
+import { eventually } from '../support/eventually';
 import { startWorkerProcess, type WorkerProcess } from '../support/worker-process';
+import { required } from '../../src/domain/required';
 
 const TOKEN = 'xoxb-test-0000-tollgate';
 const SECRET = 'signing-secret-for-tests-only';
@@ -78,7 +80,7 @@ const command = (text: string, userId: string, userName: string) => {
 };
 const click = (actionId: string, releaseId: string, userId: string, userName: string) => {
   const id = `r${++responseCounter}`;
-  const message = messageOf(releaseId)!;
+  const message = required(messageOf(releaseId), `Slack message of ${releaseId}`);
   return {
     id,
     body: buttonClick({
@@ -163,11 +165,11 @@ describe('the Slack app, with a worker', () => {
     expect(
       fake.topLevelMessages(CHANNEL).filter((m) => m.metadata?.event_payload.release_id === releaseId),
     ).toHaveLength(1);
-    expect(message!.updates).toBeGreaterThanOrEqual(3);
+    expect(message.updates).toBeGreaterThanOrEqual(3);
     expect(blocksText(message)).toContain('Approved by <@U0BOB>');
     expect(blocksText(message)).not.toContain(ACTIONS.approve);
     // The thread tells the story, each step once.
-    const thread = fake.messages.filter((m) => m.thread_ts === message!.ts).map((m) => m.text ?? '');
+    const thread = fake.messages.filter((m) => m.thread_ts === message.ts).map((m) => m.text ?? '');
     expect(thread.filter((text) => text.includes('approved by'))).toHaveLength(1);
     expect(thread.some((text) => text.startsWith('*Succeeded*'))).toBe(true);
   });
@@ -258,20 +260,24 @@ describe('the Slack app, with a worker', () => {
 });
 
 describe('the Slack app when Temporal cannot be reached', () => {
-  it('acknowledges at once and then tells the user, rather than timing out', async () => {
-    const app = await startApp(
-      async () =>
-        new ReleaseClient(
-          await connectClient({ TEMPORAL_ADDRESS: '127.0.0.1:1', TEMPORAL_NAMESPACE: 'default' } as never),
-          'nowhere',
-        ),
-    );
+  it('acknowledges before it talks to Temporal, then tells the user, rather than timing out', async () => {
+    // Slack's deadline for an acknowledgement is 3 seconds, whatever Temporal is doing: the app
+    // must answer the request before it even tries to reach Temporal. The test holds that attempt
+    // until the acknowledgement has arrived.
+    let reachTemporal = () => {};
+    const held = new Promise<void>((resolve) => (reachTemporal = resolve));
+    const app = await startApp(async () => {
+      await held;
+      return new ReleaseClient(
+        await connectClient({ TEMPORAL_ADDRESS: '127.0.0.1:1', TEMPORAL_NAMESPACE: 'default' } as never),
+        'nowhere',
+      );
+    });
     try {
       const { id, body } = command('basket 1.3.0 staging', 'U0ALICE', 'alice');
       const acked = await postSignedToSlackApp(app.url, body, { secret: SECRET });
-      // Slack's own deadline for an acknowledgement is 3 seconds; the answer comes later.
       expect(acked.status).toBe(200);
-      expect(acked.ms).toBeLessThan(3000);
+      reachTemporal();
       expect((await answerTo(id)).text).toMatch(
         /^Tollgate cannot reach Temporal right now, so nothing was started or changed/,
       );
@@ -311,7 +317,7 @@ describe('the Slack message when a worker dies after posting it', () => {
       expect(
         fake.topLevelMessages(CHANNEL).filter((m) => m.metadata?.event_payload.release_id === releaseId),
       ).toHaveLength(1);
-      expect(message!.updates).toBeGreaterThanOrEqual(1);
+      expect(message.updates).toBeGreaterThanOrEqual(1);
     } finally {
       app.server.close();
       await close();

@@ -6,7 +6,8 @@ import { cliActor } from '../actor';
 import type { CliContext } from '../context';
 import type { ReleaseClient } from '../../client/release-client';
 import { print } from '../output';
-import { renderStatus, temporalUiLink, trafficBar } from '../render-status';
+import { temporalUiLink } from '../../domain/temporal-ui-link';
+import { renderStatus, trafficBar } from '../render-status';
 import { renderTable } from '../table';
 
 type Run = (action: (ctx: CliContext) => Promise<number | void>) => Promise<void>;
@@ -268,8 +269,9 @@ async function checkSchemaOffline(spec: ReleaseSpec, since: string | undefined):
   if (!spec.database)
     throw new TollgateError('NoDatabase', 'the spec has no database section: there is no schema to check');
   const { loadMigrationFiles } =
-    require('../../schema/migration-files') as typeof import('../../schema/migration-files');
-  const { checkMigrationSafety } = require('../../schema/safety-check') as typeof import('../../schema/safety-check');
+    require('../../service-db/migration-files') as typeof import('../../service-db/migration-files');
+  const { checkMigrationSafety } =
+    require('../../service-db/safety-check') as typeof import('../../service-db/safety-check');
   const files = loadMigrationFiles(spec.database.migrations);
   const checked = files.filter((migration) => !since || migration.name >= since);
   const findings = await checkMigrationSafety(checked, {

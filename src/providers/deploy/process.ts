@@ -6,11 +6,12 @@ import type { Deployment, Endpoint } from '../../domain/deployment';
 import { toMillis } from '../../domain/duration';
 import type { ProcessDeploy } from '../../domain/spec';
 import { ProviderError, type ProviderContext } from '../context';
-import { factsEnvironment, MissingSecret, resolveSpecEnvironment } from '../exec/environment';
+import { factsEnvironment, resolveSpecEnvironment } from '../exec/environment';
 import { INHERITED_VARIABLES } from '../exec/exec-step';
 import { redact } from '../exec/run-command';
 import type { Deployer } from './deployer';
-import { InstanceRecords, isAlive, type InstanceRecord, type VersionRecord } from './instance-records';
+import { isAlive } from '../exec/process-identity';
+import { InstanceRecords, type InstanceRecord, type VersionRecord } from './instance-records';
 import { anyFreePort, canListen, isLocalHost } from './ports';
 import { removePrometheusTargets, writePrometheusTargets } from './prometheus-targets';
 import { waitUntilReady } from './readiness';
@@ -108,13 +109,7 @@ export class ProcessDeployer implements Deployer {
   }
 
   private environment(ctx: ProviderContext, version: string): { vars: Record<string, string>; secrets: string[] } {
-    let resolved: { env: Record<string, string>; secrets: string[] };
-    try {
-      resolved = resolveSpecEnvironment(this.config.env, process.env);
-    } catch (err) {
-      if (err instanceof MissingSecret) throw new ProviderError(err.message, false);
-      throw err;
-    }
+    const resolved = resolveSpecEnvironment(this.config.env, process.env);
     const inherited = Object.fromEntries(
       INHERITED_VARIABLES.filter((name) => process.env[name] !== undefined).map((name) => [
         name,
