@@ -156,5 +156,6 @@ describe('the Dockerfile', () => {
     } finally {
       fs.rmSync(scratch, { recursive: true, force: true });
     }
-  });
+    // Two npm installs, tsc and webpack, for real: 3 minutes alone, far longer beside a busy suite.
+  }, 45 * 60_000);
 });
