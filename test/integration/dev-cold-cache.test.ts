@@ -41,10 +41,10 @@ describe('tollgate dev on a cold cache', () => {
     'builds the Temporal CLI once when two start at the same time, and both come up',
     async () => {
       const env = userEnv({
-      TOLLGATE_CACHE_DIR: cache,
-      GOCACHE: path.join(cache, 'go-build'),
-      PATH: pathWithoutTemporal(),
-    });
+        TOLLGATE_CACHE_DIR: cache,
+        GOCACHE: path.join(cache, 'go-build'),
+        PATH: pathWithoutTemporal(),
+      });
       devs.push(...folders.map((folder) => startDev(folder, env)));
       await Promise.all(devs.map((dev) => dev.ready(40 * 60_000)));
 
