@@ -14,7 +14,17 @@ import { findOrInstallTemporalCli } from './temporal-cli';
  * round trip; without it each step waits on the activity task poll (measured here: 100 ms per
  * step without, 27 ms with). Off by default on servers; recommended for clusters in docs.
  */
-const DEV_SERVER_SETTINGS = ['--dynamic-config-value', 'system.enableActivityEagerExecution=true'];
+const DEV_SERVER_SETTINGS = [
+  '--dynamic-config-value',
+  'system.enableActivityEagerExecution=true',
+  // What the SDK's own test server sets (sdk-core's ephemeral_server), so tests see the same server.
+  '--dynamic-config-value',
+  'frontend.enableServerVersionCheck=false',
+  '--dynamic-config-value',
+  'frontend.enableUpdateWorkflowExecution=true',
+  '--dynamic-config-value',
+  'frontend.enableUpdateWorkflowExecutionAsyncAccepted=true',
+];
 
 /** How long a dev server may take to answer; a first start on a busy machine takes about 10 s. */
 const START_TIMEOUT_MS = 120_000;
