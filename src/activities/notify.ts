@@ -116,7 +116,11 @@ export function createNotifyActivities(deps: ActivityDeps) {
           FailureType.SlackNotConfigured,
         );
       }
-      const { text, blocks } = renderReleaseMessage(request.status, deps.temporalUiUrl);
+      const { text, blocks } = renderReleaseMessage(
+        request.status,
+        deps.temporalUiUrl,
+        Context.current().info.workflowNamespace,
+      );
       const channel = request.message?.channel ?? (await channelId(slack, request.channel));
       let message = request.message ?? (await postedBefore(slack, channel, request.releaseId));
       if (message) {

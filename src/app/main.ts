@@ -58,6 +58,7 @@ export async function runApp(config: Config): Promise<{ server: http.Server; sto
               limiter: new RateLimiter(CI_RATE.perMinute, CI_RATE.burst),
               log,
               uiUrl: config.TEMPORAL_UI_URL,
+              namespace: config.TEMPORAL_NAMESPACE,
             })
           : undefined,
       metrics,

@@ -1,5 +1,6 @@
 import knex, { type Knex } from 'knex';
 import { tollgateMigrations } from '../../migrations';
+import { TollgateError } from '../domain/errors';
 
 /** A knex handle on Tollgate's own PostgreSQL. */
 export function openDatabase(url: string, pool: Knex.PoolConfig = { min: 0, max: 10 }): Knex {
@@ -13,4 +14,23 @@ export async function migrateToLatest(db: Knex): Promise<string[]> {
     tableName: 'tollgate_migrations',
   })) as [number, string[]];
   return applied;
+}
+
+/** Tollgate's PostgreSQL cannot be reached: one line that says where and what to check, no driver stack. */
+export class DatabaseUnreachable extends TollgateError {
+  constructor(url: string, cause: unknown) {
+    const where = (() => {
+      try {
+        const parsed = new URL(url);
+        return `${parsed.hostname}:${parsed.port || '5432'}${parsed.pathname}`;
+      } catch {
+        return 'DATABASE_URL';
+      }
+    })();
+    const reason = (cause as { code?: string; message?: string }).code ?? (cause as Error).message ?? String(cause);
+    super(
+      'DATABASE_UNREACHABLE',
+      `cannot reach Tollgate's PostgreSQL at ${where} (${reason}); is it running, and is DATABASE_URL right?`,
+    );
+  }
 }

@@ -28,6 +28,8 @@ export interface ReleaseApiOptions {
   limiter: RateLimiter;
   log: Logger;
   uiUrl?: string;
+  /** The Temporal namespace releases run in, for the UI link. */
+  namespace?: string;
 }
 
 const MAX_BODY_BYTES = 64 * 1024;
@@ -134,7 +136,7 @@ async function startRelease(
     started,
     message: started ? `started ${releaseId}` : `${releaseId} is already running; nothing new was started`,
     status: `/api/releases/${encodeURIComponent(releaseId)}`,
-    ...(options.uiUrl ? { link: temporalUiLink(options.uiUrl, releaseId) } : {}),
+    ...(options.uiUrl ? { link: temporalUiLink(options.uiUrl, releaseId, options.namespace) } : {}),
   });
 }
 

@@ -1,32 +1,40 @@
 import type { Knex } from 'knex';
-import { ReleaseClient } from '../client/release-client';
-import { loadConfig, type Config } from '../config';
-import { openDatabase } from '../audit/database';
-import { readLocalStack } from '../devstack/local-stack';
+import type { ReleaseClient } from '../client/release-client';
+import type { Config } from '../config';
 import { TollgateError } from '../domain/errors';
-import { connectClient } from '../temporal/connection';
+import { readStackFile } from '../devstack/stack-file';
 
 /**
- * What CLI commands need, made only when asked for: `tollgate validate` needs no Temporal, and
- * `tollgate status` no database. Beside a running `tollgate dev`, its addresses are the defaults.
+ * What CLI commands need, made only when asked for and loaded only then: `tollgate validate` needs
+ * no Temporal, and `tollgate status` no database, so neither pays for loading the other's client
+ * (the CLI answers in a few hundred milliseconds; see `npm run bench:cli`). Beside a running
+ * `tollgate dev`, its addresses are the defaults.
  */
 export class CliContext {
   private releaseClient?: ReleaseClient;
   private database?: Knex;
-  readonly config: Config;
 
-  constructor(env: NodeJS.ProcessEnv = process.env) {
-    const local = readLocalStack();
-    this.config = loadConfig({
-      ...env,
-      TEMPORAL_ADDRESS: env.TEMPORAL_ADDRESS || local?.temporalAddress,
-      DATABASE_URL: env.DATABASE_URL || local?.databaseUrl,
-      TEMPORAL_UI_URL: env.TEMPORAL_UI_URL || local?.uiUrl,
-    });
+  private constructor(readonly config: Config) {}
+
+  static create(env: NodeJS.ProcessEnv = process.env): CliContext {
+    const { loadConfig } = require('../config') as typeof import('../config');
+    const local = readStackFile();
+    return new CliContext(
+      loadConfig({
+        ...env,
+        TEMPORAL_ADDRESS: env.TEMPORAL_ADDRESS || local?.temporalAddress,
+        DATABASE_URL: env.DATABASE_URL || local?.databaseUrl,
+        TEMPORAL_UI_URL: env.TEMPORAL_UI_URL || local?.uiUrl,
+      }),
+    );
   }
 
   async releases(): Promise<ReleaseClient> {
-    this.releaseClient ??= new ReleaseClient(await connectClient(this.config), this.config.TOLLGATE_TASK_QUEUE);
+    if (!this.releaseClient) {
+      const { ReleaseClient } = require('../client/release-client') as typeof import('../client/release-client');
+      const { connectClient } = require('../temporal/connection') as typeof import('../temporal/connection');
+      this.releaseClient = new ReleaseClient(await connectClient(this.config), this.config.TOLLGATE_TASK_QUEUE);
+    }
     return this.releaseClient;
   }
 
@@ -37,7 +45,10 @@ export class CliContext {
         "DATABASE_URL is not set: point it at Tollgate's PostgreSQL, or run this beside `tollgate dev`",
       );
     }
-    this.database ??= openDatabase(this.config.DATABASE_URL, { min: 0, max: 2 });
+    if (!this.database) {
+      const { openDatabase } = require('../audit/database') as typeof import('../audit/database');
+      this.database = openDatabase(this.config.DATABASE_URL, { min: 0, max: 2 });
+    }
     return this.database;
   }
 

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { TollgateError } from '../domain/errors';
-import { CliContext } from './context';
+import type { CliContext } from './context';
+import { tollgateVersion } from './version';
 import { registerLaneCommands } from './commands/lanes';
 import { registerReleaseCommands } from './commands/releases';
 import { registerReportCommands } from './commands/reports';
@@ -10,10 +11,17 @@ import { registerDemoCommand } from './commands/demo';
 /**
  * The `tollgate` command. A user's mistake prints one line and exits 1; only a bug prints a
  * stack trace, and only with TOLLGATE_DEBUG=1.
+ *
+ * Each command group registers itself from its own file under commands/. Registration loads
+ * nothing heavy: an action imports what it needs when it runs, so `tollgate --help` does not load
+ * the Temporal client, and `tollgate status` neither knex nor the worker.
  */
 export function buildProgram(): Command {
   const program = new Command('tollgate')
     .description('Release orchestrator on Temporal: staged traffic, metric analysis, approvals, clean rollback')
+    // `tollgate --version` is Tollgate's; `tollgate start spec.yaml --version 2.4.0` the release's.
+    .enablePositionalOptions()
+    .version(`tollgate ${tollgateVersion()}`, '-V, --version', 'print the version')
     .showHelpAfterError('(run `tollgate --help` for usage)');
 
   const runBare = async (action: () => Promise<number | void>) => {
@@ -21,7 +29,8 @@ export function buildProgram(): Command {
   };
   const run = async (action: (ctx: CliContext) => Promise<number | void>) =>
     runBare(async () => {
-      const ctx = new CliContext();
+      const { CliContext } = require('./context') as typeof import('./context');
+      const ctx = CliContext.create();
       try {
         return await action(ctx);
       } finally {

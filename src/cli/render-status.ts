@@ -10,16 +10,26 @@ export function trafficBar(weight: number, width = 20): string {
 
 const STEP_MARKS = { pending: ' ', running: '▶', done: '✓', skipped: '-' } as const;
 
-export function renderStatus(status: ReleaseStatus, uiUrl?: string, events = 10): string {
+export function renderStatus(status: ReleaseStatus, uiUrl?: string, events = 10, namespace = 'default'): string {
   const lines = [
     `${status.releaseId}`,
     `  ${status.service} ${status.version} → ${status.environment} (${status.strategy}), started by ${status.initiator.name ?? status.initiator.id}`,
     `  stage    ${status.stage}${status.outcome?.reason ? `: ${status.outcome.reason}` : ''}`,
     `  traffic  ${trafficBar(status.weight)}`,
-    `  stable   ${status.stableVersion ?? '(none yet)'}`,
+    // Once a release Succeeded it is the stable version; before, the stable one is its rollback target.
+    status.outcome?.stage === 'Succeeded'
+      ? `  stable   ${status.version} (this release; before it ${status.stableVersion ?? 'none'})`
+      : `  stable   ${status.stableVersion ?? '(none yet)'}`,
   ];
+  // The hold is said once, on its own line, with when it began: not again among the events.
+  const holdMessage = status.hold && `holding: ${status.hold.reason}`;
+  const holdEvent = holdMessage
+    ? [...status.events].reverse().find((event) => event.message === holdMessage)
+    : undefined;
   if (status.hold)
-    lines.push(`  holding  ${status.hold.reason}${status.hold.reopensAt ? ` (until ${status.hold.reopensAt})` : ''}`);
+    lines.push(
+      `  holding  ${status.hold.reason}${status.hold.reopensAt ? ` (until ${status.hold.reopensAt})` : ''}${holdEvent ? `, since ${holdEvent.at}` : ''}`,
+    );
   if (status.pendingApproval) {
     const pending = status.pendingApproval;
     lines.push(
@@ -42,9 +52,9 @@ export function renderStatus(status: ReleaseStatus, uiUrl?: string, events = 10)
   }
   if (events > 0) {
     lines.push('  recent events');
-    for (const event of status.events.slice(-events))
+    for (const event of status.events.filter((event) => event !== holdEvent).slice(-events))
       lines.push(`    ${event.at}  ${event.actor.padEnd(10)} ${event.message}`);
   }
-  if (uiUrl) lines.push(`  ${temporalUiLink(uiUrl, status.releaseId)}`);
+  if (uiUrl) lines.push(`  ${temporalUiLink(uiUrl, status.releaseId, namespace)}`);
   return lines.join('\n');
 }

@@ -7,6 +7,7 @@ import {
   WorkflowUpdateFailedError,
 } from '@temporalio/client';
 import type { ApprovalDecision } from '../domain/approval';
+import { FailureType } from '../domain/failures';
 import type { DeployWindow } from '../domain/deploy-window';
 import { deepestMessage, failureTypeOf } from '../domain/failures';
 import { NotFound, refusalFor, TollgateError } from '../domain/errors';
@@ -149,8 +150,25 @@ export class ReleaseClient {
       .catch((err) => this.rethrow(releaseId, err));
   }
 
+  /**
+   * How the release ended. A release that did not succeed fails its workflow (so the Temporal UI
+   * shows it as a failure) with its result as the failure's details; older releases completed
+   * with it. Either way the caller gets the ReleaseResult.
+   */
   async result(releaseId: string): Promise<ReleaseResult> {
-    return (await this.handle(releaseId).result()) as ReleaseResult;
+    try {
+      return (await this.handle(releaseId).result()) as ReleaseResult;
+    } catch (err) {
+      const cause = (err as { cause?: { name?: string; type?: string; details?: unknown[] } }).cause;
+      if (
+        (err as Error).name === 'WorkflowFailedError' &&
+        cause?.name === 'ApplicationFailure' &&
+        (cause.type === FailureType.ReleaseRolledBack || cause.type === FailureType.ReleaseFailed) &&
+        cause.details?.[0]
+      )
+        return cause.details[0] as ReleaseResult;
+      throw err;
+    }
   }
 
   approve(releaseId: string, decision: ApprovalDecision): Promise<ApprovalAnswer> {

@@ -1,9 +1,18 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { validateReleaseSpec } from '../domain/parse-spec';
 import type { ReleaseSpec, ReleaseSpecInput } from '../domain/spec';
 
-/** The sample service as the process deployer starts it (one Node process per instance, TypeScript through tsx). */
-export const SAMPLE_SERVICE = path.resolve(__dirname, '../../examples/sample-service/server.ts');
+/**
+ * The sample service as the process deployer starts it (one Node process per instance, TypeScript
+ * through tsx), from the checkout's examples/: two folders up from src/demo, three from the
+ * compiled dist/src/demo.
+ */
+export const SAMPLE_SERVICE =
+  ['../..', '../../..']
+    .map((up) => path.resolve(__dirname, up, 'examples', 'sample-service', 'server.ts'))
+    .find((candidate) => fs.existsSync(candidate)) ??
+  path.resolve(__dirname, '../../examples/sample-service/server.ts');
 
 /**
  * Error ratio of the canary over its whole life: a canary is new, so its counters since start are

@@ -1,5 +1,6 @@
 import { MultiBar, Presets, type SingleBar } from 'cli-progress';
 import type { ReleaseStatus } from '../domain/release';
+import { fitToWidth } from './fit-line';
 
 export interface ErrorRates {
   stable?: number;
@@ -55,7 +56,7 @@ export class LiveView {
     for (const event of status.events.slice(this.printedEvents))
       this.say(`  ${event.at.slice(11, 19)}  ${event.kind.padEnd(12)} ${event.message}`);
     this.printedEvents = status.events.length;
-    const stage = `${status.stage}${status.hold ? ` (holding: ${status.hold.reason.slice(0, 60)})` : ''}`;
+    const stage = `${status.stage}${status.hold ? ` (holding: ${fitToWidth(status.hold.reason, 60)})` : ''}`;
     if (this.progress && this.traffic) {
       this.progress.setTotal(Math.max(1, status.steps.length));
       this.progress.update(done, { stage });
@@ -79,8 +80,11 @@ export class LiveView {
   }
 
   private say(line: string): void {
-    // Padded to the terminal's width, so no part of a bar redrawn on that line shows behind it.
-    if (this.bars) this.bars.log(`${line.padEnd(Math.max(0, (process.stdout.columns ?? 80) - 1))}\n`);
+    // Cut to the terminal's width (a wrapped line throws the bars' redraw off by a line, which shows
+    // as garbled text) and padded to it, so no part of a bar redrawn on that line shows behind it.
+    const width = Math.max(1, (process.stdout.columns ?? 80) - 1);
+    const fitted = fitToWidth(line, width);
+    if (this.bars) this.bars.log(`${fitted}${' '.repeat(Math.max(0, width - [...fitted].length))}\n`);
     else this.write(line);
   }
 }

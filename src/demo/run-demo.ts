@@ -14,7 +14,7 @@ import { killRecordedInstances } from '../providers/deploy/instance-records';
 import { demoSpec, type DemoEnvironment } from './demo-specs';
 import { startInProcessWorker } from './in-process-worker';
 import { LiveView } from './live-view';
-import { renderSummary, type DemoRow } from './summary';
+import { renderSummary, whyItEnded, type DemoRow } from './summary';
 import { required } from '../domain/required';
 
 export interface DemoOptions {
@@ -174,6 +174,6 @@ async function release(
     seconds: (Date.now() - started) / 1000,
     requests: (report?.sent ?? 0) - sentBefore,
     failed: (report?.failed.length ?? 0) - failedBefore,
-    reason: status.outcome.reason ?? '',
+    reason: whyItEnded(status),
   };
 }

@@ -1,14 +1,20 @@
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import net from 'node:net';
 import knex from 'knex';
-import { freePort } from './free-port';
 import { startEmbeddedPostgres, type LocalPostgres } from './postgres';
+import { isRunning, isRunningAs, stopProcess } from './process-liveness';
+import {
+  readStackFile,
+  removeStackFile,
+  STATE_DIR,
+  writeStackFile,
+  type RecordedProcess,
+  type StackRecord,
+} from './stack-file';
 import { startTemporalDevServer, type DevServer } from './temporal-server';
 
-/** Where `tollgate dev` keeps its state between runs (git-ignored). */
-export const STATE_DIR = '.tollgate';
-const STACK_FILE = 'stack.json';
+export { STATE_DIR } from './stack-file';
 
 export interface LocalStack {
   temporal: DevServer;
@@ -25,74 +31,126 @@ export interface LocalStackOptions {
   temporalPort?: number;
   uiPort?: number;
   log?: (line: string) => void;
+  /** Redraw the progress of a first-run build on this terminal. */
+  terminal?: NodeJS.WriteStream;
 }
 
-/** The conventional port when it is free (so links people know work), any free port otherwise. */
-async function portOr(preferred: number): Promise<number> {
-  const free = await new Promise<boolean>((resolve) => {
-    const server = net.createServer();
-    server.once('error', () => resolve(false));
-    server.listen(preferred, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
-  return free ? preferred : freePort();
-}
+/** Another `tollgate dev` is alive in this folder: two would fight over one database. */
+export class StackAlreadyRunning extends Error {}
 
 /**
  * The local stack: a Temporal dev server with its UI and Tollgate's search attributes, and
  * PostgreSQL (DATABASE_URL when set, else an embedded server). Writes stack.json so other
- * `tollgate` commands in this folder find the database.
+ * `tollgate` commands in this folder find it, with every process it started, so that after a
+ * crash (SIGKILL, power cut) the next start in the same folder stops what the dead one left
+ * running and carries on with the same data.
  */
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   const stateDir = path.resolve(options.stateDir ?? STATE_DIR);
   const persistent = options.persistent ?? true;
   fs.mkdirSync(stateDir, { recursive: true });
   const log = options.log ?? (() => {});
+  await stopLeftovers(stateDir, log);
+
+  const record: StackRecord = { temporalAddress: '', databaseUrl: '', pid: process.pid, processes: [] };
+  const remember = (process: RecordedProcess) => {
+    record.processes = [...(record.processes ?? []).filter((p) => p.name !== process.name), process];
+    writeStackFile(stateDir, record);
+  };
+  writeStackFile(stateDir, record);
 
   let postgres: LocalPostgres | undefined;
-  let databaseUrl = process.env.DATABASE_URL;
-  if (!databaseUrl) {
-    log('starting embedded PostgreSQL');
-    postgres = await startEmbeddedPostgres(persistent ? { dataDir: path.join(stateDir, 'postgres') } : {});
-    databaseUrl = await ensureDatabase(postgres.url, 'tollgate');
+  let temporal: DevServer | undefined;
+  try {
+    let databaseUrl = process.env.DATABASE_URL;
+    if (!databaseUrl) {
+      log('starting embedded PostgreSQL');
+      const dataDir = persistent ? path.join(stateDir, 'postgres') : undefined;
+      postgres = await startEmbeddedPostgres({
+        dataDir,
+        logFile: persistent ? path.join(stateDir, 'postgres.log') : undefined,
+        log,
+        onSpawn: (pid) => dataDir && remember({ name: 'postgres', pid, marker: dataDir }),
+      });
+      databaseUrl = await ensureDatabase(postgres.url, 'tollgate');
+    }
+    log('starting the Temporal dev server');
+    const dbFilename = persistent ? path.join(stateDir, 'temporal.db') : undefined;
+    temporal = await startTemporalDevServer({
+      port: options.temporalPort,
+      preferredPort: 7233,
+      ui: true,
+      uiPort: options.uiPort,
+      preferredUiPort: 8233,
+      dbFilename,
+      markerNamespace: persistent ? markerNamespace(stateDir) : undefined,
+      logFile: persistent ? path.join(stateDir, 'temporal.log') : undefined,
+      log,
+      terminal: options.terminal,
+      onSpawn: (pid) => dbFilename && remember({ name: 'temporal', pid, marker: dbFilename }),
+    });
+    Object.assign(record, { temporalAddress: temporal.address, databaseUrl, uiUrl: temporal.uiUrl });
+    writeStackFile(stateDir, record);
+    const started = { temporal, postgres };
+    return {
+      temporal,
+      databaseUrl,
+      uiUrl: temporal.uiUrl,
+      stop: async () => {
+        await started.temporal.stop();
+        await started.postgres?.stop();
+        removeStackFile(stateDir);
+      },
+    };
+  } catch (err) {
+    await temporal?.stop();
+    await postgres?.stop();
+    removeStackFile(stateDir);
+    throw err;
   }
-  const uiPort = options.uiPort ?? (await portOr(8233));
-  log('starting the Temporal dev server');
-  const temporal = await startTemporalDevServer({
-    port: options.temporalPort ?? (await portOr(7233)),
-    uiPort,
-    dbFilename: persistent ? path.join(stateDir, 'temporal.db') : undefined,
-    log,
-  });
-  const stackFile = path.join(stateDir, STACK_FILE);
-  fs.writeFileSync(
-    stackFile,
-    JSON.stringify({ temporalAddress: temporal.address, databaseUrl, uiUrl: temporal.uiUrl }, null, 2),
-  );
-  return {
-    temporal,
-    databaseUrl,
-    uiUrl: temporal.uiUrl,
-    stop: async () => {
-      fs.rmSync(stackFile, { force: true });
-      await temporal.stop();
-      await postgres?.stop();
-    },
-  };
+}
+
+/**
+ * What a `tollgate dev` that died left running in `stateDir` is stopped; a live one is an error.
+ * A recorded pid is stopped only if its command line still names our data, so a pid reused by
+ * another program since is never touched.
+ */
+async function stopLeftovers(stateDir: string, log: (line: string) => void): Promise<void> {
+  const previous = readStackFile(stateDir);
+  if (!previous) return;
+  if (previous.pid && previous.pid !== process.pid && isRunning(previous.pid) && previous.processes?.length) {
+    const alive = previous.processes.filter((p) => isRunningAs(p.pid, p.marker));
+    if (alive.length > 0)
+      throw new StackAlreadyRunning(
+        `another tollgate dev (pid ${previous.pid}) is running in this folder (${stateDir}); stop it first, or use another folder`,
+      );
+  }
+  for (const leftover of previous.processes ?? []) {
+    if (!isRunningAs(leftover.pid, leftover.marker)) continue;
+    log(`stopping the ${leftover.name} server (pid ${leftover.pid}) that an earlier tollgate dev left running`);
+    // PostgreSQL's fast shutdown is SIGINT; the Temporal dev server stops on SIGTERM.
+    await stopProcess(leftover.pid, leftover.name === 'postgres' ? 'SIGINT' : 'SIGTERM', 30_000);
+  }
+  removeStackFile(stateDir);
+}
+
+/** One marker namespace per state folder, kept across restarts (the dev server keeps namespaces). */
+function markerNamespace(stateDir: string): string {
+  const file = path.join(stateDir, 'marker-namespace');
+  try {
+    const existing = fs.readFileSync(file, 'utf8').trim();
+    if (existing) return existing;
+  } catch {
+    // first run in this folder
+  }
+  const marker = `tollgate-dev-${crypto.randomBytes(4).toString('hex')}`;
+  fs.writeFileSync(file, `${marker}\n`);
+  return marker;
 }
 
 /** The running local stack's addresses, for commands run beside `tollgate dev`. */
-export function readLocalStack(
-  stateDir = STATE_DIR,
-): { temporalAddress: string; databaseUrl: string; uiUrl?: string } | undefined {
-  try {
-    return JSON.parse(fs.readFileSync(path.join(stateDir, STACK_FILE), 'utf8')) as {
-      temporalAddress: string;
-      databaseUrl: string;
-      uiUrl?: string;
-    };
-  } catch {
-    return undefined;
-  }
+export function readLocalStack(stateDir = STATE_DIR): StackRecord | undefined {
+  return readStackFile(stateDir);
 }
 
 /** Creates `name` on the server if needed and returns its URL. */

@@ -17,7 +17,11 @@ export interface DeployWindow {
 
 const TIME = /^([01]\d|2[0-3]):([0-5]\d)$/;
 
-/** Parses "mon-fri 09:00-16:00 Europe/Berlin" (the time zone defaults to UTC; days may be "mon,wed,fri"). */
+/**
+ * Parses "mon-fri 09:00-16:00 Europe/Berlin" (the time zone defaults to UTC; days may be
+ * "mon,wed,fri"). An end before the start crosses midnight: "mon-thu 22:00-06:00" opens on the
+ * evenings of those days and closes the next morning.
+ */
 export function parseDeployWindow(text: string): DeployWindow {
   const [daysPart, hoursPart, timezone = 'UTC', ...rest] = text.trim().split(/\s+/);
   const usage = 'write a window as "mon-fri 09:00-16:00 Europe/Berlin"';
@@ -35,8 +39,10 @@ export function parseDeployWindow(text: string): DeployWindow {
     }
   }
   const [start, end] = hoursPart.split('-');
-  if (!TIME.test(start ?? '') || !TIME.test(end ?? '') || start >= end) {
-    throw new RangeError(`"${hoursPart}" is not a time range such as 09:00-16:00 (end after start); ${usage}`);
+  if (!TIME.test(start ?? '') || !TIME.test(end ?? '') || start === end) {
+    throw new RangeError(
+      `"${hoursPart}" is not a time range such as 09:00-16:00, or 22:00-06:00 for a night (start and end differ); ${usage}`,
+    );
   }
   assertTimeZone(timezone);
   return { days: WEEKDAYS.filter((day) => days.has(day)), start, end, timezone };
@@ -90,10 +96,14 @@ function toMinutes(hhmm: string): number {
 
 export function isInsideWindow(window: DeployWindow, instant: Date): boolean {
   const local = localTime(instant, window.timezone);
+  const start = toMinutes(window.start);
+  const end = toMinutes(window.end);
+  if (start < end) return window.days.includes(local.weekday) && local.minutes >= start && local.minutes < end;
+  // Across midnight: the evening part belongs to today, the morning part to the night that began yesterday.
+  const yesterday = WEEKDAYS[(WEEKDAYS.indexOf(local.weekday) + 6) % 7];
   return (
-    window.days.includes(local.weekday) &&
-    local.minutes >= toMinutes(window.start) &&
-    local.minutes < toMinutes(window.end)
+    (window.days.includes(local.weekday) && local.minutes >= start) ||
+    (window.days.includes(yesterday) && local.minutes < end)
   );
 }
 

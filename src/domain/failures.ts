@@ -28,6 +28,12 @@ export const FailureType = {
   SlackChannelNotFound: 'SlackChannelNotFound',
   /** The error budget's query cannot be used (rejected by Prometheus, a bad address). */
   ErrorBudgetInvalid: 'ErrorBudgetInvalid',
+  /**
+   * How a release that did not succeed ends its workflow (details[0]: its ReleaseResult), so the
+   * Temporal UI's list shows it as a failure, never as a green "Completed" like a Succeeded one.
+   */
+  ReleaseRolledBack: 'ReleaseRolledBack',
+  ReleaseFailed: 'ReleaseFailed',
 } as const;
 
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];

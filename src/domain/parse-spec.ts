@@ -4,6 +4,7 @@ import { SpecError, type SpecProblem } from './errors';
 import { ReleaseSpec, type ReleaseSpecInput } from './spec';
 import { findLiteralSecrets } from './secrets';
 import { conditionProblems } from './analysis-conditions';
+import { closestName, fieldsAt } from './field-suggestions';
 
 /** Values given on the command line or by Slack that fill in or override the file. */
 export type SpecOverrides = Partial<Pick<ReleaseSpecInput, 'version' | 'commit'>>;
@@ -37,22 +38,75 @@ export function parseReleaseSpec(text: string, origin: string, overrides: SpecOv
 export function validateReleaseSpec(raw: unknown, origin: string): ReleaseSpec {
   const problems: SpecProblem[] = findLiteralSecrets(raw);
   const result = ReleaseSpec.safeParse(raw);
-  if (!result.success) problems.push(...result.error.issues.map(describeIssue));
-  else problems.push(...conditionProblems(result.data));
+  if (!result.success) {
+    problems.push(...result.error.issues.flatMap(describeIssue));
+    // The schema checks references only once the whole shape is right; say every problem in one pass.
+    for (const problem of undefinedTemplates(raw))
+      if (!problems.some((known) => known.path === problem.path)) problems.push(problem);
+  } else problems.push(...conditionProblems(result.data));
   if (problems.length > 0 || !result.success) throw new SpecError(origin, problems);
   return result.data;
 }
 
-function describeIssue(issue: z.core.$ZodIssue): SpecProblem {
+function describeIssue(issue: z.core.$ZodIssue): SpecProblem[] {
   const path = issue.path.map(String).join('.');
-  let message = issue.message;
   if (issue.code === 'unrecognized_keys') {
-    message = `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((key) => `"${key}"`).join(', ')}; check the spelling against docs/spec.md`;
-  } else if (issue.code === 'invalid_type' && /received undefined$/.test(message)) {
-    message = 'required';
+    // One problem per unknown field, each with the field it most likely meant.
+    const known = fieldsAt(ReleaseSpec, issue.path);
+    return issue.keys.map((key) => {
+      const meant = closestName(key, known);
+      return {
+        path: path ? `${path}.${key}` : key,
+        message: meant
+          ? `unknown field "${key}"; did you mean "${meant}"?`
+          : `unknown field "${key}"; known here: ${known.join(', ')} (docs/spec.md)`,
+      };
+    });
   }
+  let message = issue.message;
+  if (issue.code === 'invalid_type' && /received undefined$/.test(message)) message = 'required';
   if (message === 'required' && path === 'version') message = 'required (set it in the spec or pass --version)';
-  return { path, message };
+  return [{ path, message }];
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * Analysis templates that steps name but `analysis:` does not define, read from the raw spec so
+ * they are reported beside shape errors elsewhere (the schema's own check needs a valid shape).
+ */
+function undefinedTemplates(raw: unknown): SpecProblem[] {
+  if (!isRecord(raw) || !isRecord(raw.strategy)) return [];
+  const defined = isRecord(raw.analysis) ? Object.keys(raw.analysis) : [];
+  const references: { path: string; templates: unknown }[] = [];
+  const { canary, blueGreen, rolling } = raw.strategy;
+  if (isRecord(canary) && Array.isArray(canary.steps))
+    canary.steps.forEach((step: unknown, index) => {
+      if (isRecord(step) && isRecord(step.analysis))
+        references.push({ path: `strategy.canary.steps.${index}.analysis`, templates: step.analysis.templates });
+    });
+  if (isRecord(blueGreen))
+    for (const phase of ['prePromotionAnalysis', 'postPromotionAnalysis'])
+      if (isRecord(blueGreen[phase]))
+        references.push({
+          path: `strategy.blueGreen.${phase}`,
+          templates: (blueGreen[phase] as { templates?: unknown }).templates,
+        });
+  if (isRecord(rolling) && isRecord(rolling.analysis))
+    references.push({ path: 'strategy.rolling.analysis', templates: rolling.analysis.templates });
+  return references.flatMap(({ path, templates }) =>
+    (Array.isArray(templates) ? templates : []).flatMap((name: unknown, index) =>
+      typeof name === 'string' && !defined.includes(name)
+        ? [
+            {
+              path: `${path}.templates.${index}`,
+              message: `analysis template "${name}" is not defined; add it under analysis: (defined: ${defined.join(', ') || 'none'})`,
+            },
+          ]
+        : [],
+    ),
+  );
 }
 
 function withoutUndefined<T extends object>(value: T): Partial<T> {

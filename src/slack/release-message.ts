@@ -36,14 +36,48 @@ function clip(text: string, limit = SECTION_TEXT_LIMIT): string {
   return text.length <= limit ? text : `${text.slice(0, limit - 1)}…`;
 }
 
-function button(text: string, actionId: string, releaseId: string, style?: 'primary' | 'danger'): Button {
+/** A question Slack asks before a button acts: for the buttons that roll a release back. */
+export interface Confirmation {
+  title: string;
+  text: string;
+  confirm: string;
+}
+
+function button(
+  text: string,
+  actionId: string,
+  releaseId: string,
+  style?: 'primary' | 'danger',
+  confirm?: Confirmation,
+): Button {
   return {
     type: 'button',
     text: { type: 'plain_text', text, emoji: true },
     action_id: actionId,
     value: releaseId,
     ...(style ? { style } : {}),
+    ...(confirm
+      ? {
+          confirm: {
+            title: { type: 'plain_text', text: confirm.title },
+            text: { type: 'mrkdwn', text: confirm.text },
+            confirm: { type: 'plain_text', text: confirm.confirm },
+            deny: { type: 'plain_text', text: 'Cancel' },
+            style: 'danger',
+          },
+        }
+      : {}),
   };
+}
+
+/**
+ * A time as Slack shows it to each reader, in their own time zone ("Tuesday at 14:05"); clients
+ * that cannot format it show the ISO time. https://api.slack.com/reference/surfaces/formatting#date-formatting
+ */
+export function slackTime(iso: string): string {
+  const millis = Date.parse(iso);
+  if (Number.isNaN(millis)) return iso;
+  return `<!date^${Math.floor(millis / 1000)}^{date_short_pretty} at {time}|${iso}>`;
 }
 
 /** Who did it, as Slack shows people: a mention for Slack user ids, the plain id otherwise. */
@@ -52,7 +86,11 @@ export function person(id: string): string {
 }
 
 /** The live message of a release: where it stands, and the buttons that make sense right now. */
-export function renderReleaseMessage(status: MessageStatus, uiUrl?: string): { text: string; blocks: KnownBlock[] } {
+export function renderReleaseMessage(
+  status: MessageStatus,
+  uiUrl?: string,
+  namespace = 'default',
+): { text: string; blocks: KnownBlock[] } {
   const ended = isEndStage(status.stage);
   const headline = `${STAGE_EMOJI[status.stage] ?? '🚦'} ${status.service} ${status.version} → ${status.environment}: ${status.stage}`;
   const blocks: KnownBlock[] = [
@@ -76,7 +114,7 @@ export function renderReleaseMessage(status: MessageStatus, uiUrl?: string): { t
     ...(status.backfills ?? []).map(
       (backfill) => `${backfill.done ? '✅' : '⏳'} ${describeBackfill(backfill)}${backfill.done ? ', done' : ''}`,
     ),
-    ...(status.contractedAt ? [`🔒 contracted at ${status.contractedAt}: no rollback, fix forward`] : []),
+    ...(status.contractedAt ? [`🔒 contracted ${slackTime(status.contractedAt)}: no rollback, fix forward`] : []),
   ];
   if (schema.length)
     blocks.push({ type: 'section', text: { type: 'mrkdwn', text: clip(`*Schema*\n${schema.join('\n')}`) } });
@@ -98,7 +136,7 @@ export function renderReleaseMessage(status: MessageStatus, uiUrl?: string): { t
         type: 'mrkdwn',
         text: clip(
           `*Awaiting approval* (${pending.approvals.length}/${pending.quorum}) from ${pending.from.map((entry) => (entry.startsWith('group:') ? `@${entry.slice(6)}` : person(entry))).join(', ')}` +
-            `${given ? `\nApproved by ${given}` : ''}\nTimes out ${pending.deadline}`,
+            `${given ? `\nApproved by ${given}` : ''}\nTimes out ${slackTime(pending.deadline)}`,
         ),
       },
     });
@@ -133,7 +171,11 @@ export function renderReleaseMessage(status: MessageStatus, uiUrl?: string): { t
     if (pending)
       buttons.push(
         button('Approve', ACTIONS.approve, status.releaseId, 'primary'),
-        button('Reject', ACTIONS.reject, status.releaseId, 'danger'),
+        button('Reject', ACTIONS.reject, status.releaseId, 'danger', {
+          title: 'Reject this release?',
+          text: `${status.service} ${status.version} rolls back: traffic returns to ${status.stableVersion ?? 'the stable version'} and the new version stops.`,
+          confirm: 'Reject and roll back',
+        }),
       );
     if (inconclusive)
       buttons.push(
@@ -148,14 +190,22 @@ export function renderReleaseMessage(status: MessageStatus, uiUrl?: string): { t
       );
     }
     if (status.stage !== 'RollingBack' && !status.contractedAt)
-      buttons.push(button('Roll back', ACTIONS.rollback, status.releaseId, 'danger'));
+      buttons.push(
+        button('Roll back', ACTIONS.rollback, status.releaseId, 'danger', {
+          title: 'Roll back now?',
+          text: `${status.service} ${status.version} at ${status.weight}% goes back to ${status.stableVersion ?? 'the stable version'}; the release ends RolledBack.`,
+          confirm: 'Roll back',
+        }),
+      );
     if (buttons.length) blocks.push({ type: 'actions', block_id: 'release_actions', elements: buttons });
   }
 
-  const link = uiUrl ? ` · <${temporalUiLink(uiUrl, status.releaseId)}|Temporal UI>` : '';
+  const link = uiUrl ? ` · <${temporalUiLink(uiUrl, status.releaseId, namespace)}|Temporal UI>` : '';
   blocks.push({
     type: 'context',
-    elements: [{ type: 'mrkdwn', text: clip(`\`${status.releaseId}\`${link} · updated ${status.updatedAt}`, 2000) }],
+    elements: [
+      { type: 'mrkdwn', text: clip(`\`${status.releaseId}\`${link} · updated ${slackTime(status.updatedAt)}`, 2000) },
+    ],
   });
   return { text: headline, blocks };
 }

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { SpecError } from '../domain/errors';
+import { SpecError, TollgateError } from '../domain/errors';
 import { parseReleaseSpec, type SpecOverrides } from '../domain/parse-spec';
 import type { ReleaseSpec } from '../domain/spec';
 
@@ -15,9 +15,11 @@ export function loadSpecFile(file: string, overrides: SpecOverrides = {}): Relea
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (err) {
-    throw new SpecError(file, [
-      { path: '', message: `cannot read the file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` },
-    ]);
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT')
+      throw new TollgateError('FILE_NOT_FOUND', `${file}: file not found (looked for ${path.resolve(file)})`);
+    if (code === 'EISDIR') throw new TollgateError('FILE_NOT_FOUND', `${file} is a folder; give the spec's YAML file`);
+    throw new SpecError(file, [{ path: '', message: `cannot read the file: ${code ?? (err as Error).message}` }]);
   }
   const specDir = path.dirname(path.resolve(file));
   const spec = parseReleaseSpec(text, file, withCommitTime(overrides, specDir));

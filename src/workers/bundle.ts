@@ -1,4 +1,5 @@
 import { bundleWorkflowCode, type BundleOptions } from '@temporalio/worker';
+import type { Logger } from 'pino';
 
 /**
  * How every workflow bundle is built (tests, `tollgate bundle`, the image, a worker without a
@@ -14,4 +15,23 @@ export function workflowBundleOptions(): BundleOptions {
 
 export async function buildWorkflowBundle(logger?: BundleOptions['logger']): Promise<string> {
   return (await bundleWorkflowCode({ ...workflowBundleOptions(), logger })).code;
+}
+
+/**
+ * The bundler logs webpack's whole report at info level: a screenful nobody needs on every
+ * start. It goes to debug; warnings and errors stay what they are.
+ */
+export function quietBundlerLogger(log: Logger): NonNullable<BundleOptions['logger']> {
+  const debug = (message: string, meta?: Record<string, unknown>) => log.debug({ ...meta, bundler: true }, message);
+  return {
+    log: (level, message, meta) =>
+      level === 'WARN' || level === 'ERROR'
+        ? log[level === 'WARN' ? 'warn' : 'error'](meta ?? {}, message)
+        : debug(message, meta),
+    trace: debug,
+    debug,
+    info: debug,
+    warn: (message, meta) => log.warn({ ...meta, bundler: true }, message),
+    error: (message, meta) => log.error({ ...meta, bundler: true }, message),
+  };
 }

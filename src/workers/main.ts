@@ -10,9 +10,16 @@ import { toMillis } from '../domain/duration';
 import { createLogger, type Logger } from '../logger';
 import { connectionOptions, TemporalUnreachable } from '../temporal/connection';
 import { installRuntime } from './runtime';
+import { buildWorkflowBundle, quietBundlerLogger } from './bundle';
+import { DatabaseUnreachable } from '../audit/database';
 import { createTollgateWorker } from './worker';
 import { required } from '../domain/required';
 import { ServiceDatabases } from '../service-db/service-database';
+
+export interface WorkerProcessOptions {
+  /** Called once the worker polls its task queue (`tollgate dev` prints what to do next then). */
+  onRunning?: () => void;
+}
 
 /**
  * The worker process: validates its configuration, migrates Tollgate's database, connects to
@@ -21,10 +28,18 @@ import { ServiceDatabases } from '../service-db/service-database';
 export async function runWorkerProcess(
   config: Config = loadConfig(process.env, ['DATABASE_URL']),
   log: Logger = createLogger(config.LOG_LEVEL, 'tollgate-worker'),
+  options: WorkerProcessOptions = {},
 ): Promise<void> {
   installRuntime(log, { metricsAddress: config.TOLLGATE_SDK_METRICS_ADDRESS });
-  const db = openDatabase(required(config.DATABASE_URL, 'DATABASE_URL'));
-  const applied = await migrateToLatest(db);
+  const databaseUrl = required(config.DATABASE_URL, 'DATABASE_URL');
+  const db = openDatabase(databaseUrl);
+  let applied: string[];
+  try {
+    applied = await migrateToLatest(db);
+  } catch (err) {
+    await db.destroy();
+    throw new DatabaseUnreachable(databaseUrl, err);
+  }
   if (applied.length) log.info({ applied }, 'migrated Tollgate database');
 
   let connection: NativeConnection;
@@ -47,7 +62,7 @@ export async function runWorkerProcess(
     log,
     workflowBundleCode: config.TOLLGATE_WORKFLOW_BUNDLE
       ? fs.readFileSync(config.TOLLGATE_WORKFLOW_BUNDLE, 'utf8')
-      : undefined,
+      : await buildWorkflowBundle(quietBundlerLogger(log)),
     shutdownGraceTime: toMillis(config.TOLLGATE_SHUTDOWN_GRACE),
     maxCachedWorkflows: config.TOLLGATE_MAX_CACHED_WORKFLOWS,
     dataConverter,
@@ -63,7 +78,9 @@ export async function runWorkerProcess(
   for (const signal of ['SIGTERM', 'SIGINT'] as const)
     process.once(signal, () => log.info({ signal }, 'draining: running activities finish, no new work is taken'));
   try {
-    await worker.run();
+    const running = worker.run();
+    options.onRunning?.();
+    await running;
   } finally {
     await connection.close();
     await serviceDatabases.closeAll();

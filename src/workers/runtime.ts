@@ -7,7 +7,10 @@ let installed = false;
  * Routes the Temporal SDK's own logs through pino. The SDK's Runtime is a process-wide singleton
  * created by the first worker or test server, so this must run before either, and only once.
  */
-export function installRuntime(log: Logger, options: { metricsAddress?: string } = {}): void {
+export function installRuntime(
+  log: Logger,
+  options: { metricsAddress?: string; /** the SDK's own level, when quieter than `log`'s */ sdkLevel?: LogLevel } = {},
+): void {
   if (installed) return;
   installed = true;
   Runtime.install({
@@ -25,7 +28,7 @@ export function installRuntime(log: Logger, options: { metricsAddress?: string }
           },
         }
       : {}),
-    logger: new DefaultLogger(toSdkLevel(log.level), (entry) => {
+    logger: new DefaultLogger(options.sdkLevel ?? toSdkLevel(log.level), (entry) => {
       const level = entry.level.toLowerCase() as 'trace' | 'debug' | 'info' | 'warn' | 'error';
       log[level]({ ...entry.meta, sdk: true }, entry.message);
     }),

@@ -1,4 +1,5 @@
-import { allHandlersFinished, condition } from '@temporalio/workflow';
+import { allHandlersFinished, ApplicationFailure, condition, patched } from '@temporalio/workflow';
+import { FailureType } from '../domain/failures';
 import type { ReleaseInput, ReleaseResult } from '../domain/release';
 import { createReleaseContext } from './release/context';
 import { listenToPeopleAndLane } from './release/controls';
@@ -11,6 +12,7 @@ import { expanding } from './release/stages/expanding';
 import { planning } from './release/stages/planning';
 import { queued } from './release/stages/queued';
 import { shifting } from './release/stages/shifting';
+import { PATCHES } from './release/patches';
 
 /**
  * One release: the state machine of docs/architecture.md, as its runbook.
@@ -48,5 +50,16 @@ export async function releaseWorkflow(input: ReleaseInput): Promise<ReleaseResul
   await tellLane(ctx, result);
   await ctx.release.recorded();
   await condition(allHandlersFinished);
+  // Only a Succeeded release completes: a RolledBack or Failed one fails its workflow, with the
+  // result as the failure's details (ReleaseClient.result reads it back), so the Temporal UI's
+  // list never shows it as the same green "Completed" as a success.
+  if (result.outcome !== 'Succeeded' && patched(PATCHES.unsuccessfulReleasesFail)) {
+    throw ApplicationFailure.create({
+      type: result.outcome === 'RolledBack' ? FailureType.ReleaseRolledBack : FailureType.ReleaseFailed,
+      message: `${result.outcome}: ${result.reason ?? 'no reason given'}`,
+      nonRetryable: true,
+      details: [result],
+    });
+  }
   return result;
 }

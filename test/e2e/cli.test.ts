@@ -82,6 +82,8 @@ describe('the tollgate command', () => {
     const waited = await tollgateCli('wait', releaseId);
     expect(waited).toMatchObject({ code: 0, stdout: `${releaseId}: Succeeded\n` });
     expect(fs.readFileSync(path.join(workdir, 'exec-canary', 'state', 'weights'), 'utf8')).toBe('1.1.0 100 none\n');
+    const done = await tollgateCli('status', releaseId);
+    expect(done.stdout).toContain('  stable   1.1.0 (this release; before it none)\n');
 
     const history = await tollgateCli('history', 'payments');
     expect(history.stdout).toContain(releaseId);
@@ -176,5 +178,75 @@ describe('the tollgate command', () => {
     expect(code).toBe(1);
     expect(stderr).toContain('TEMPORAL_ADDRESS: must be host:port');
     expect(stderr).toContain('DATABASE_URL: must be a postgres:// URL');
+  });
+
+  it('prints its version', async () => {
+    const version = (
+      JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }
+    ).version;
+    expect(await tollgateCli('--version')).toMatchObject({ code: 0, stdout: `tollgate ${version}\n` });
+  });
+
+  it('lists releases under a header, in columns that line up', async () => {
+    const listed = await tollgateCli('list', '--service', 'payments');
+    expect(listed.code).toBe(0);
+    const lines = listed.stdout.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^RELEASE +STAGE +TRAFFIC +STARTED BY {2,}STARTED$/);
+    expect(lines[1]).toMatch(/^payments:staging:1\.1\.0 +Succeeded +█+ 100% +alice +\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    for (const title of ['STAGE', 'TRAFFIC', 'STARTED BY', 'STARTED'])
+      for (const line of lines.slice(1)) expect(line[lines[0].indexOf(title) - 1]).toBe(' ');
+  });
+
+  it('says a release started into a frozen lane is queued behind the freeze, and why, once', async () => {
+    const frozen = await tollgateCli('freeze', 'payments-frozen', 'staging', '--reason', 'quarter-end close');
+    expect(frozen.code).toBe(0);
+    const spec = path.join(workdir, 'exec-canary', 'frozen.yaml');
+    fs.writeFileSync(
+      spec,
+      fs
+        .readFileSync(path.join(EXAMPLE, 'release.yaml'), 'utf8')
+        .replace('service: payments', 'service: payments-frozen'),
+    );
+    const started = await tollgateCli('start', 'exec-canary/frozen.yaml');
+    expect(started.code).toBe(0);
+    expect(started.stdout).toContain('started payments-frozen:staging:1.1.0\n');
+    expect(started.stdout).toContain(
+      'queued: lane frozen by alice: quarter-end close; it starts by itself when the lane opens (`tollgate unfreeze payments-frozen staging` lifts the freeze)\n',
+    );
+    let status = '';
+    for (const deadline = Date.now() + 60_000; !status.includes('holding');) {
+      status = (await tollgateCli('status', 'payments-frozen:staging:1.1.0')).stdout;
+      if (Date.now() > deadline) throw new Error(`never held: ${status}`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    expect({ status, times: status.split('quarter-end close').length - 1 }).toMatchObject({ times: 1 });
+    expect(status).toMatch(/\n {2}holding {2}lane frozen by alice: quarter-end close, since \d{4}-\d\d-\d\dT/);
+    await tollgateCli('abort', 'payments-frozen:staging:1.1.0', '--reason', 'test over');
+  });
+
+  it('says a spec file that does not exist is not found', async () => {
+    const missing = await tollgateCli('validate', 'exec-canary/relase.yaml');
+    expect(missing).toMatchObject({ code: 1, stdout: '' });
+    expect(missing.stderr).toBe(
+      `error: exec-canary/relase.yaml: file not found (looked for ${path.join(fs.realpathSync(workdir), 'exec-canary', 'relase.yaml')})\n`,
+    );
+  });
+
+  it('starts no worker when its database cannot be reached, and says so in one line', async () => {
+    const { code, stderr } = await run(process.execPath, [BIN, 'worker'], {
+      env: {
+        ...process.env,
+        TEMPORAL_ADDRESS: testEnv('temporalAddress'),
+        DATABASE_URL: 'postgres://tollgate:secret@127.0.0.1:1/tollgate',
+      },
+      timeout: 60_000,
+    }).then(
+      () => ({ code: 0, stderr: '' }),
+      (err: { code: number; stderr: string }) => err,
+    );
+    expect(code).toBe(1);
+    expect(stderr).toBe(
+      "error: cannot reach Tollgate's PostgreSQL at 127.0.0.1:1/tollgate (ECONNREFUSED); is it running, and is DATABASE_URL right?\n",
+    );
   });
 });

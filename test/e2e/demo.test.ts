@@ -16,7 +16,7 @@ describe('npm run demo', () => {
         timeout: 10 * 60_000,
       });
       expect(stdout).toMatch(/v2: healthy\s+2\.0\.0\s+Succeeded\s+Succeeded ✓/);
-      expect(stdout).toMatch(/v3: fails 30%\s+3\.0\.0\s+RolledBack\s+RolledBack ✓/);
+      expect(stdout).toMatch(/v3: fails 30%\s+3\.0\.0\s+RolledBack\s+RolledBack ✓.*failed check: /);
       expect(stdout).toContain('v2 reached 100% and v3 was rolled back automatically, as expected.');
     },
     11 * 60_000,

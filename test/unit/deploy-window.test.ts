@@ -17,8 +17,29 @@ describe('deploy windows', () => {
 
   it('refuses what it cannot read, saying how to write it', () => {
     expect(() => parseDeployWindow('weekdays 9-5')).toThrow(/"weekdays" is not a day or day range/);
-    expect(() => parseDeployWindow('mon 16:00-09:00')).toThrow(/end after start/);
+    expect(() => parseDeployWindow('mon 16:00-16:00')).toThrow(/start and end differ/);
+    expect(() => parseDeployWindow('mon 9:00-16:00')).toThrow(/not a time range such as 09:00-16:00/);
     expect(() => parseDeployWindow('mon 09:00-16:00 Mars/Olympus')).toThrow(/not an IANA time zone/);
+  });
+
+  it('opens a night window on its days and keeps it open past midnight until the end', () => {
+    const nights = parseDeployWindow('mon-thu 22:00-06:00 Europe/Berlin');
+    expect(nights).toEqual({
+      days: ['mon', 'tue', 'wed', 'thu'],
+      start: '22:00',
+      end: '06:00',
+      timezone: 'Europe/Berlin',
+    });
+    // 2026-11-23 is a Monday; Berlin is UTC+1 in November.
+    expect(isInsideWindow(nights, new Date('2026-11-23T20:59:00Z'))).toBe(false); // Mon 21:59
+    expect(isInsideWindow(nights, new Date('2026-11-23T21:00:00Z'))).toBe(true); // Mon 22:00
+    expect(isInsideWindow(nights, new Date('2026-11-24T04:59:00Z'))).toBe(true); // Tue 05:59, Monday's night
+    expect(isInsideWindow(nights, new Date('2026-11-24T05:00:00Z'))).toBe(false); // Tue 06:00
+    expect(isInsideWindow(nights, new Date('2026-11-27T04:00:00Z'))).toBe(true); // Fri 05:00, Thursday's night
+    expect(isInsideWindow(nights, new Date('2026-11-27T21:30:00Z'))).toBe(false); // Fri 22:30: no Friday night
+    expect(isInsideWindow(nights, new Date('2026-11-23T03:00:00Z'))).toBe(false); // Mon 04:00: no Sunday night
+    expect(nextWindowOpening([nights], new Date('2026-11-27T21:30:00Z'))).toEqual(new Date('2026-11-30T21:00:00Z'));
+    expect(laneGate({ windows: [nights] }, new Date('2026-11-24T04:00:00Z'))).toEqual({ open: true });
   });
 
   it('knows local time in the window time zone, across daylight saving time', () => {

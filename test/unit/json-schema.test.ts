@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { releaseSpecJsonSchema } from '../../src/cli/commands/releases';
+import { releaseSpecJsonSchema } from '../../src/specs/json-schema';
 
 describe('the published JSON Schema', () => {
   it('matches the zod schema it is generated from (run `npm run schema` after changing the spec)', () => {

@@ -83,10 +83,41 @@ describe('the release spec', () => {
     ]);
   });
 
-  it('names a misspelt step key', () => {
+  it('names a misspelt step key and the key it most likely meant', () => {
     expect(problemsOf(valid.replace('- setWeight: 10', '- setweight: 10'))).toEqual([
-      'strategy.canary.steps.2: unknown field "setweight"; check the spelling against docs/spec.md',
+      'strategy.canary.steps.2.setweight: unknown field "setweight"; did you mean "setWeight"?',
       'strategy.canary.steps.2: a step needs one of setWeight, pause, approval, analysis',
+    ]);
+  });
+
+  it('suggests the field meant at any depth, and lists the known ones when nothing is close', () => {
+    expect(
+      problemsOf(
+        valid.replace('service: checkout', 'service: checkout\napprovls: { timeout: 1h }').replace('bake:', 'bkae:'),
+      ),
+    ).toEqual([
+      'strategy.canary.bkae: unknown field "bkae"; did you mean "bake"?',
+      'approvls: unknown field "approvls"; did you mean "approvals"?',
+    ]);
+    expect(problemsOf(valid.replace('service: checkout', 'service: checkout\nowner: team-payments'))).toEqual([
+      expect.stringMatching(
+        /^owner: unknown field "owner"; known here: service, environment, version, .*errorBudget, database \(docs\/spec\.md\)$/,
+      ),
+    ]);
+  });
+
+  it('reports an undefined analysis template in the same pass as shape errors elsewhere', () => {
+    expect(
+      problemsOf(
+        valid
+          .replace('templates: [error-rate]', 'templates: [error-rate, latency-p99]')
+          .replace('setWeight: 50', 'setWeight: 150'),
+      ),
+    ).toEqual([
+      'strategy.canary.steps.4.setWeight: setWeight must be between 0 and 100',
+      expect.stringMatching(
+        /^strategy\.canary\.steps\.\d\.analysis\.templates\.1: analysis template "latency-p99" is not defined/,
+      ),
     ]);
   });
 

@@ -117,7 +117,7 @@ describe('the release message', () => {
       status({ stage: 'Contracting', weight: 100, contractedAt: '2026-11-23T10:05:00Z' }),
     );
     expect(JSON.stringify(contracting.blocks)).toContain(
-      'contracted at 2026-11-23T10:05:00Z: no rollback, fix forward',
+      'contracted <!date^1795428300^{date_short_pretty} at {time}|2026-11-23T10:05:00Z>: no rollback, fix forward',
     );
     expect(actionIds(contracting)).not.toContain(ACTIONS.rollback);
   });
@@ -139,5 +139,63 @@ describe('the release message', () => {
       status({ steps, outcome: { stage: 'Failed', reason: 'x'.repeat(10_000) }, stage: 'Failed' }),
     );
     expect(blocksProblem(message.blocks, 50)).toBeUndefined();
+  });
+
+  it('asks before Reject and Roll back act, saying what will happen', () => {
+    const message = renderReleaseMessage(
+      status({
+        pendingApproval: {
+          stepIndex: 1,
+          label: 'approval from group:release-managers',
+          from: ['group:release-managers'],
+          quorum: 1,
+          approvals: [],
+          deadline: '2026-11-24T10:00:00Z',
+        },
+      }),
+    );
+    const buttons = message.blocks.flatMap((block) => (block.type === 'actions' ? block.elements : []));
+    const confirmOf = (actionId: string) => {
+      const found = buttons.find((element) => 'action_id' in element && element.action_id === actionId);
+      return found && 'confirm' in found ? found.confirm : undefined;
+    };
+    expect(confirmOf(ACTIONS.reject)).toMatchObject({
+      title: { text: 'Reject this release?' },
+      text: { text: 'checkout 2.4.0 rolls back: traffic returns to 2.3.1 and the new version stops.' },
+      confirm: { text: 'Reject and roll back' },
+      deny: { text: 'Cancel' },
+      style: 'danger',
+    });
+    expect(confirmOf(ACTIONS.rollback)).toMatchObject({ title: { text: 'Roll back now?' } });
+    expect(confirmOf(ACTIONS.approve)).toBeUndefined();
+    expect(confirmOf(ACTIONS.pause)).toBeUndefined();
+    expect(blocksProblem(message.blocks, 50)).toBeUndefined();
+  });
+
+  it("shows times in each reader's own time zone, with the ISO time as the fallback", () => {
+    const message = renderReleaseMessage(
+      status({
+        pendingApproval: {
+          stepIndex: 1,
+          label: 'approval from group:release-managers',
+          from: ['group:release-managers'],
+          quorum: 1,
+          approvals: [],
+          deadline: '2026-11-24T10:00:00Z',
+        },
+      }),
+    );
+    const text = JSON.stringify(message.blocks);
+    expect(text).toContain('Times out <!date^1795514400^{date_short_pretty} at {time}|2026-11-24T10:00:00Z>');
+    expect(text).toContain('updated <!date^1795428060^{date_short_pretty} at {time}|2026-11-23T10:01:00Z>');
+  });
+
+  it('links to the release in the Temporal UI in the namespace it runs in', () => {
+    const text = JSON.stringify(
+      renderReleaseMessage(status(), 'https://temporal.example.com/', 'releases-prod').blocks,
+    );
+    expect(text).toContain(
+      'https://temporal.example.com/namespaces/releases-prod/workflows/checkout%3Aproduction%3A2.4.0|Temporal UI',
+    );
   });
 });

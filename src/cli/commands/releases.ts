@@ -1,16 +1,14 @@
 import type { Command } from 'commander';
-import { z } from 'zod';
 import { ALL_STAGES, type Stage } from '../../domain/stages';
 import { TollgateError } from '../../domain/errors';
-import { ReleaseSpec } from '../../domain/spec';
-import { loadSpecFile } from '../../specs/load-spec-file';
-import { loadMigrationFiles } from '../../service-db/migration-files';
-import { checkMigrationSafety } from '../../service-db/safety-check';
+import type { ReleaseSpec } from '../../domain/spec';
 import { cliActor } from '../actor';
 import type { CliContext } from '../context';
+import type { ReleaseClient } from '../../client/release-client';
 import { print } from '../output';
 import { temporalUiLink } from '../../domain/temporal-ui-link';
 import { renderStatus, trafficBar } from '../render-status';
+import { renderTable } from '../table';
 
 type Run = (action: (ctx: CliContext) => Promise<number | void>) => Promise<void>;
 
@@ -54,6 +52,7 @@ export function registerReleaseCommands(program: Command, run: Run): void {
       },
     ) =>
       run(async (ctx) => {
+        const { loadSpecFile } = require('../../specs/load-spec-file') as typeof import('../../specs/load-spec-file');
         const spec = loadSpecFile(file, {
           version: options.version,
           commit: options.commit ? { sha: options.commit, committedAt: options.committedAt as string } : undefined,
@@ -66,8 +65,13 @@ export function registerReleaseCommands(program: Command, run: Run): void {
         const link = ctx.config.TEMPORAL_UI_URL
           ? temporalUiLink(ctx.config.TEMPORAL_UI_URL, releaseId, ctx.config.TEMPORAL_NAMESPACE)
           : undefined;
-        print({ releaseId, started, link }, options.json, () =>
-          [started ? `started ${releaseId}` : `${releaseId} is already running; not started again`, link]
+        const queued = started ? await whyQueued(releases, spec.service, spec.environment, releaseId) : undefined;
+        print({ releaseId, started, link, queued }, options.json, () =>
+          [
+            started ? `started ${releaseId}` : `${releaseId} is already running; not started again`,
+            queued && `queued: ${queued}`,
+            link,
+          ]
             .filter(Boolean)
             .join('\n'),
         );
@@ -93,6 +97,7 @@ export function registerReleaseCommands(program: Command, run: Run): void {
     )
     .action((file: string, options: { version?: string; schema?: boolean; since?: string }) =>
       run(async () => {
+        const { loadSpecFile } = require('../../specs/load-spec-file') as typeof import('../../specs/load-spec-file');
         const spec = loadSpecFile(file, { version: options.version });
         if (options.schema) await checkSchemaOffline(spec, options.since);
         print(
@@ -108,8 +113,11 @@ export function registerReleaseCommands(program: Command, run: Run): void {
     .command('schema')
     .description('print the JSON Schema of release specs (for editors)')
     .action(() =>
-      run(async () => {
+      run(() => {
+        const { releaseSpecJsonSchema } =
+          require('../../specs/json-schema') as typeof import('../../specs/json-schema');
         print(releaseSpecJsonSchema(), true, () => '');
+        return Promise.resolve();
       }),
     );
 
@@ -121,7 +129,9 @@ export function registerReleaseCommands(program: Command, run: Run): void {
     .action((releaseId: string, options: { events: string; json?: boolean }) =>
       run(async (ctx) => {
         const status = await (await ctx.releases()).status(releaseId);
-        print(status, options.json, () => renderStatus(status, ctx.config.TEMPORAL_UI_URL, Number(options.events)));
+        print(status, options.json, () =>
+          renderStatus(status, ctx.config.TEMPORAL_UI_URL, Number(options.events), ctx.config.TEMPORAL_NAMESPACE),
+        );
       }),
     );
 
@@ -227,12 +237,16 @@ export function registerReleaseCommands(program: Command, run: Run): void {
         print(releases, options.json, () =>
           releases.length === 0
             ? 'no releases match'
-            : releases
-                .map(
-                  (r) =>
-                    `${r.releaseId.padEnd(40)} ${(r.stage ?? '').padEnd(16)} ${trafficBar(r.weight ?? 0, 10)}  ${r.initiator ?? ''}  ${r.startTime.toISOString()}`,
-                )
-                .join('\n'),
+            : renderTable(
+                ['RELEASE', 'STAGE', 'TRAFFIC', 'STARTED BY', 'STARTED'],
+                releases.map((r) => [
+                  r.releaseId,
+                  r.stage ?? '',
+                  trafficBar(r.weight ?? 0, 10),
+                  r.initiator ?? '',
+                  r.startTime.toISOString().replace(/\.\d+Z$/, 'Z'),
+                ]),
+              ),
         );
       }),
     );
@@ -247,11 +261,6 @@ export function registerReleaseCommands(program: Command, run: Run): void {
   );
 }
 
-/** The JSON Schema editors use to check spec files as they are typed. */
-export function releaseSpecJsonSchema(): unknown {
-  return z.toJSONSchema(ReleaseSpec, { io: 'input', unrepresentable: 'any' });
-}
-
 /**
  * The safety check Planning runs, on the files themselves: for a pull request's CI, before any
  * release. Without a database it cannot ask knex what is pending, hence --since.
@@ -259,6 +268,10 @@ export function releaseSpecJsonSchema(): unknown {
 async function checkSchemaOffline(spec: ReleaseSpec, since: string | undefined): Promise<void> {
   if (!spec.database)
     throw new TollgateError('NoDatabase', 'the spec has no database section: there is no schema to check');
+  const { loadMigrationFiles } =
+    require('../../service-db/migration-files') as typeof import('../../service-db/migration-files');
+  const { checkMigrationSafety } =
+    require('../../service-db/safety-check') as typeof import('../../service-db/safety-check');
   const files = loadMigrationFiles(spec.database.migrations);
   const checked = files.filter((migration) => !since || migration.name >= since);
   const findings = await checkMigrationSafety(checked, {
@@ -272,4 +285,25 @@ async function checkSchemaOffline(spec: ReleaseSpec, since: string | undefined):
     'UnsafeMigration',
     `the schema safety check refused ${findings.length} statement(s):\n${lines.join('\n')}`,
   );
+}
+
+/**
+ * Why a release just started will not move at once: the lane is frozen or outside its windows,
+ * or another release holds it. Undefined when it goes on now (or the lane cannot be asked yet).
+ */
+async function whyQueued(
+  releases: ReleaseClient,
+  service: string,
+  environment: string,
+  releaseId: string,
+): Promise<string | undefined> {
+  const lane = await releases.lane(service, environment).catch(() => undefined);
+  if (!lane) return undefined;
+  const reasons = [
+    lane.current && lane.current !== releaseId ? `behind ${lane.current}, which holds the lane` : undefined,
+    lane.gate.open
+      ? undefined
+      : `${lane.gate.reason}; it starts by itself when the lane opens${lane.policy.freeze ? ` (\`tollgate unfreeze ${service} ${environment}\` lifts the freeze)` : ''}`,
+  ].filter(Boolean);
+  return reasons.length > 0 ? reasons.join('; ') : undefined;
 }

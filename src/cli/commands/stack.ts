@@ -1,19 +1,7 @@
 import fs from 'node:fs';
-import http from 'node:http';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { runApp } from '../../app/main';
-import { createCodecHandler } from '../../codec/codec-server';
-import { dataConverterFor } from '../../codec/data-converter';
-import { loadConfig } from '../../config';
 import { TollgateError } from '../../domain/errors';
-import { startLocalStack } from '../../devstack/local-stack';
-import { RELEASE_SEARCH_ATTRIBUTES } from '../../domain/search-attributes';
-import { connectClient } from '../../temporal/connection';
-import { createLogger } from '../../logger';
-import { runWorkerProcess } from '../../workers/main';
-import { buildWorkflowBundle } from '../../workers/bundle';
-import { installRuntime } from '../../workers/runtime';
 import { print } from '../output';
 
 type RunBare = (action: () => Promise<number | void>) => Promise<void>;
@@ -23,24 +11,40 @@ export function registerStackCommands(program: Command, runBare: RunBare): void 
     .command('dev')
     .description('run the local stack: Temporal dev server and UI, PostgreSQL, and a worker (Ctrl-C stops all)')
     .option('--fresh', 'forget the releases and database of earlier runs')
-    .action((options: { fresh?: boolean }) =>
+    .option('--json', 'log JSON lines (the default when the output is not a terminal)')
+    .action((options: { fresh?: boolean; json?: boolean }) =>
       runBare(async () => {
-        if (options.fresh) fs.rmSync('.tollgate', { recursive: true, force: true });
+        const { loadConfig } = require('../../config') as typeof import('../../config');
+        const { createLogger } = require('../../logger') as typeof import('../../logger');
+        const { startLocalStack, STATE_DIR } =
+          require('../../devstack/local-stack') as typeof import('../../devstack/local-stack');
+        const { runWorkerProcess } = require('../../workers/main') as typeof import('../../workers/main');
+        const { installRuntime } = require('../../workers/runtime') as typeof import('../../workers/runtime');
+        if (options.fresh) fs.rmSync(STATE_DIR, { recursive: true, force: true });
+        // People at a terminal get readable lines and only what matters; anything else gets JSON.
+        const pretty = !options.json && Boolean(process.stdout.isTTY);
         const say = (line: string) => process.stderr.write(`tollgate dev: ${line}\n`);
         const config = loadConfig(process.env);
-        const log = createLogger(config.LOG_LEVEL, 'tollgate-worker');
-        installRuntime(log); // before the dev server: both share the SDK's process-wide runtime
-        const stack = await startLocalStack({ log: say });
-        say(`Temporal ${stack.temporal.address}, UI ${stack.uiUrl}`);
-        say(`Tollgate database ${stack.databaseUrl.replace(/:[^:@/]+@/, ':***@')}`);
-        say('in another terminal: `tollgate start <spec>`, `tollgate list`; Ctrl-C stops everything');
+        const log = createLogger(config.LOG_LEVEL, 'tollgate-worker', { pretty });
+        // Before the dev server: both share the SDK's process-wide runtime.
+        installRuntime(log, { sdkLevel: pretty ? 'WARN' : undefined });
+        const stack = await startLocalStack({
+          log: say,
+          terminal: process.stderr.isTTY ? process.stderr : undefined,
+        });
+        const workerConfig = loadConfig(
+          {
+            ...process.env,
+            TEMPORAL_ADDRESS: stack.temporal.address,
+            DATABASE_URL: stack.databaseUrl,
+            TEMPORAL_UI_URL: stack.uiUrl,
+          },
+          ['DATABASE_URL'],
+        );
         try {
-          await runWorkerProcess(
-            loadConfig({ ...process.env, TEMPORAL_ADDRESS: stack.temporal.address, DATABASE_URL: stack.databaseUrl }, [
-              'DATABASE_URL',
-            ]),
-            log,
-          );
+          await runWorkerProcess(workerConfig, log, {
+            onRunning: () => process.stderr.write(devBanner(stack, workerConfig.TOLLGATE_TASK_QUEUE, STATE_DIR)),
+          });
         } finally {
           await stack.stop();
         }
@@ -50,13 +54,17 @@ export function registerStackCommands(program: Command, runBare: RunBare): void 
   program
     .command('worker')
     .description('run a worker against TEMPORAL_ADDRESS and DATABASE_URL; SIGTERM drains it')
-    .action(() => runBare(() => runWorkerProcess()));
+    .action(() =>
+      runBare(async () => (require('../../workers/main') as typeof import('../../workers/main')).runWorkerProcess()),
+    );
 
   program
     .command('app')
     .description('run the app: Slack (/release, buttons), the CI trigger, /metrics, the codec endpoint, /healthz')
     .action(() =>
       runBare(async () => {
+        const { runApp } = require('../../app/main') as typeof import('../../app/main');
+        const { loadConfig } = require('../../config') as typeof import('../../config');
         const app = await runApp(loadConfig());
         await new Promise<void>((resolve) => process.once('SIGINT', resolve).once('SIGTERM', resolve));
         await app.stop();
@@ -68,6 +76,10 @@ export function registerStackCommands(program: Command, runBare: RunBare): void 
     .description("register Tollgate's search attributes on the Temporal cluster (once per namespace)")
     .action(() =>
       runBare(async () => {
+        const { loadConfig } = require('../../config') as typeof import('../../config');
+        const { connectClient } = require('../../temporal/connection') as typeof import('../../temporal/connection');
+        const { RELEASE_SEARCH_ATTRIBUTES } =
+          require('../../domain/search-attributes') as typeof import('../../domain/search-attributes');
         const config = loadConfig();
         const client = await connectClient(config);
         try {
@@ -103,6 +115,11 @@ export function registerStackCommands(program: Command, runBare: RunBare): void 
     .option('--insecure-no-auth', 'decrypt for anyone (a local stack on loopback only)')
     .action((options: { port: string; host: string; corsOrigin?: string; insecureNoAuth?: boolean }) =>
       runBare(async () => {
+        const http = require('node:http') as typeof import('node:http');
+        const { createCodecHandler } = require('../../codec/codec-server') as typeof import('../../codec/codec-server');
+        const { dataConverterFor } =
+          require('../../codec/data-converter') as typeof import('../../codec/data-converter');
+        const { loadConfig } = require('../../config') as typeof import('../../config');
         const config = loadConfig();
         const codec = dataConverterFor(config)?.payloadCodecs?.[0];
         if (!codec)
@@ -137,6 +154,7 @@ export function registerStackCommands(program: Command, runBare: RunBare): void 
     .description('build the workflow bundle ahead of time (set TOLLGATE_WORKFLOW_BUNDLE to it)')
     .action((file: string) =>
       runBare(async () => {
+        const { buildWorkflowBundle } = require('../../workers/bundle') as typeof import('../../workers/bundle');
         const code = await buildWorkflowBundle();
         fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
         fs.writeFileSync(file, code);
@@ -148,4 +166,28 @@ export function registerStackCommands(program: Command, runBare: RunBare): void 
 /** The operator service takes the protobuf enum value: Keyword = 2, Int = 3. */
 function searchAttributeProtoType(type: string): number {
   return type === 'INT' ? 3 : 2;
+}
+
+/** What `tollgate dev` says once everything runs: where things are, and what to type next. */
+export function devBanner(
+  stack: { temporal: { address: string; namespace: string }; uiUrl?: string; databaseUrl: string },
+  taskQueue: string,
+  stateDir: string,
+): string {
+  return [
+    '',
+    'tollgate dev is ready',
+    `  Temporal UI  ${stack.uiUrl ?? '(none)'}`,
+    `  Temporal     ${stack.temporal.address}, namespace ${stack.temporal.namespace}`,
+    `  database     ${stack.databaseUrl.replace(/:[^:@/]+@/, ':***@')}`,
+    `  worker       in this process, task queue ${taskQueue}`,
+    `  state        ${stateDir}/ (kept across runs; --fresh forgets it)`,
+    'next, in another terminal in this folder:',
+    '  tollgate start examples/exec-canary/release.yaml',
+    '  tollgate list',
+    '  tollgate status <release>',
+    'Ctrl-C stops everything.',
+    '',
+    '',
+  ].join('\n');
 }

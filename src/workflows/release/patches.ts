@@ -8,4 +8,6 @@ export const PATCHES = {
   fencedSteps: 'fenced-steps',
   /** Planning checks every env: reference of the spec on the worker before anything changes. */
   secretsCheckedAtPlanning: 'secrets-checked-at-planning',
+  /** A release that did not succeed ends its workflow as failed (RolledBack or Failed), not completed. */
+  unsuccessfulReleasesFail: 'unsuccessful-releases-fail',
 } as const;
