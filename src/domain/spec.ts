@@ -124,8 +124,83 @@ export const ProcessDeploy = z.strictObject({
   env: execOptions.env,
 });
 
-export const DeployProvider = z.discriminatedUnion('provider', [ExecDeploy, ProcessDeploy], {
-  error: 'deploy.provider must be one of: exec, process',
+/** DNS-1123 labels: Kubernetes namespaces and Service names. */
+const KubernetesName = z
+  .string({ error: expected('must be a Kubernetes name such as "shop"') })
+  .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, {
+    error: 'must be a Kubernetes name: lower-case letters, digits and dashes, at most 63 characters',
+  });
+
+/**
+ * Which cluster a Kubernetes provider talks to, the Kubernetes way: a kubeconfig context per
+ * environment, or the worker pod's own service account. Nothing secret is written here: the
+ * kubeconfig file lives on the worker.
+ */
+export const KubernetesCluster = z.strictObject({
+  /** A kubeconfig file on the worker; without it, the worker's KUBECONFIG, then ~/.kube/config, then the in-cluster service account. */
+  kubeconfig: z.string().min(1).optional(),
+  /** The kubeconfig context of this environment; the file's current context when not given. */
+  context: z.string().min(1).optional(),
+  /** Use the worker pod's service account (and ignore any kubeconfig). */
+  inCluster: z.boolean().default(false),
+});
+
+/** A container of the pod template: only what Tollgate needs is checked, the API server validates the rest. */
+const KubernetesContainer = z.looseObject({
+  name: KubernetesName,
+  image: z.string().min(1),
+});
+
+/** A Deployment's spec.template; {{version}} in any string is replaced by the version being deployed. */
+export const KubernetesPodTemplate = z.looseObject({
+  metadata: z
+    .looseObject({
+      labels: z.record(z.string(), z.string()).optional(),
+      annotations: z.record(z.string(), z.string()).optional(),
+    })
+    .optional(),
+  spec: z.looseObject({
+    containers: z.array(KubernetesContainer).min(1, { error: 'a pod template needs at least one container' }),
+  }),
+});
+
+/**
+ * Each version as its own Deployment, named <service>-<version> and labelled
+ * app.kubernetes.io/name, app.kubernetes.io/version, app.kubernetes.io/managed-by=tollgate and
+ * tollgate.io/release; ready when the Deployment's status says so, failed when Kubernetes reports
+ * ProgressDeadlineExceeded; deleted on rollback and when the release retires the old version.
+ */
+export const KubernetesDeploy = z.strictObject({
+  provider: z.literal('kubernetes'),
+  cluster: KubernetesCluster.default({ inCluster: false }),
+  namespace: KubernetesName,
+  replicas: z.int().min(1).max(1000).default(1),
+  template: KubernetesPodTemplate,
+  /**
+   * A Service per version (same name as its Deployment) selecting only that version's pods, for
+   * routes that send to each version by name (traffic.provider: gateway-api).
+   */
+  service: z
+    .strictObject({
+      ports: z
+        .array(
+          z.strictObject({
+            name: KubernetesName.optional(),
+            port: z.int().min(1).max(65535),
+            targetPort: z.union([z.int().min(1).max(65535), z.string().min(1)]).optional(),
+          }),
+        )
+        .min(1),
+    })
+    .optional(),
+  /** Kubernetes' progressDeadlineSeconds: a version that makes no progress for this long fails its deploy step. */
+  progressDeadline: Duration.default('10m'),
+  /** How often the Deployment's status is read while waiting for it. */
+  pollInterval: Duration.default('1s'),
+});
+
+export const DeployProvider = z.discriminatedUnion('provider', [ExecDeploy, ProcessDeploy, KubernetesDeploy], {
+  error: 'deploy.provider must be one of: exec, process, kubernetes',
 });
 
 export const ExecTraffic = z.strictObject({
@@ -153,9 +228,36 @@ export const HaproxyTraffic = z.strictObject({
   timeout: Duration.default('5s'),
 });
 
-export const TrafficProvider = z.discriminatedUnion('provider', [ExecTraffic, HaproxyTraffic], {
-  error: 'traffic.provider must be one of: exec, haproxy',
+/**
+ * Canary weights on a Gateway API HTTPRoute: the backendRefs of one rule, split between the
+ * Services of the versions (deploy.service makes one per version). Other rules, filters, matches
+ * and parents are never changed.
+ */
+export const GatewayApiTraffic = z.strictObject({
+  provider: z.literal('gateway-api'),
+  cluster: KubernetesCluster.default({ inCluster: false }),
+  namespace: KubernetesName,
+  httpRoute: z.string().regex(/^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/, { error: 'must be the name of an HTTPRoute' }),
+  /** The rule Tollgate manages, by its name (rules[].name); required when the route has more than one rule. */
+  rule: z.string().min(1).optional(),
+  /** The port of each version's Service that the route sends to. */
+  port: z.int().min(1).max(65535),
 });
+
+/** Blue-green by switching a Service's selector to the new version's pods, and back on rollback. */
+export const ServiceSelectorTraffic = z.strictObject({
+  provider: z.literal('service-selector'),
+  cluster: KubernetesCluster.default({ inCluster: false }),
+  namespace: KubernetesName,
+  /** The Service users reach; its selector's app.kubernetes.io/version is what switches. */
+  service: KubernetesName,
+});
+
+export const TrafficProvider = z.discriminatedUnion(
+  'provider',
+  [ExecTraffic, HaproxyTraffic, GatewayApiTraffic, ServiceSelectorTraffic],
+  { error: 'traffic.provider must be one of: exec, haproxy, gateway-api, service-selector' },
+);
 
 const analysisCommon = {
   /** Time between two measurements. */
@@ -460,6 +562,7 @@ export const ReleaseSpec = z
           'contracting the schema needs an approval and the strategy has no approval step to borrow approvers from; add contractApproval: { from: [U012ABC] }',
       });
     }
+    for (const problem of kubernetesProblems(spec)) ctx.addIssue({ code: 'custom', ...problem });
     // Every analysis a step names must be defined under `analysis:`.
     const defined = new Set(Object.keys(spec.analysis));
     for (const { path, templates } of analysisReferences(spec.strategy)) {
@@ -488,11 +591,53 @@ export type TrafficProvider = z.infer<typeof TrafficProvider>;
 export type Strategy = z.infer<typeof Strategy>;
 export type ErrorBudget = z.infer<typeof ErrorBudget>;
 export type ProcessDeploy = z.infer<typeof ProcessDeploy>;
+export type KubernetesCluster = z.infer<typeof KubernetesCluster>;
+export type KubernetesDeploy = z.infer<typeof KubernetesDeploy>;
+export type GatewayApiTraffic = z.infer<typeof GatewayApiTraffic>;
+export type ServiceSelectorTraffic = z.infer<typeof ServiceSelectorTraffic>;
 export type HaproxyTraffic = z.infer<typeof HaproxyTraffic>;
 export type PrometheusAnalysis = z.infer<typeof PrometheusAnalysis>;
 export type HttpAnalysis = z.infer<typeof HttpAnalysis>;
 export type ComparisonAnalysis = z.infer<typeof ComparisonAnalysis>;
 export type Database = z.infer<typeof Database>;
+
+/** Kubernetes traffic routes to pods the kubernetes deployer labelled and (for routes) gave a Service. */
+function kubernetesProblems(spec: {
+  deploy: DeployProvider;
+  traffic: TrafficProvider;
+  strategy: Strategy;
+}): { path: (string | number)[]; message: string }[] {
+  const problems: { path: (string | number)[]; message: string }[] = [];
+  const { deploy, traffic } = spec;
+  if (traffic.provider === 'gateway-api' || traffic.provider === 'service-selector') {
+    if (deploy.provider !== 'kubernetes') {
+      problems.push({
+        path: ['deploy', 'provider'],
+        message: `traffic.provider ${traffic.provider} routes to the pods of Deployments Tollgate made; use deploy.provider: kubernetes`,
+      });
+    } else if (deploy.namespace !== traffic.namespace) {
+      problems.push({
+        path: ['traffic', 'namespace'],
+        message: `must be the namespace the versions are deployed to (deploy.namespace: ${deploy.namespace})`,
+      });
+    }
+  }
+  if (traffic.provider === 'gateway-api' && deploy.provider === 'kubernetes' && !deploy.service) {
+    problems.push({
+      path: ['deploy', 'service'],
+      message:
+        'an HTTPRoute sends to Services: add deploy.service: { ports: [{ port: 80, targetPort: 8080 }] } so each version gets one',
+    });
+  }
+  if (traffic.provider === 'service-selector' && !spec.strategy.blueGreen) {
+    problems.push({
+      path: ['traffic', 'provider'],
+      message:
+        'a Service selector moves all traffic at once: use it with strategy.blueGreen, or gateway-api for canary weights',
+    });
+  }
+  return problems;
+}
 
 function analysisReferences(strategy: Strategy): { path: (string | number)[]; templates: string[] }[] {
   const refs: { path: (string | number)[]; templates: string[] }[] = [];
