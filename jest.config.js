@@ -2,11 +2,13 @@
 const common = {
   testEnvironment: 'node',
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', diagnostics: false }] },
-  testTimeout: 180_000,
+  // An ES module; see the file for why it is loaded this way.
+  moduleNameMapper: { '^@kubernetes/client-node$': '<rootDir>/test/support/client-node-native.js' },
 };
 
 /** @type {import('jest').Config} */
 module.exports = {
+  testTimeout: 180_000,
   // One Temporal dev server, one PostgreSQL and one workflow bundle for the whole run.
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
@@ -29,7 +31,8 @@ module.exports = {
       testMatch: ['**/*.test.ts'],
       globalSetup: '<rootDir>/test/support/kubernetes-setup.ts',
       globalTeardown: '<rootDir>/test/support/kubernetes-teardown.ts',
-      testTimeout: 300_000,
+      // Releases on a busy cluster: pods scheduled, controllers resyncing, progress deadlines.
+      setupFilesAfterEnv: ['<rootDir>/test/support/kubernetes-timeout.ts'],
     },
   ],
 };
