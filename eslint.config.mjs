@@ -21,6 +21,8 @@ export default tseslint.config(
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/no-misused-promises': 'error',
       '@typescript-eslint/no-non-null-assertion': 'error',
+      // An async method without await is how an interface's promise-returning method is implemented.
+      '@typescript-eslint/require-await': 'off',
       '@typescript-eslint/no-explicit-any': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
@@ -36,6 +38,8 @@ export default tseslint.config(
     // only @temporalio/workflow, src/domain and activity *types*.
     files: ['src/workflows/**/*.ts'],
     rules: {
+      // The release workflow reads like its runbook: a stage or step that outgrows a screen gets split.
+      'max-lines-per-function': ['error', { max: 80, skipBlankLines: true, skipComments: true }],
       'no-restricted-imports': [
         'error',
         {
@@ -77,7 +81,13 @@ export default tseslint.config(
   {
     files: ['test/**/*.ts'],
     rules: {
-      // Jest's expect(...).rejects and friends are awaited; mocks are typed loosely on purpose.
+      // Tests read JSON bodies, CLI output and raw SQL rows, and assert on their shape with expect():
+      // an untyped value there is checked by the assertion itself. No explicit `any` still holds.
+      '@typescript-eslint/no-unsafe-assignment': 'off',
+      '@typescript-eslint/no-unsafe-member-access': 'off',
+      '@typescript-eslint/no-unsafe-return': 'off',
+      '@typescript-eslint/no-unsafe-argument': 'off',
+      '@typescript-eslint/no-unsafe-call': 'off',
       '@typescript-eslint/unbound-method': 'off',
     },
   },

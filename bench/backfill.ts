@@ -3,9 +3,10 @@ import os from 'node:os';
 import path from 'node:path';
 import knex, { type Knex } from 'knex';
 import { startEmbeddedPostgres, type LocalPostgres } from '../src/devstack/postgres';
-import type { BackfillDeclaration, BackfillProgress } from '../src/domain/schema-change';
-import { readBackfillProgress, runBackfillChunk } from '../src/schema/backfill';
-import { openServiceDatabase } from '../src/schema/service-database';
+import type { BackfillDeclaration, BackfillProgress } from '../src/domain/migration-plan';
+import { readBackfillProgress, runBackfillChunk } from '../src/service-db/backfill';
+import { openServiceDatabase } from '../src/service-db/service-database';
+import { required } from '../src/domain/required';
 
 /**
  * `npm run bench:backfill`: the users.email_address → primary_email backfill on a real PostgreSQL
@@ -111,7 +112,7 @@ async function resumeScenario(serverUrl: string): Promise<ResumeFigures> {
       onBatch: (progress) => (stopping ||= progress.rowsScanned >= ROWS / 3),
       shouldStop: () => stopping,
     });
-    const stoppedAt = (await readBackfillProgress(db, RELEASE, MIGRATION))!;
+    const stoppedAt = required(await readBackfillProgress(db, RELEASE, MIGRATION), 'backfill checkpoint');
 
     // A new worker: a fresh pool, the heartbeat as its only memory.
     const newWorker = openServiceDatabase(url, { lockTimeout: '2000' });

@@ -68,11 +68,11 @@ async function main(): Promise<void> {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   await new Promise<void>((resolve) =>
-    worker.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('worker running') && resolve()),
+    worker.stdout.on('data', (chunk: Buffer) => chunk.toString().includes('worker running') && resolve()),
   );
   const memoryMiB = (field: 'VmHWM' | 'VmRSS') => {
     const status = fs.readFileSync(`/proc/${worker.pid}/status`, 'utf8');
-    return Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)![1]) / 1024;
+    return Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1]) / 1024;
   };
   const peakRssMiB = () => memoryMiB('VmHWM');
   const releases = new ReleaseClient(

@@ -14,6 +14,7 @@ import type { ReleaseSpec } from '../src/domain/spec';
 import { InstanceRecords, killRecordedInstances } from '../src/providers/deploy/instance-records';
 import { HaproxyRuntimeApi } from '../src/providers/traffic/haproxy-runtime-api';
 import { PROFILES } from '../examples/sample-service/profiles';
+import { required } from '../src/domain/required';
 
 /**
  * `npm run bench:rollback`: a faulty canary (3.0.0 fails 30% of its requests) under a steady load
@@ -140,11 +141,13 @@ async function measure(
   await sleep(1000);
   const report = await load.stop();
   const failures = report.failed.slice(failedBefore);
-  const firstFailure = failures.find((failure) => failure.version === FAULTY)?.at ?? servedAt!;
+  const firstFailure =
+    failures.find((failure) => failure.version === FAULTY)?.at ??
+    required(servedAt, 'the moment the faulty version was served');
   const secondsToZero = (zeroAt - firstFailure) / 1000;
   const errorRate = PROFILES.faulty.errorRate;
   const sent = report.sent - sentBefore;
-  const measuredRate = sent / ((report.stoppedAt! - report.startedAt) / 1000 - 3);
+  const measuredRate = sent / ((required(report.stoppedAt, 'load stop time') - report.startedAt) / 1000 - 3);
   const expected = (weight / 100) * errorRate * measuredRate * Math.max(secondsToZero, 0);
   return {
     scenario,

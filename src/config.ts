@@ -11,11 +11,9 @@ const HostPort = z
   .string()
   .regex(/^[^\s:/]+:\d{1,5}$/, { error: 'must be host:port, e.g. 127.0.0.1:7233 or my-ns.a1b2c.tmprl.cloud:7233' });
 
-const PostgresUrl = z
-  .string()
-  .regex(/^postgres(ql)?:\/\/.+/, {
-    error: 'must be a postgres:// URL, e.g. postgres://tollgate@127.0.0.1:5432/tollgate',
-  });
+const PostgresUrl = z.string().regex(/^postgres(ql)?:\/\/.+/, {
+  error: 'must be a postgres:// URL, e.g. postgres://tollgate@127.0.0.1:5432/tollgate',
+});
 
 const ReadableFile = z.string().refine((file) => fs.existsSync(file), { error: 'names a file that does not exist' });
 

@@ -32,7 +32,9 @@ const duration = new Histogram({
   registers: [registry],
 });
 
-const server = http.createServer(async (req, res) => {
+const server = http.createServer((req, res) => void answer(req, res));
+
+async function answer(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
   if (req.url === '/metrics') {
     res.setHeader('content-type', registry.contentType);
     res.end(await registry.metrics());
@@ -57,7 +59,7 @@ const server = http.createServer(async (req, res) => {
   );
   requests.inc({ code: String(res.statusCode) });
   stop();
-});
+}
 server.keepAliveTimeout = 30_000;
 
 server.listen(port, '127.0.0.1', () => {

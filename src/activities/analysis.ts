@@ -8,7 +8,7 @@ import {
 } from '../domain/analysis';
 import type { Deployment } from '../domain/deployment';
 import { toMillis } from '../domain/duration';
-import type { ReleaseFacts } from '../domain/release';
+import type { ReleaseFacts } from '../domain/release-facts';
 import type { AnalysisTemplate } from '../domain/spec';
 import type { ActivityDeps } from './deps';
 import { callProvider } from './provider-call';

@@ -1,5 +1,5 @@
 import type { Deployment } from '../domain/deployment';
-import type { ReleaseFacts } from '../domain/release';
+import type { ReleaseFacts } from '../domain/release-facts';
 import type { DeployProvider } from '../domain/spec';
 import type { ActivityDeps } from './deps';
 import { callProvider } from './provider-call';

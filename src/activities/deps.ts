@@ -3,7 +3,7 @@ import type { WebClient } from '@slack/web-api';
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import type { ProviderRegistry } from '../providers/registry';
-import type { ServiceDatabases } from '../schema/service-database';
+import type { ServiceDatabases } from '../service-db/service-database';
 
 /** Everything activities touch, passed in so tests can give real or recording parts. */
 export interface ActivityDeps {

@@ -1,8 +1,9 @@
 import { ApplicationFailure } from '@temporalio/activity';
+import { FailureType } from '../domain/failures';
 import { toMillis } from '../domain/duration';
 import { judgeBurnRate, type ErrorBudgetReading } from '../domain/error-budget';
 import { MissingFact, renderQuery } from '../domain/query-template';
-import type { ReleaseFacts } from '../domain/release';
+import type { ReleaseFacts } from '../domain/release-facts';
 import type { ErrorBudget } from '../domain/spec';
 import { ProviderError } from '../providers/context';
 import { PrometheusClient, QueryRejected } from '../providers/metrics/prometheus-client';
@@ -45,7 +46,7 @@ export function createErrorBudgetActivities(deps: ActivityDeps) {
         if (err instanceof QueryRejected || (err instanceof ProviderError && !err.retryable)) {
           throw ApplicationFailure.nonRetryable(
             `errorBudget.errorRatioQuery cannot be used: ${err.message}`,
-            'ErrorBudgetInvalid',
+            FailureType.ErrorBudgetInvalid,
           );
         }
         return {

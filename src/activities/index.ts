@@ -5,7 +5,7 @@ import type { ActivityDeps } from './deps';
 import { createErrorBudgetActivities } from './error-budget';
 import { createLaneActivities } from './lane';
 import { createNotifyActivities } from './notify';
-import { createSchemaActivities } from './schema';
+import { createMigrationActivities } from './migrations';
 import { createTrafficActivities } from './traffic';
 
 export type { ActivityDeps } from './deps';
@@ -20,7 +20,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createAnalysisActivities(deps),
     ...createNotifyActivities(deps),
     ...createErrorBudgetActivities(deps),
-    ...createSchemaActivities(deps),
+    ...createMigrationActivities(deps),
   };
 }
 

@@ -1,7 +1,10 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
+import { FailureType } from '../domain/failures';
 import type { ReleaseEvent } from '../domain/events';
 import { MESSAGE_EVENT_TYPE, person, renderReleaseMessage, type MessageStatus } from '../slack/release-message';
+import { required } from '../domain/required';
 import type { ActivityDeps } from './deps';
+import type { WebClient } from '@slack/web-api';
 
 export interface SlackMessageRef {
   channel: string;
@@ -48,12 +51,12 @@ const THREAD_KINDS = new Set([
 export function createNotifyActivities(deps: ActivityDeps) {
   const channelIds = new Map<string, string>();
 
-  async function channelId(channel: string): Promise<string> {
+  async function channelId(slack: WebClient, channel: string): Promise<string> {
     if (!channel.startsWith('#')) return channel;
     const known = channelIds.get(channel);
     if (known) return known;
     for (let cursor: string | undefined; ;) {
-      const page = await deps.slack!.conversations.list({
+      const page = await slack.conversations.list({
         cursor,
         limit: 200,
         exclude_archived: true,
@@ -68,22 +71,26 @@ export function createNotifyActivities(deps: ActivityDeps) {
       if (!cursor)
         throw ApplicationFailure.nonRetryable(
           `Slack channel ${channel} not found, or the Tollgate app is not in it (/invite @Tollgate)`,
-          'SlackChannelNotFound',
+          FailureType.SlackChannelNotFound,
         );
     }
   }
 
   /** The message an earlier attempt posted before its worker died, found by its metadata. */
-  async function postedBefore(channel: string, releaseId: string): Promise<SlackMessageRef | undefined> {
-    const history = await deps.slack!.conversations.history({ channel, limit: 200, include_all_metadata: true });
+  async function postedBefore(
+    slack: WebClient,
+    channel: string,
+    releaseId: string,
+  ): Promise<SlackMessageRef | undefined> {
+    const history = await slack.conversations.history({ channel, limit: 200, include_all_metadata: true });
     const found = history.messages?.find(
       (message) => message.metadata?.event_type === MESSAGE_EVENT_TYPE && payload(message).release_id === releaseId,
     );
     return found?.ts ? { channel, ts: found.ts } : undefined;
   }
 
-  async function threadSeqsPosted(message: SlackMessageRef): Promise<Set<number>> {
-    const replies = await deps.slack!.conversations.replies({
+  async function threadSeqsPosted(slack: WebClient, message: SlackMessageRef): Promise<Set<number>> {
+    const replies = await slack.conversations.replies({
       channel: message.channel,
       ts: message.ts,
       limit: 1000,
@@ -102,35 +109,36 @@ export function createNotifyActivities(deps: ActivityDeps) {
      * thread. Idempotent across retries and worker crashes: never two messages for one release.
      */
     async publishReleaseMessage(request: PublishRequest): Promise<PublishResult> {
-      if (!deps.slack) {
+      const { slack } = deps;
+      if (!slack) {
         throw ApplicationFailure.nonRetryable(
           'SLACK_BOT_TOKEN is not set where the worker runs; the release goes on without its Slack message',
-          'SlackNotConfigured',
+          FailureType.SlackNotConfigured,
         );
       }
       const { text, blocks } = renderReleaseMessage(request.status, deps.temporalUiUrl);
-      const channel = request.message?.channel ?? (await channelId(request.channel));
-      let message = request.message ?? (await postedBefore(channel, request.releaseId));
+      const channel = request.message?.channel ?? (await channelId(slack, request.channel));
+      let message = request.message ?? (await postedBefore(slack, channel, request.releaseId));
       if (message) {
-        await deps.slack.chat.update({ channel: message.channel, ts: message.ts, text, blocks });
+        await slack.chat.update({ channel: message.channel, ts: message.ts, text, blocks });
       } else {
-        const posted = await deps.slack.chat.postMessage({
+        const posted = await slack.chat.postMessage({
           channel,
           text,
           blocks,
           metadata: { event_type: MESSAGE_EVENT_TYPE, event_payload: { release_id: request.releaseId } },
           unfurl_links: false,
         });
-        message = { channel: posted.channel ?? channel, ts: posted.ts! };
+        message = { channel: posted.channel ?? channel, ts: required(posted.ts, 'ts of the posted message') };
       }
 
       const retried = Context.current().info.attempt > 1;
-      const posted = retried && request.events.length ? await threadSeqsPosted(message) : new Set<number>();
+      const posted = retried && request.events.length ? await threadSeqsPosted(slack, message) : new Set<number>();
       let postedUpTo = -1;
       for (const event of request.events) {
         postedUpTo = Math.max(postedUpTo, event.seq);
         if (!THREAD_KINDS.has(event.kind) || posted.has(event.seq)) continue;
-        await deps.slack.chat.postMessage({
+        await slack.chat.postMessage({
           channel: message.channel,
           thread_ts: message.ts,
           text: `*${event.stage}* · ${event.message.slice(0, 2900)} · ${person(event.actor)}`,

@@ -1,5 +1,5 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import type { ReleaseFacts } from '../domain/release';
+import type { ReleaseFacts } from '../domain/release-facts';
 import { type ProviderContext, ProviderError } from '../providers/context';
 import type { ActivityDeps } from './deps';
 
@@ -40,7 +40,7 @@ export async function callProvider<T>(
   } catch (err) {
     if (err instanceof ProviderError) {
       throw ApplicationFailure.create({
-        type: 'ProviderError',
+        type: err.type,
         message: err.message,
         nonRetryable: !err.retryable && !options.compensating,
       });

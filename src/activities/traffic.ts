@@ -1,5 +1,6 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import type { ReleaseFacts } from '../domain/release';
+import { FailureType } from '../domain/failures';
+import type { ReleaseFacts } from '../domain/release-facts';
 import type { RouteRequest, RouteSnapshot } from '../domain/routing';
 import type { TrafficProvider } from '../domain/spec';
 import type { ActivityDeps } from './deps';
@@ -48,7 +49,7 @@ export function createTrafficActivities(deps: ActivityDeps) {
             // Retried: a router applying the change lazily settles; one that does not fails the step.
             throw ApplicationFailure.retryable(
               `${router.type} reports a weight other than ${route.weight}% after setting it`,
-              'WeightNotVerified',
+              FailureType.WeightNotVerified,
             );
           }
           return { weight: route.weight, verified: verified ?? null, ...(baseline ? { baseline } : {}) };

@@ -1,4 +1,4 @@
-import http from 'node:http';
+import type http from 'node:http';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { openDatabase } from '../audit/database';
 import { parseApiTokens } from '../ci/api-tokens';

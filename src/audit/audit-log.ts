@@ -55,7 +55,7 @@ export async function appendToAuditLog(db: Knex, { release, events }: AuditBatch
           decisions.map((event) => ({
             release_id: release.releaseId,
             seq: event.seq,
-            step: String(event.data?.step ?? ''),
+            step: typeof event.data?.step === 'string' ? event.data.step : '',
             approver: event.actor,
             decision: event.kind === 'approval' ? 'approved' : 'rejected',
             comment: typeof event.data?.comment === 'string' ? event.data.comment : null,

@@ -1,4 +1,4 @@
-import { describeBackfill } from '../domain/schema-change';
+import { describeBackfill } from '../domain/migration-plan';
 import type { ReleaseStatus } from '../domain/release';
 
 /** ██████░░░░ 60% — the traffic on the new version, at a glance. */

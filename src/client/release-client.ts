@@ -1,5 +1,6 @@
 import {
   type Client,
+  type SignalDefinition,
   WorkflowExecutionAlreadyStartedError,
   type WorkflowHandle,
   WorkflowNotFoundError,
@@ -7,7 +8,8 @@ import {
 } from '@temporalio/client';
 import type { ApprovalDecision } from '../domain/approval';
 import type { DeployWindow } from '../domain/deploy-window';
-import { ApprovalRefused, NotFound, RollbackRefused, TollgateError } from '../domain/errors';
+import { deepestMessage, failureTypeOf } from '../domain/failures';
+import { NotFound, refusalFor, TollgateError } from '../domain/errors';
 import type { Freeze } from '../domain/lane-policy';
 import {
   laneIdFor,
@@ -233,7 +235,7 @@ export class ReleaseClient {
   private async signalLane<T>(
     service: string,
     environment: string,
-    signal: import('@temporalio/client').SignalDefinition<[T]>,
+    signal: SignalDefinition<[T]>,
     arg: T,
   ): Promise<void> {
     await this.client.workflow.signalWithStart('laneWorkflow', {
@@ -251,9 +253,7 @@ export class ReleaseClient {
       return await call();
     } catch (err) {
       if (err instanceof WorkflowUpdateFailedError || (err as Error).name === 'WorkflowUpdateFailedError') {
-        const cause = (err as Error).cause as (Error & { type?: string }) | undefined;
-        const message = cause?.message ?? (err as Error).message;
-        throw cause?.type === 'RollbackRefused' ? new RollbackRefused(message) : new ApprovalRefused(message);
+        throw refusalFor(failureTypeOf(err), deepestMessage(err));
       }
       return this.rethrow(releaseId, err);
     }

@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
-import http from 'node:http';
+import { messageOf } from '../domain/failures';
+import type http from 'node:http';
 import type { Payload, PayloadCodec } from '@temporalio/common';
 
 /** Payloads as the Temporal UI and CLI send them to a codec endpoint: metadata and data in base64. */
@@ -60,7 +61,8 @@ export function createCodecHandler(options: CodecServerOptions): http.RequestLis
       if (size > MAX_BODY_BYTES) req.destroy();
       else chunks.push(chunk);
     });
-    req.on('end', async () => {
+    req.on('end', () => void answer(operation));
+    async function answer(operation: 'encode' | 'decode'): Promise<void> {
       try {
         const { payloads } = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { payloads: JsonPayload[] };
         const result = await options.codec[operation](payloads.map(fromJson));
@@ -68,11 +70,9 @@ export function createCodecHandler(options: CodecServerOptions): http.RequestLis
           .writeHead(200, { 'Content-Type': 'application/json' })
           .end(JSON.stringify({ payloads: result.map(toJson) }));
       } catch (err) {
-        res
-          .writeHead(400, { 'Content-Type': 'application/json' })
-          .end(JSON.stringify({ error: (err as Error).message }));
+        res.writeHead(400, { 'Content-Type': 'application/json' }).end(JSON.stringify({ error: messageOf(err) }));
       }
-    });
+    }
   };
 }
 

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { startLoad, type LoadRun } from '../../examples/load-generator/load';
-import { ReleaseClient } from '../client/release-client';
+import { type ReleaseClient } from '../client/release-client';
 import { temporalUiLink } from '../cli/render-status';
 import { startHaproxy } from '../devstack/haproxy';
 import { startLocalStack } from '../devstack/local-stack';
@@ -15,6 +15,7 @@ import { demoSpec, type DemoEnvironment } from './demo-specs';
 import { startInProcessWorker } from './in-process-worker';
 import { LiveView } from './live-view';
 import { renderSummary, type DemoRow } from './summary';
+import { required } from '../domain/required';
 
 export interface DemoOptions {
   /** Non-interactive: no live bars, exit when done, status 0 only if v2 Succeeded and v3 RolledBack. */
@@ -37,7 +38,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   const cleanup: { name: string; run: () => Promise<void> }[] = [];
   const stopAll = async () => {
     while (cleanup.length > 0) {
-      const step = cleanup.pop()!;
+      const step = required(cleanup.pop(), 'cleanup step');
       await step.run().catch((err: Error) => say(`(could not stop ${step.name}: ${err.message})`));
     }
   };

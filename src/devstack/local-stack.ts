@@ -85,7 +85,11 @@ export function readLocalStack(
   stateDir = STATE_DIR,
 ): { temporalAddress: string; databaseUrl: string; uiUrl?: string } | undefined {
   try {
-    return JSON.parse(fs.readFileSync(path.join(stateDir, STACK_FILE), 'utf8'));
+    return JSON.parse(fs.readFileSync(path.join(stateDir, STACK_FILE), 'utf8')) as {
+      temporalAddress: string;
+      databaseUrl: string;
+      uiUrl?: string;
+    };
   } catch {
     return undefined;
   }
@@ -95,7 +99,7 @@ export function readLocalStack(
 async function ensureDatabase(serverUrl: string, name: string): Promise<string> {
   const admin = knex({ client: 'pg', connection: serverUrl, pool: { min: 0, max: 1 } });
   try {
-    const exists = await admin.raw('SELECT 1 FROM pg_database WHERE datname = ?', [name]);
+    const exists = await admin.raw<{ rows: unknown[] }>('SELECT 1 FROM pg_database WHERE datname = ?', [name]);
     if (exists.rows.length === 0) await admin.raw('CREATE DATABASE ??', [name]);
   } finally {
     await admin.destroy();

@@ -49,7 +49,9 @@ export async function startEmbeddedPostgres(options: { dataDir?: string; port?: 
         { ...ids, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LC_ALL: 'C' } },
       );
     } catch (err) {
-      throw new Error(`initdb failed in ${dataDir}: ${String((err as { stderr?: Buffer }).stderr ?? err).trim()}`);
+      throw new Error(`initdb failed in ${dataDir}: ${String((err as { stderr?: Buffer }).stderr ?? err).trim()}`, {
+        cause: err,
+      });
     } finally {
       fs.rmSync(passwordFile, { force: true });
     }

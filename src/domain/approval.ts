@@ -1,4 +1,4 @@
-import type { Actor, ApprovalStep, ReleaseSpec, Strategy } from './spec';
+import type { Actor, ApprovalStep, ReleaseSpec } from './spec';
 
 export interface ApprovalGiven {
   approver: string;
@@ -78,13 +78,4 @@ export function rejectionRefusal(args: {
 /** Four-eyes is on unless the spec says otherwise for environments whose name starts with "prod". */
 export function fourEyesApplies(spec: Pick<ReleaseSpec, 'environment' | 'approvals'>): boolean {
   return spec.approvals.fourEyes ?? /^prod/.test(spec.environment);
-}
-
-/** Everyone the strategy's approval steps name: who approves the contract when the spec does not say. */
-export function strategyApprovers(strategy: Strategy): string[] {
-  const steps = [
-    ...(strategy.canary?.steps.flatMap((step) => (step.approval ? [step.approval] : [])) ?? []),
-    ...(strategy.blueGreen?.approval ? [strategy.blueGreen.approval] : []),
-  ];
-  return [...new Set(steps.flatMap((step) => step.from))];
 }

@@ -1,3 +1,5 @@
+import { FailureType } from './failures';
+
 /**
  * Errors a person can act on. Each carries a stable code (for programs and tests) and a message
  * that says what is wrong and what to do next. The CLI prints them as one line, never a stack trace.
@@ -58,23 +60,28 @@ export class RollbackRefused extends TollgateError {
   }
 }
 
-/** A release cannot start or go on because its lane is frozen or outside its deploy window. */
-export class LaneFrozen extends TollgateError {
-  constructor(message: string) {
-    super('LANE_FROZEN', message);
-  }
-}
-
-/** The schema was contracted: the old version can no longer run, so rollback is refused. */
-export class ContractDone extends TollgateError {
-  constructor(message: string) {
-    super('CONTRACT_DONE', message);
-  }
-}
-
 /** A release id, service or lane that Temporal does not know. */
 export class NotFound extends TollgateError {
   constructor(message: string) {
     super('NOT_FOUND', message);
+  }
+}
+
+/** A message whose sender is missing or malformed. */
+export class InvalidActor extends TollgateError {
+  constructor(message: string) {
+    super('INVALID_ACTOR', message);
+  }
+}
+
+/** The error a client raises for an update the release refused, by the failure type the release sent. */
+export function refusalFor(type: string | undefined, message: string): TollgateError {
+  switch (type) {
+    case FailureType.RollbackRefused:
+      return new RollbackRefused(message);
+    case FailureType.InvalidActor:
+      return new InvalidActor(message);
+    default:
+      return new ApprovalRefused(message);
   }
 }

@@ -1,4 +1,4 @@
-import type { ReleaseFacts } from './release';
+import type { ReleaseFacts } from './release-facts';
 
 /** Placeholders a query may use, and where their values come from. */
 export const QUERY_FACTS = [

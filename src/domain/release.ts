@@ -2,7 +2,7 @@ import type { AnalysisResult } from './analysis';
 import type { PendingApproval } from './approval';
 import type { ReleaseEvent } from './events';
 import type { Gate, LanePolicy } from './lane-policy';
-import type { BackfillProgress, MigrationPhase } from './schema-change';
+import type { BackfillProgress, MigrationPhase } from './migration-plan';
 import type { Actor, ReleaseSpec } from './spec';
 import type { EndStage, Stage } from './stages';
 
@@ -96,18 +96,6 @@ export interface LaneStatus {
   policy: LanePolicy;
   gate: Gate;
   recent: { releaseId: string; version: string; outcome: EndStage; at: string }[];
-}
-
-/** The facts about a release that every step's provider needs (they become TOLLGATE_* variables). */
-export interface ReleaseFacts {
-  releaseId: string;
-  service: string;
-  environment: string;
-  version: string;
-  stableVersion?: string;
-  commitSha?: string;
-  initiator: string;
-  attempt: number;
 }
 
 /** One row of the audit log's releases table, upserted as the release moves. */

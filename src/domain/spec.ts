@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DURATION_PATTERN } from './duration';
-import { strategyApprovers } from './approval';
+import { strategyApprovers } from './strategy-approvers';
 import { QUERY_FACTS, unknownPlaceholders } from './query-template';
 
 /**

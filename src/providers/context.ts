@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
-import type { ReleaseFacts } from '../domain/release';
+import type { ReleaseFacts } from '../domain/release-facts';
 import type { Fence } from '../domain/fence';
+import { FailureType } from '../domain/failures';
 
 /**
  * What every provider call gets: the release's facts, a key for idempotency and a cancellation
@@ -28,6 +29,8 @@ export class ProviderError extends Error {
   constructor(
     message: string,
     readonly retryable: boolean = true,
+    /** The failure type the release and its clients see (domain/failures.ts). */
+    readonly type: FailureType = FailureType.ProviderError,
   ) {
     super(message);
     this.name = 'ProviderError';

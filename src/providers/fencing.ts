@@ -1,4 +1,5 @@
 import type { Fence } from '../domain/fence';
+import { FailureType } from '../domain/failures';
 import { ProviderError } from './context';
 
 /**
@@ -11,7 +12,7 @@ export class StaleWriteRefused extends ProviderError {
     readonly fence: Fence,
     readonly newerToken: number,
   ) {
-    super(message, false);
+    super(message, false, FailureType.StaleWriteRefused);
     this.name = 'StaleWriteRefused';
   }
 }

@@ -1,6 +1,6 @@
 import type { Button, KnownBlock } from '@slack/types';
 import type { ReleaseStatus } from '../domain/release';
-import { describeBackfill } from '../domain/schema-change';
+import { describeBackfill } from '../domain/migration-plan';
 import { isEndStage } from '../domain/stages';
 
 /** action_ids of the message's buttons; each carries the release id as its value. */

@@ -1,7 +1,7 @@
 import { App, HTTPReceiver, LogLevel, type BlockButtonAction, type Logger as BoltLogger } from '@slack/bolt';
 import type { ReleaseClient } from '../client/release-client';
 import type { Config } from '../config';
-import { ApprovalRefused, NotFound, RollbackRefused, SpecError, TollgateError } from '../domain/errors';
+import { ApprovalRefused, InvalidActor, NotFound, RollbackRefused, SpecError, TollgateError } from '../domain/errors';
 import type { Actor } from '../domain/spec';
 import type { Logger } from '../logger';
 import type { SpecCatalogue } from '../specs/catalogue';
@@ -165,10 +165,14 @@ async function runCommand(
       });
       if (lane && !lane.gate.open)
         return `Not started: ${request.service}/${environment} is held (${lane.gate.reason}).`;
-      const withChannel = spec.notify?.slack ? spec : { ...spec, notify: { ...spec.notify, slack: { channel } } };
+      const slackChannel = spec.notify?.slack?.channel ?? channel;
+      const withChannel = {
+        ...spec,
+        notify: { ...spec.notify, slack: { ...spec.notify?.slack, channel: slackChannel } },
+      };
       const { releaseId, started } = await releases.start(withChannel, actor);
       if (!started) return `${releaseId} is already running${retryNum ? '' : '; nothing new was started'}.`;
-      return `Started \`${releaseId}\`; its message in <#${withChannel.notify!.slack!.channel.replace(/^#/, '')}> follows it.`;
+      return `Started \`${releaseId}\`; its message in <#${slackChannel.replace(/^#/, '')}> follows it.`;
     }
     case 'status': {
       const releases = await (await deps.releases()).list({ service: request.service, limit: 10 });
@@ -248,7 +252,8 @@ async function pressButton(
 
 /** What the person is told when something is refused or broken: the reason, never a stack trace. */
 function describeError(err: unknown, log: Logger): string {
-  if (err instanceof ApprovalRefused || err instanceof RollbackRefused) return `Refused: ${err.message}`;
+  if (err instanceof ApprovalRefused || err instanceof RollbackRefused || err instanceof InvalidActor)
+    return `Refused: ${err.message}`;
   if (err instanceof TemporalUnreachable)
     return 'Tollgate cannot reach Temporal right now, so nothing was started or changed. Try again in a minute; if it lasts, tell the platform team.';
   if (err instanceof SpecError)

@@ -192,7 +192,7 @@ function cumulativeHistogram(
     buckets: BUCKETS,
     registers: [registry],
     async collect() {
-      const { rows } = (await db.raw(options.sql)) as { rows: { label: string; seconds: string | number }[] };
+      const { rows } = await db.raw<{ rows: { label: string; seconds: string | number }[] }>(options.sql);
       this.reset();
       for (const row of rows) this.observe({ [options.label]: row.label }, Number(row.seconds));
     },

@@ -1,4 +1,3 @@
-import type { Attributes } from '@opentelemetry/api';
 import type { ExportResult } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { Resource } from '@opentelemetry/resources';
@@ -29,7 +28,7 @@ export class ReleaseIdExporter implements SpanExporter {
 
   export(spans: ReadableSpan[], done: (result: ExportResult) => void): void {
     for (const span of spans) {
-      const attributes = span.attributes as Attributes;
+      const attributes = span.attributes;
       const workflowId = attributes.temporalWorkflowId ?? attributes.workflowId;
       if (typeof workflowId === 'string' && !workflowId.startsWith('lane:'))
         attributes[RELEASE_ID_ATTRIBUTE] = workflowId;

@@ -11,7 +11,8 @@ import { createLogger, type Logger } from '../logger';
 import { connectionOptions, TemporalUnreachable } from '../temporal/connection';
 import { installRuntime } from './runtime';
 import { createTollgateWorker } from './worker';
-import { ServiceDatabases } from '../schema/service-database';
+import { required } from '../domain/required';
+import { ServiceDatabases } from '../service-db/service-database';
 
 /**
  * The worker process: validates its configuration, migrates Tollgate's database, connects to
@@ -22,7 +23,7 @@ export async function runWorkerProcess(
   log: Logger = createLogger(config.LOG_LEVEL, 'tollgate-worker'),
 ): Promise<void> {
   installRuntime(log, { metricsAddress: config.TOLLGATE_SDK_METRICS_ADDRESS });
-  const db = openDatabase(config.DATABASE_URL!);
+  const db = openDatabase(required(config.DATABASE_URL, 'DATABASE_URL'));
   const applied = await migrateToLatest(db);
   if (applied.length) log.info({ applied }, 'migrated Tollgate database');
 

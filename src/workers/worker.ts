@@ -1,4 +1,4 @@
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Client } from '@temporalio/client';
 import type { WebClient } from '@slack/web-api';
 import type { DataConverter } from '@temporalio/common';
@@ -6,7 +6,7 @@ import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import { createActivities } from '../activities';
 import { createProviderRegistry, type ProviderRegistry } from '../providers/registry';
-import { ServiceDatabases } from '../schema/service-database';
+import { ServiceDatabases } from '../service-db/service-database';
 import { ReleaseTracingInterceptor } from '../telemetry/activity-tracing';
 import type { Tracing } from '../telemetry/tracing';
 import { workflowBundleOptions } from './bundle';

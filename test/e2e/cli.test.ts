@@ -67,7 +67,7 @@ describe('the tollgate command', () => {
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
     const text = await tollgateCli('status', releaseId);
-    expect(text.stdout).toMatch(/traffic  ██████████░░░░░░░░░░ 50%/);
+    expect(text.stdout).toMatch(/traffic {2}██████████░░░░░░░░░░ 50%/);
     expect(text.stdout).toMatch(/approval approval from bob, group:release-managers: 0\/1/);
 
     const approved = await tollgateCli('approve', releaseId, '--as', 'bob', '--comment', 'looks good');

@@ -1,10 +1,11 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import type { Knex } from 'knex';
-import type { BackfillDeclaration, BackfillProgress } from '../../src/domain/schema-change';
-import { readBackfillProgress, resetBackfill, runBackfillChunk } from '../../src/schema/backfill';
-import { openServiceDatabase } from '../../src/schema/service-database';
+import type { BackfillDeclaration, BackfillProgress } from '../../src/domain/migration-plan';
+import { readBackfillProgress, resetBackfill, runBackfillChunk } from '../../src/service-db/backfill';
+import { openServiceDatabase } from '../../src/service-db/service-database';
 import { createTestDatabase, type TestDatabase } from '../support/database';
+import { required } from '../../src/domain/required';
 
 /** The keyset backfill on a real PostgreSQL, without Temporal: exactness, restraint, pace and resume. */
 let database: TestDatabase;
@@ -207,10 +208,10 @@ it('resumes after a SIGKILL exactly from the last committed batch', async () => 
     });
     child.on('exit', () => reject(new Error(`the runner ended before it was killed:\n${output}\n${stderr}`)));
   });
-  process.kill(-child.pid!, 'SIGKILL');
+  process.kill(-required(child.pid, 'backfill runner pid'), 'SIGKILL');
   await exited;
 
-  const atKill = (await readBackfillProgress(db, 'r1', 'm1'))!;
+  const atKill = required(await readBackfillProgress(db, 'r1', 'm1'), 'checkpoint at kill');
   expect(atKill.done).toBe(false);
   expect(atKill.rowsScanned).toBeGreaterThanOrEqual(500);
   expect(atKill.rowsScanned).toBeLessThan(20_000);

@@ -12,6 +12,7 @@ import { renderDeliveryMetrics } from '../../src/audit/report';
 import type { ReleaseRecord } from '../../src/domain/release';
 import type { EndStage } from '../../src/domain/stages';
 import { createTestDatabase, type TestDatabase } from '../support/database';
+import { required } from '../../src/domain/required';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -222,7 +223,10 @@ describe('delivery metrics across lanes', () => {
       'checkout/staging',
       'search/production',
     ]);
-    const search = report.byLane.find((lane) => lane.service === 'search')!;
+    const search = required(
+      report.byLane.find((lane) => lane.service === 'search'),
+      'search lane',
+    );
     expect(search.deploymentFrequency).toEqual({ deployments: 2, perDay: 0.5, band: 'high' });
     expect(search.leadTimeForChanges).toMatchObject({ medianMs: 21 * HOUR + 15 * MINUTE, measured: 2, band: 'elite' });
     expect(search.changeFailureRate).toMatchObject({ rate: 1 / 3, failed: 1, finished: 3 });

@@ -3,6 +3,7 @@ import type { Actor } from '../../src/domain/spec';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { execSpec, Journal } from '../support/exec-spec';
 import { eventually, startTestWorker, type TestWorker } from '../support/worker';
+import { required } from '../../src/domain/required';
 
 const alice: Actor = { id: 'alice', via: 'cli' };
 const bob: Actor = { id: 'bob', via: 'cli' };
@@ -123,7 +124,7 @@ describe('a lane', () => {
     const resumedAt = (await statusOf(releaseId)).events.find(
       (event) => event.message === 'setWeight 100' || event.message === 'traffic at 100%',
     );
-    expect(Date.parse(resumedAt!.at)).toBeGreaterThanOrEqual(Date.parse(freezeEnds));
+    expect(Date.parse(required(resumedAt, 'resume event').at)).toBeGreaterThanOrEqual(Date.parse(freezeEnds));
     expect(journal.lines()).toEqual(['deploy 2.0.0', 'setWeight 10', 'setWeight 100']);
   });
 
@@ -159,8 +160,10 @@ describe('a lane', () => {
       return status.hold?.reason.startsWith('outside deploy windows') ? status : undefined;
     });
     expect(held.stage).toBe('Queued');
-    expect(Date.parse(held.hold!.reopensAt!)).toBeGreaterThan(Date.now() + 5 * 86_400_000);
-    expect(Date.parse(held.hold!.reopensAt!)).toBeLessThanOrEqual(Date.now() + 7 * 86_400_000);
+    expect(Date.parse(required(held.hold?.reopensAt, 'hold reopening'))).toBeGreaterThan(Date.now() + 5 * 86_400_000);
+    expect(Date.parse(required(held.hold?.reopensAt, 'hold reopening'))).toBeLessThanOrEqual(
+      Date.now() + 7 * 86_400_000,
+    );
 
     await tollgate.releases.setWindows('feedback', 'staging', 'sre', []);
     expect(await tollgate.releases.result(releaseId)).toMatchObject({ outcome: 'Succeeded' });

@@ -16,6 +16,7 @@ import { createTestDatabase, type TestDatabase } from '../support/database';
 import { execSpec, Journal } from '../support/exec-spec';
 import { testEnv } from '../support/stack-env';
 import { eventually, startTestWorker, type TestWorker } from '../support/worker';
+import { required } from '../../src/domain/required';
 
 const KEYS = `k1:${crypto.randomBytes(32).toString('base64')}`;
 const SPEC_MARKER = 'marker-from-the-spec-d41d8cd9';
@@ -73,7 +74,7 @@ describe('with payload encryption on', () => {
 
     const cli = await findOrInstallTemporalCli();
     const { stdout } = await promisify(execFile)(
-      cli!.path,
+      required(cli, 'Temporal CLI').path,
       ['workflow', 'show', '--workflow-id', releaseId, '--output', 'json', '--address', testEnv('temporalAddress')],
       {
         maxBuffer: 64 * 1024 * 1024,

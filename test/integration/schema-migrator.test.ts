@@ -4,10 +4,11 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Knex } from 'knex';
 import { Client } from 'pg';
-import { acquireAdvisoryLock } from '../../src/schema/advisory-lock';
-import { FolderMigrationSource, runMigration, type MigrationTarget } from '../../src/schema/migrator';
-import { openServiceDatabase } from '../../src/schema/service-database';
+import { acquireAdvisoryLock } from '../../src/service-db/advisory-lock';
+import { FolderMigrationSource, runMigration, type MigrationTarget } from '../../src/service-db/migrator';
+import { openServiceDatabase } from '../../src/service-db/service-database';
 import { createTestDatabase, type TestDatabase } from '../support/database';
+import { required } from '../../src/domain/required';
 
 /**
  * The migrator on a real PostgreSQL: one file at a time through knex's own table, short lock
@@ -142,7 +143,7 @@ exports.up = async (knex) => {
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   expect((await database.db('knex_migrations_lock').first()).is_locked).toBe(1);
-  process.kill(-child.pid!, 'SIGKILL');
+  process.kill(-required(child.pid, 'migrator pid'), 'SIGKILL');
   await exited;
   // knex on its own would now refuse: "Migration table is already locked".
   await expect(db.migrate.up({ migrationSource: new FolderMigrationSource(folder) })).rejects.toThrow(/already locked/);

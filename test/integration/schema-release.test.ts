@@ -11,6 +11,7 @@ import { execSpec, Journal, type ExecSpecOptions } from '../support/exec-spec';
 import { UsersApp } from '../support/users-app';
 import { eventually, startTestWorker, type TestWorker } from '../support/worker';
 import { startWorkerProcess } from '../support/worker-process';
+import { required } from '../../src/domain/required';
 
 /**
  * The classic rename, users.email_address → users.primary_email, as releases on a real Temporal
@@ -212,7 +213,7 @@ it('a worker killed with SIGKILL during the backfill: the release resumes from t
   await app.stop('old');
   expect(result.outcome).toBe('Succeeded');
   const status = await rescuer.releases.status(started.releaseId);
-  const backfill = status.backfills![0];
+  const backfill = required(status.backfills, 'backfills')[0];
   expect(backfill.done).toBe(true);
   expect(backfill.resumes).toBeGreaterThanOrEqual(1);
   expect(scannedAtKill).toBeLessThan(backfill.rowsTotal);

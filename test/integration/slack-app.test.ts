@@ -19,6 +19,7 @@ import { Journal } from '../support/exec-spec';
 import { buttonClick, postSignedToSlackApp, slashCommand } from '../support/slack-requests';
 import { connectTestClient, eventually, startTestWorker, type TestWorker } from '../support/worker';
 import { startWorkerProcess, type WorkerProcess } from '../support/worker-process';
+import { required } from '../../src/domain/required';
 
 const TOKEN = 'xoxb-test-0000-tollgate';
 const SECRET = 'signing-secret-for-tests-only';
@@ -78,7 +79,7 @@ const command = (text: string, userId: string, userName: string) => {
 };
 const click = (actionId: string, releaseId: string, userId: string, userName: string) => {
   const id = `r${++responseCounter}`;
-  const message = messageOf(releaseId)!;
+  const message = required(messageOf(releaseId), `Slack message of ${releaseId}`);
   return {
     id,
     body: buttonClick({
@@ -163,11 +164,11 @@ describe('the Slack app, with a worker', () => {
     expect(
       fake.topLevelMessages(CHANNEL).filter((m) => m.metadata?.event_payload.release_id === releaseId),
     ).toHaveLength(1);
-    expect(message!.updates).toBeGreaterThanOrEqual(3);
+    expect(message.updates).toBeGreaterThanOrEqual(3);
     expect(blocksText(message)).toContain('Approved by <@U0BOB>');
     expect(blocksText(message)).not.toContain(ACTIONS.approve);
     // The thread tells the story, each step once.
-    const thread = fake.messages.filter((m) => m.thread_ts === message!.ts).map((m) => m.text ?? '');
+    const thread = fake.messages.filter((m) => m.thread_ts === message.ts).map((m) => m.text ?? '');
     expect(thread.filter((text) => text.includes('approved by'))).toHaveLength(1);
     expect(thread.some((text) => text.startsWith('*Succeeded*'))).toBe(true);
   });
@@ -311,7 +312,7 @@ describe('the Slack message when a worker dies after posting it', () => {
       expect(
         fake.topLevelMessages(CHANNEL).filter((m) => m.metadata?.event_payload.release_id === releaseId),
       ).toHaveLength(1);
-      expect(message!.updates).toBeGreaterThanOrEqual(1);
+      expect(message.updates).toBeGreaterThanOrEqual(1);
     } finally {
       app.server.close();
       await close();

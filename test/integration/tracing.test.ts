@@ -1,3 +1,4 @@
+import { SpanStatusCode } from '@opentelemetry/api';
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import { migrateToLatest } from '../../src/audit/database';
 import { releaseTraceId } from '../../src/telemetry/activity-tracing';
@@ -5,6 +6,7 @@ import { RELEASE_ID_ATTRIBUTE, setUpTracing, type Tracing } from '../../src/tele
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { execSpec, Journal } from '../support/exec-spec';
 import { startTestWorker, type TestWorker } from '../support/worker';
+import { required } from '../../src/domain/required';
 
 let database: TestDatabase;
 let tollgate: TestWorker;
@@ -15,7 +17,7 @@ const exporter = new InMemorySpanExporter();
 beforeAll(async () => {
   database = await createTestDatabase();
   await migrateToLatest(database.db);
-  tracing = setUpTracing({ serviceName: 'tollgate-worker', exporter })!;
+  tracing = required(setUpTracing({ serviceName: 'tollgate-worker', exporter }), 'tracing');
   tollgate = await startTestWorker({ db: database.db, taskQueue: `tracing-${Date.now()}`, tracing });
   journal = new Journal();
 });
@@ -42,7 +44,7 @@ describe('traces of a release', () => {
     const names = spans.map((span) => span.name);
     expect(names).toEqual(expect.arrayContaining(['joinLane', 'deploy', 'setWeight', 'recordAudit']));
     // The failed first attempt is in the trace too, marked as an error.
-    const failed = spans.filter((span) => span.name === 'setWeight' && span.status.code === 2);
+    const failed = spans.filter((span) => span.name === 'setWeight' && span.status.code === SpanStatusCode.ERROR);
     expect(failed).toHaveLength(1);
     expect(failed[0].attributes['tollgate.attempt']).toBe(1);
   });

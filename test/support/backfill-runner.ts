@@ -4,9 +4,9 @@
  *
  * Prints "batch <rowsScanned> <lastKey>" after each committed batch, so the test knows when to kill.
  */
-import type { BackfillDeclaration } from '../../src/domain/schema-change';
-import { runBackfillChunk } from '../../src/schema/backfill';
-import { openServiceDatabase } from '../../src/schema/service-database';
+import type { BackfillDeclaration } from '../../src/domain/migration-plan';
+import { runBackfillChunk } from '../../src/service-db/backfill';
+import { openServiceDatabase } from '../../src/service-db/service-database';
 
 async function main(): Promise<void> {
   const [url, releaseId, migration, declaration] = process.argv.slice(2);

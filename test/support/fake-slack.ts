@@ -126,7 +126,8 @@ export class FakeSlack {
     }
     const method = path.replace(/^\/api\//, '');
     const args = parseArgs(req.headers['content-type'] ?? '', body);
-    const token = (req.headers.authorization ?? '').replace(/^Bearer /, '') || String(args.token ?? '');
+    const token =
+      (req.headers.authorization ?? '').replace(/^Bearer /, '') || (typeof args.token === 'string' ? args.token : '');
     let response: Record<string, unknown>;
     let status = 200;
     if (!(METHODS as readonly string[]).includes(method)) {
@@ -143,7 +144,7 @@ export class FakeSlack {
   }
 
   private channel(value: unknown): { id: string; name: string } | undefined {
-    const wanted = String(value ?? '').replace(/^#/, '');
+    const wanted = (typeof value === 'string' ? value : '').replace(/^#/, '');
     return this.options.channels.find((channel) => channel.id === wanted || channel.name === wanted);
   }
 
@@ -287,9 +288,10 @@ export function blocksProblem(given: readonly object[] | undefined, max: number)
   for (const [index, block] of blocks.entries()) {
     const where = `blocks[${index}] (${String(block.type)})`;
     if (block.block_id !== undefined) {
-      if (String(block.block_id).length > LIMITS.blockId) return `${where}: block_id too long`;
-      if (blockIds.has(String(block.block_id))) return `${where}: duplicate block_id`;
-      blockIds.add(String(block.block_id));
+      if (typeof block.block_id !== 'string') return `${where}: block_id must be a string`;
+      if (block.block_id.length > LIMITS.blockId) return `${where}: block_id too long`;
+      if (blockIds.has(block.block_id)) return `${where}: duplicate block_id`;
+      blockIds.add(block.block_id);
     }
     const problem = blockProblem(block);
     if (problem) return `${where}: ${problem}`;
@@ -367,8 +369,11 @@ function elementProblem(element: Block | undefined): string | undefined {
       const text = textProblem(element.text, LIMITS.buttonText, ['plain_text']);
       if (text) return `button text: ${text}`;
       if (typeof element.value === 'string' && element.value.length > LIMITS.value) return 'button value too long';
-      if (element.style !== undefined && !['primary', 'danger'].includes(String(element.style)))
-        return `button style ${String(element.style)}`;
+      if (
+        element.style !== undefined &&
+        (typeof element.style !== 'string' || !['primary', 'danger'].includes(element.style))
+      )
+        return `button style ${JSON.stringify(element.style)}`;
       return undefined;
     }
     case 'static_select': {

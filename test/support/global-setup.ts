@@ -5,6 +5,7 @@ import { startEmbeddedPostgres } from '../../src/devstack/postgres';
 import { startTemporalDevServer } from '../../src/devstack/temporal-server';
 import { buildWorkflowBundle } from '../../src/workers/bundle';
 import { TEST_ENV } from './stack-env';
+import { required } from '../../src/domain/required';
 
 /**
  * Starts the real servers the tests talk to: a Temporal dev server (the CLI binary found or built
@@ -18,13 +19,13 @@ export default async function globalSetup(): Promise<void> {
     startTemporalDevServer({ log }),
   ]);
   const bundle = {
-    code: await buildWorkflowBundle({ trace() {}, debug() {}, info() {}, warn: log, error: log, log() {} } as never),
+    code: await buildWorkflowBundle({ trace() {}, debug() {}, info() {}, warn: log, error: log, log() {} }),
   };
   const bundleDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tollgate-bundle-'));
   const bundlePath = path.join(bundleDir, 'workflow-bundle.js');
   fs.writeFileSync(bundlePath, bundle.code);
 
-  process.env[TEST_ENV.postgresAdminUrl] = process.env.DATABASE_URL ?? postgres!.url;
+  process.env[TEST_ENV.postgresAdminUrl] = process.env.DATABASE_URL ?? required(postgres, 'embedded PostgreSQL').url;
   process.env[TEST_ENV.temporalAddress] = temporal.address;
   process.env[TEST_ENV.workflowBundle] = bundlePath;
   Object.assign(globalThis, { __tollgateStack: { postgres, temporal, bundleDir } });

@@ -2,8 +2,8 @@
  * Runs one migration in a process of its own, so a test can SIGKILL it half-way, as when a
  * worker's machine dies:  tsx test/support/migration-runner.ts <url> <folder> <file>
  */
-import { openServiceDatabase } from '../../src/schema/service-database';
-import { runMigration } from '../../src/schema/migrator';
+import { openServiceDatabase } from '../../src/service-db/service-database';
+import { runMigration } from '../../src/service-db/migrator';
 
 async function main(): Promise<void> {
   const [url, directory, name] = process.argv.slice(2);

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { testEnv } from './stack-env';
+import { required } from '../../src/domain/required';
 
 const BIN = path.join(__dirname, '..', '..', 'bin', 'tollgate');
 
@@ -58,14 +59,14 @@ export async function startWorkerProcess(options: {
   });
 
   return {
-    pid: child.pid!,
+    pid: required(child.pid, 'worker pid'),
     output: () => output,
     kill: async () => {
-      process.kill(-child.pid!, 'SIGKILL');
+      process.kill(-required(child.pid, 'worker pid'), 'SIGKILL');
       await exited;
     },
     stop: async () => {
-      process.kill(child.pid!, 'SIGTERM');
+      process.kill(required(child.pid, 'worker pid'), 'SIGTERM');
       return exited;
     },
   };

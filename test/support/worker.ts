@@ -6,7 +6,7 @@ import { NativeConnection, Runtime, DefaultLogger, type Worker } from '@temporal
 import type { Knex } from 'knex';
 import pino from 'pino';
 import { createTollgateWorker } from '../../src/workers/worker';
-import { ServiceDatabases } from '../../src/schema/service-database';
+import { ServiceDatabases } from '../../src/service-db/service-database';
 import { ReleaseClient } from '../../src/client/release-client';
 import type { ProviderRegistry } from '../../src/providers/registry';
 import type { Tracing } from '../../src/telemetry/tracing';

@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { EncryptionCodec, UnknownPayloadKey } from '../../src/codec/encryption-codec';
 import { parsePayloadKeys } from '../../src/codec/payload-keys';
+import { required } from '../../src/domain/required';
 
 const key = (id: string) => `${id}:${crypto.randomBytes(32).toString('base64')}`;
 
@@ -11,8 +12,8 @@ describe('payload encryption', () => {
   it('leaves no clear text in the encoded payload and gives the original back', async () => {
     const codec = new EncryptionCodec(parsePayloadKeys(key('k1')));
     const [encoded] = await codec.encode([defaultPayloadConverter.toPayload(spec)]);
-    expect(Buffer.from(encoded.data!).toString('latin1')).not.toContain('checkout');
-    expect(Buffer.from(encoded.metadata!['encryption-key-id']).toString()).toBe('k1');
+    expect(Buffer.from(required(encoded.data, 'encoded data')).toString('latin1')).not.toContain('checkout');
+    expect(Buffer.from(required(encoded.metadata, 'metadata')['encryption-key-id']).toString()).toBe('k1');
     const [decoded] = await codec.decode([encoded]);
     expect(defaultPayloadConverter.fromPayload(decoded)).toEqual(spec);
   });
@@ -25,7 +26,7 @@ describe('payload encryption', () => {
     const rotated = new EncryptionCodec(parsePayloadKeys(`${newKey},${oldKey}`));
     expect(defaultPayloadConverter.fromPayload((await rotated.decode(before))[0])).toEqual(spec);
     const [after] = await rotated.encode([defaultPayloadConverter.toPayload(spec)]);
-    expect(Buffer.from(after.metadata!['encryption-key-id']).toString()).toBe('2026-11');
+    expect(Buffer.from(required(after.metadata, 'metadata')['encryption-key-id']).toString()).toBe('2026-11');
   });
 
   it('refuses a payload whose key is gone, naming the key', async () => {
@@ -41,7 +42,7 @@ describe('payload encryption', () => {
   it('detects a payload altered in storage', async () => {
     const codec = new EncryptionCodec(parsePayloadKeys(key('k1')));
     const [encoded] = await codec.encode([defaultPayloadConverter.toPayload(spec)]);
-    const data = Buffer.from(encoded.data!);
+    const data = Buffer.from(required(encoded.data, 'encoded data'));
     data[20] ^= 0xff;
     await expect(codec.decode([{ ...encoded, data }])).rejects.toThrow(/auth/i);
   });

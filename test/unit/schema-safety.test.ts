@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { MigrationPhase } from '../../src/domain/schema-change';
-import { loadMigrationFile, type MigrationFile } from '../../src/schema/migration-files';
-import { renderMigrationSql } from '../../src/schema/migration-sql';
-import { checkMigrationSafety } from '../../src/schema/safety-check';
+import type { MigrationPhase } from '../../src/domain/migration-plan';
+import { loadMigrationFile, type MigrationFile } from '../../src/service-db/migration-files';
+import { renderMigrationSql } from '../../src/service-db/migration-sql';
+import { checkMigrationSafety } from '../../src/service-db/safety-check';
 
 /**
  * The safety check on real knex migration modules written to a temporary folder: knex compiles them

@@ -4,8 +4,8 @@ import { ALL_STAGES, type Stage } from '../../domain/stages';
 import { TollgateError } from '../../domain/errors';
 import { ReleaseSpec } from '../../domain/spec';
 import { loadSpecFile } from '../../specs/load-spec-file';
-import { loadMigrationFiles } from '../../schema/migration-files';
-import { checkMigrationSafety } from '../../schema/safety-check';
+import { loadMigrationFiles } from '../../service-db/migration-files';
+import { checkMigrationSafety } from '../../service-db/safety-check';
 import { cliActor } from '../actor';
 import type { CliContext } from '../context';
 import { print } from '../output';
@@ -77,7 +77,7 @@ export function registerReleaseCommands(program: Command, run: Run): void {
           options.json,
           () => `${releaseId}: ${result.outcome}${result.reason ? ` (${result.reason})` : ''}`,
         );
-        return EXIT_FOR_OUTCOME[result.outcome as keyof typeof EXIT_FOR_OUTCOME];
+        return EXIT_FOR_OUTCOME[result.outcome];
       }),
   );
 
@@ -136,7 +136,7 @@ export function registerReleaseCommands(program: Command, run: Run): void {
           options.json,
           () => `${releaseId}: ${result.outcome}${result.reason ? ` (${result.reason})` : ''}`,
         );
-        return EXIT_FOR_OUTCOME[result.outcome as keyof typeof EXIT_FOR_OUTCOME];
+        return EXIT_FOR_OUTCOME[result.outcome];
       }),
     );
 

@@ -57,9 +57,9 @@ export function registerStackCommands(program: Command, runBare: RunBare): void 
     .description('run the app: Slack (/release, buttons), the CI trigger, /metrics, the codec endpoint, /healthz')
     .action(() =>
       runBare(async () => {
-        const { stop } = await runApp(loadConfig());
+        const app = await runApp(loadConfig());
         await new Promise<void>((resolve) => process.once('SIGINT', resolve).once('SIGTERM', resolve));
-        await stop();
+        await app.stop();
       }),
     );
 

@@ -6,7 +6,7 @@ import type { Deployment, Endpoint } from '../../domain/deployment';
 import { toMillis } from '../../domain/duration';
 import type { ProcessDeploy } from '../../domain/spec';
 import { ProviderError, type ProviderContext } from '../context';
-import { factsEnvironment, MissingSecret, resolveSpecEnvironment } from '../exec/environment';
+import { factsEnvironment, resolveSpecEnvironment } from '../exec/environment';
 import { INHERITED_VARIABLES } from '../exec/exec-step';
 import { redact } from '../exec/run-command';
 import type { Deployer } from './deployer';
@@ -108,13 +108,7 @@ export class ProcessDeployer implements Deployer {
   }
 
   private environment(ctx: ProviderContext, version: string): { vars: Record<string, string>; secrets: string[] } {
-    let resolved: { env: Record<string, string>; secrets: string[] };
-    try {
-      resolved = resolveSpecEnvironment(this.config.env, process.env);
-    } catch (err) {
-      if (err instanceof MissingSecret) throw new ProviderError(err.message, false);
-      throw err;
-    }
+    const resolved = resolveSpecEnvironment(this.config.env, process.env);
     const inherited = Object.fromEntries(
       INHERITED_VARIABLES.filter((name) => process.env[name] !== undefined).map((name) => [
         name,

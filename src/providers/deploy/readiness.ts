@@ -13,7 +13,7 @@ export interface ReadinessProbe {
  */
 export async function waitUntilReady(probe: ReadinessProbe): Promise<string | undefined> {
   const deadline = Date.now() + probe.timeoutMs;
-  let reason = 'never probed';
+  let reason: string;
   for (;;) {
     probe.signal?.throwIfAborted();
     try {

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { required } from '../../domain/required';
 
 export interface InstanceLaunch {
   /** Identifies the instance across calls: the same key is never started twice by one worker. */
@@ -34,7 +35,7 @@ class Supervisor {
     const supervised: Supervised = { child, stopping: false, restarts: 0 };
     this.instances.set(launch.key, supervised);
     this.watch(launch, supervised);
-    return child.pid!;
+    return required(child.pid, 'pid of the started process');
   }
 
   /** Stops restarting an instance; the caller then signals it. */
@@ -71,7 +72,7 @@ class Supervisor {
         supervised.restarts++;
         fs.appendFileSync(launch.log, `\n[tollgate] instance exited; restart ${supervised.restarts}\n`);
         supervised.child = this.spawn(launch);
-        launch.onRestart(supervised.child.pid!);
+        launch.onRestart(required(supervised.child.pid, 'pid of the restarted process'));
         this.watch(launch, supervised);
       }, pause).unref();
     });

@@ -1,15 +1,5 @@
-import type { ReleaseFacts } from '../../domain/release';
-import { SECRET_REF_PATTERN } from '../../domain/spec';
-
-/** A spec's env entry that names a variable the worker does not have. Retrying cannot fix it. */
-export class MissingSecret extends Error {
-  constructor(readonly variable: string) {
-    super(
-      `env:${variable} is not set in the worker's environment; set ${variable} where the worker runs and retry the release`,
-    );
-    this.name = 'MissingSecret';
-  }
-}
+import type { ReleaseFacts } from '../../domain/release-facts';
+import { isSecretRef, resolveSecret } from '../secrets';
 
 /** Variables every command sees: the release's facts, named the same for every provider. */
 export function factsEnvironment(
@@ -46,15 +36,8 @@ export function resolveSpecEnvironment(
   const env: Record<string, string> = {};
   const secrets: string[] = [];
   for (const [name, value] of Object.entries(specEnv ?? {})) {
-    if (SECRET_REF_PATTERN.test(value)) {
-      const variable = value.slice('env:'.length);
-      const resolved = workerEnv[variable];
-      if (resolved === undefined) throw new MissingSecret(variable);
-      env[name] = resolved;
-      secrets.push(resolved);
-    } else {
-      env[name] = value;
-    }
+    env[name] = resolveSecret(value, `env.${name}`, workerEnv);
+    if (isSecretRef(value)) secrets.push(env[name]);
   }
   return { env, secrets };
 }

@@ -1,4 +1,4 @@
-import { MissingSecret, factsEnvironment, resolveSpecEnvironment } from './environment';
+import { factsEnvironment, resolveSpecEnvironment } from './environment';
 import { describeFailure, runCommand, type CommandResult } from './run-command';
 import { toMillis } from '../../domain/duration';
 import { ProviderError, type ProviderContext } from '../context';
@@ -23,13 +23,7 @@ export async function runExecStep(
   command: string,
   extra: Record<string, string | number | undefined> = {},
 ): Promise<CommandResult> {
-  let resolved: { env: Record<string, string>; secrets: string[] };
-  try {
-    resolved = resolveSpecEnvironment(options.env, process.env);
-  } catch (err) {
-    if (err instanceof MissingSecret) throw new ProviderError(err.message, false);
-    throw err;
-  }
+  const resolved = resolveSpecEnvironment(options.env, process.env);
   const inherited = Object.fromEntries(
     INHERITED_VARIABLES.filter((name) => process.env[name] !== undefined).map((name) => [
       name,

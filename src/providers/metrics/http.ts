@@ -1,9 +1,9 @@
 import type { Measurement } from '../../domain/analysis';
 import { endpointKey } from '../../domain/deployment';
 import { toMillis } from '../../domain/duration';
-import { SECRET_REF_PATTERN, type HttpAnalysis } from '../../domain/spec';
+import type { HttpAnalysis } from '../../domain/spec';
 import { ProviderError, type ProviderContext } from '../context';
-import { MissingSecret } from '../exec/environment';
+import { resolveSecret } from '../secrets';
 import { describeError } from './prometheus';
 import type { MeasureTarget, MetricSource } from './source';
 
@@ -30,7 +30,7 @@ export class HttpMetricSource implements MetricSource {
       );
     }
     const headers = Object.fromEntries(
-      Object.entries(this.config.headers ?? {}).map(([name, value]) => [name, resolveHeader(value)]),
+      Object.entries(this.config.headers ?? {}).map(([name, value]) => [name, resolveSecret(value, `headers.${name}`)]),
     );
     const problems: string[] = [];
     let lastStatus: number | undefined;
@@ -70,12 +70,4 @@ export class HttpMetricSource implements MetricSource {
       return `body ${excerpt} does not match /${expect.bodyMatches}/`;
     return undefined;
   }
-}
-
-function resolveHeader(value: string): string {
-  if (!SECRET_REF_PATTERN.test(value)) return value;
-  const name = value.slice('env:'.length);
-  const resolved = process.env[name];
-  if (resolved === undefined) throw new ProviderError(new MissingSecret(name).message, false);
-  return resolved;
 }

@@ -1,6 +1,4 @@
-import { SECRET_REF_PATTERN } from '../../domain/spec';
-import { ProviderError } from '../context';
-import { MissingSecret } from '../exec/environment';
+import { resolveSecret } from '../secrets';
 
 /** One series of a query's answer: its labels and its values (one for an instant query). */
 export interface Series {
@@ -37,8 +35,10 @@ export class PrometheusClient {
     private readonly timeoutMs: number,
     private readonly signal?: AbortSignal,
   ) {
-    this.address = resolve(address).replace(/\/$/, '');
-    this.headers = Object.fromEntries(Object.entries(headers ?? {}).map(([name, value]) => [name, resolve(value)]));
+    this.address = resolveSecret(address, 'address').replace(/\/$/, '');
+    this.headers = Object.fromEntries(
+      Object.entries(headers ?? {}).map(([name, value]) => [name, resolveSecret(value, `headers.${name}`)]),
+    );
   }
 
   async instant(query: string): Promise<Series[]> {
@@ -99,14 +99,6 @@ function toSeries(resultType: string, result: unknown): Series[] {
     default:
       throw new Error(`a query must return numbers; this one returned a ${resultType}`);
   }
-}
-
-function resolve(value: string): string {
-  if (!SECRET_REF_PATTERN.test(value)) return value;
-  const name = value.slice('env:'.length);
-  const resolved = process.env[name];
-  if (resolved === undefined) throw new ProviderError(new MissingSecret(name).message, false);
-  return resolved;
 }
 
 /** `{version="2.0.0", instance="..."}`, for messages. */

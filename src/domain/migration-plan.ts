@@ -3,7 +3,7 @@
  * pending, what the safety check found, and how far a backfill has come.
  *
  * Plain types only: workflows import this file (see duration.ts for why there is no zod here).
- * The files themselves are read and checked by src/schema, on the worker.
+ * The files themselves are read and checked by src/service-db, on the worker.
  */
 
 export type MigrationPhase = 'expand' | 'contract';
@@ -56,7 +56,7 @@ export interface SafetyFinding {
 }
 
 /** What the planning activity reads from the service's migrations folder and database. */
-export interface SchemaPlan {
+export interface MigrationPlan {
   /** Pending migrations in the order knex would run them. */
   expand: PendingMigration[];
   contract: PendingMigration[];

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { BackfillProgress } from '../domain/schema-change';
+import type { BackfillProgress } from '../domain/migration-plan';
 
 /**
  * Where each backfill stands, in the service's own database: the batch and its checkpoint commit

@@ -118,7 +118,7 @@ export async function runMigration(
 async function freeStaleKnexLock(db: Knex, target: MigrationTarget, options: RunMigrationOptions): Promise<void> {
   const lockTable = `${target.tableName}_lock`;
   if (!(await db.schema.hasTable(lockTable))) return;
-  const locked = await db(lockTable).where({ is_locked: 1 }).first();
+  const locked = await db<{ is_locked: number }>(lockTable).where({ is_locked: 1 }).first();
   if (!locked) return;
   options.onWait?.(
     `${lockTable} was left locked by a migration that died; freeing it (Tollgate holds the advisory lock)`,

@@ -1,3 +1,5 @@
+import { deepestMessage } from '../../domain/failures';
+
 /**
  * The compensation stack. Every forward step that changes the world pushes how to undo itself
  * *before* it runs, so a step that fails halfway is still undone. On rollback the stack runs in
@@ -21,18 +23,11 @@ export class CompensationFailed extends Error {
     readonly failure: unknown,
   ) {
     super(
-      `compensation "${failed}" failed: ${failure instanceof Error ? deepestMessage(failure) : String(failure)}` +
+      `compensation "${failed}" failed: ${deepestMessage(failure)}` +
         (notRun.length ? `; not run: ${notRun.join(', ')}` : ''),
     );
     this.name = 'CompensationFailed';
   }
-}
-
-/** Temporal wraps a step's failure (ActivityFailure → ApplicationFailure): the innermost message says what went wrong. */
-function deepestMessage(err: Error): string {
-  let message = err.message;
-  for (let cause: unknown = err.cause; cause instanceof Error; cause = cause.cause) message = cause.message || message;
-  return message;
 }
 
 export class Saga {

@@ -1,10 +1,10 @@
 import { condition, proxyActivities } from '@temporalio/workflow';
-import type { Activities } from '../activities';
-import { toMillis } from '../domain/duration';
-import type { ErrorBudgetReading } from '../domain/error-budget';
-import type { Gate } from '../domain/lane-policy';
-import type { ReleaseFacts } from '../domain/release';
-import type { ErrorBudget } from '../domain/spec';
+import type { Activities } from '../../activities';
+import { toMillis } from '../../domain/duration';
+import type { ErrorBudgetReading } from '../../domain/error-budget';
+import type { Gate } from '../../domain/lane-policy';
+import type { ReleaseFacts } from '../../domain/release-facts';
+import type { ErrorBudget } from '../../domain/spec';
 
 /** One short read of Prometheus; an unreadable budget is an answer (closed, not measured), not a failure. */
 const { checkErrorBudget } = proxyActivities<Activities>({

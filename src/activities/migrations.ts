@@ -1,42 +1,44 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Knex } from 'knex';
 import { toMillis } from '../domain/duration';
-import type { BackfillDeclaration, BackfillProgress, PendingMigration, SchemaPlan } from '../domain/schema-change';
+import { FailureType } from '../domain/failures';
+import type { BackfillDeclaration, BackfillProgress, PendingMigration, MigrationPlan } from '../domain/migration-plan';
 import type { Database } from '../domain/spec';
-import { resetBackfill, runBackfillChunk } from '../schema/backfill';
-import { loadMigrationFiles, MigrationFileError } from '../schema/migration-files';
-import { pendingMigrations, runMigration, type MigrationOutcome, type MigrationTarget } from '../schema/migrator';
-import { checkMigrationSafety } from '../schema/safety-check';
+import { resetBackfill, runBackfillChunk } from '../service-db/backfill';
+import { loadMigrationFiles, MigrationFileError } from '../service-db/migration-files';
+import { pendingMigrations, runMigration, type MigrationOutcome, type MigrationTarget } from '../service-db/migrator';
+import { checkMigrationSafety } from '../service-db/safety-check';
+import { MissingSecret, resolveSecret } from '../providers/secrets';
 import type { ActivityDeps } from './deps';
 import { HEARTBEAT_EVERY_MS } from './provider-call';
 
-export interface SchemaRequest {
+/** Which service database a request is about. */
+export interface ServiceDatabaseRequest {
   releaseId: string;
   database: Database;
 }
 
-export interface MigrationRequest extends SchemaRequest {
+export interface MigrationRequest extends ServiceDatabaseRequest {
   name: string;
   direction: 'up' | 'down';
 }
 
-export interface BackfillRequest extends SchemaRequest {
+export interface BackfillRequest extends ServiceDatabaseRequest {
   migration: string;
   backfill: BackfillDeclaration;
   /** Return after about this long, so the workflow can show progress; it calls again until done. */
   chunkMs: number;
 }
 
-export function createSchemaActivities(deps: ActivityDeps) {
+export function createMigrationActivities(deps: ActivityDeps) {
   /** The service's database, from the worker's environment: the URL never enters workflow history. */
   function connect(database: Database): { db: Knex; target: MigrationTarget } {
-    const variable = database.url.slice('env:'.length);
-    const url = process.env[variable];
-    if (!url) {
-      throw ApplicationFailure.nonRetryable(
-        `database.url: env:${variable} is not set in the worker's environment; set ${variable} to the service's PostgreSQL URL where the worker runs`,
-        'MissingSecret',
-      );
+    let url: string;
+    try {
+      url = resolveSecret(database.url, 'database.url');
+    } catch (err) {
+      if (err instanceof MissingSecret) throw ApplicationFailure.nonRetryable(err.message, err.type);
+      throw err;
     }
     const db = deps.serviceDatabases.get(url, { lockTimeout: String(toMillis(database.lockTimeout)) });
     return { db, target: { url, directory: database.migrations, tableName: database.migrationsTable } };
@@ -47,7 +49,7 @@ export function createSchemaActivities(deps: ActivityDeps) {
      * Reads the migrations folder, asks knex what is pending, and runs the safety check on the
      * pending files. Changes nothing.
      */
-    async planSchemaChanges({ database }: SchemaRequest): Promise<SchemaPlan> {
+    async planSchemaChanges({ database }: ServiceDatabaseRequest): Promise<MigrationPlan> {
       const { db, target } = connect(database);
       try {
         const files = loadMigrationFiles(target.directory);
@@ -67,7 +69,8 @@ export function createSchemaActivities(deps: ActivityDeps) {
           findings,
         };
       } catch (err) {
-        if (err instanceof MigrationFileError) throw ApplicationFailure.nonRetryable(err.message, 'MigrationFileError');
+        if (err instanceof MigrationFileError)
+          throw ApplicationFailure.nonRetryable(err.message, FailureType.MigrationFileError);
         throw err;
       }
     },

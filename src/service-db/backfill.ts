@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { toMillis } from '../domain/duration';
-import type { BackfillDeclaration, BackfillProgress } from '../domain/schema-change';
+import type { BackfillDeclaration, BackfillProgress } from '../domain/migration-plan';
 import {
   CHECKPOINT_TABLE,
   ensureCheckpointTable,
@@ -9,6 +9,7 @@ import {
   readCheckpoint,
   type CheckpointRow,
 } from './backfill-checkpoint';
+import { required } from '../domain/required';
 
 /**
  * Fills the new columns of rows written before the expand, in keyset-paginated batches on the
@@ -60,7 +61,7 @@ export async function runBackfillChunk(db: Knex, args: BackfillChunkArgs): Promi
   await ensureCheckpointTable(db);
   const existing = (await readCheckpoint(db, args.releaseId, args.migration)) ?? (await startBackfill(db, args));
   if (existing.finished_at) return progressOf(existing);
-  let row = await openChunk(db, args);
+  await openChunk(db, args);
 
   const pauseMs = toMillis(backfill.pause);
   const started = Date.now();
@@ -69,7 +70,7 @@ export async function runBackfillChunk(db: Knex, args: BackfillChunkArgs): Promi
   for (;;) {
     const batchStarted = Date.now();
     const result = await runBatchWithRetry(db, args, batchSize);
-    row = result.row;
+    const row = result.row;
     batchSize = result.batchSize;
     scannedThisRun += result.scanned;
     const elapsedSeconds = Math.max(0.001, (Date.now() - started) / 1000);
@@ -122,7 +123,7 @@ async function startBackfill(db: Knex, args: BackfillChunkArgs): Promise<Checkpo
     // Two workers starting at once: the first one's range stands.
     .onConflict(['release_id', 'migration'])
     .ignore();
-  return (await readCheckpoint(db, args.releaseId, args.migration))!;
+  return required(await readCheckpoint(db, args.releaseId, args.migration), 'backfill checkpoint just written');
 }
 
 async function rowsUpTo(db: Knex, backfill: BackfillDeclaration, upperKey: string): Promise<number> {

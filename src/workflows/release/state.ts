@@ -1,19 +1,15 @@
-import { CancellationScope, condition, log, setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
-import type { PublishRequest, PublishResult, SlackMessageRef } from '../activities/notify';
-import type { AnalysisResult } from '../domain/analysis';
-import type { PendingApproval } from '../domain/approval';
-import type { JsonValue, ReleaseEvent, ReleaseEventKind } from '../domain/events';
-import type { Gate } from '../domain/lane-policy';
-import type { ReleasePlan } from '../domain/plan';
-import { type BackfillProgress, describeBackfill } from '../domain/schema-change';
-import type {
-  AuditBatch,
-  MigrationState,
-  ReleaseFacts,
-  ReleaseInput,
-  ReleaseRecord,
-  ReleaseStatus,
-} from '../domain/release';
+import { condition, log, setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
+import type { PublishRequest, PublishResult } from '../../activities/notify';
+import type { AnalysisResult } from '../../domain/analysis';
+import type { PendingApproval } from '../../domain/approval';
+import type { Deployment } from '../../domain/deployment';
+import type { JsonValue, ReleaseEvent, ReleaseEventKind } from '../../domain/events';
+import type { Gate, LanePolicy } from '../../domain/lane-policy';
+import type { BackfillProgress, MigrationPlan } from '../../domain/migration-plan';
+import type { ReleasePlan } from '../../domain/plan';
+import type { AuditBatch, MigrationState, ReleaseInput, ReleaseRecord, ReleaseStatus } from '../../domain/release';
+import type { ReleaseFacts } from '../../domain/release-facts';
+import type { RouteSnapshot } from '../../domain/routing';
 import {
   ReleaseEnvironment,
   ReleaseInitiator,
@@ -21,43 +17,64 @@ import {
   ReleaseStage,
   ReleaseVersion,
   ReleaseWeight,
-} from '../domain/search-attributes';
-import type { EndStage, Stage } from '../domain/stages';
+} from '../../domain/search-attributes';
+import type { EndStage, Stage } from '../../domain/stages';
+import { currentDetails } from './current-details';
+import { RecordKeeper } from './record-keeper';
 
 /** The release itself, when it decides something on its own. */
 export const TOLLGATE_ACTOR = 'tollgate';
 
-/**
- * Everything a person can observe about a release: the status query, the event log, the search
- * attributes the Temporal UI filters on, the UI's "current details", and the audit log.
- *
- * Audit rows are written by a background loop, batched, so a slow or unavailable audit database
- * never holds a release (and above all never holds a rollback); the workflow waits for the loop to
- * drain before it completes, so no event is lost.
- *
- * Step events are the chatty ones: they are written (and shown in Slack) together with the next
- * event of another kind, or when the release is about to wait (`flush`), or once a few pile up.
- * Writing after every step cost each step one more activity and workflow task on its critical path.
- */
-const STEP_EVENTS_PER_WRITE = 10;
+/** What the lane has told the release. Changes are counted, so a wait can notice any of them. */
+export interface LaneView {
+  granted: boolean;
+  policy: LanePolicy;
+  changes: number;
+  /** The release ahead of this one in the lane, while it waits. */
+  waitingFor?: string;
+}
 
+/** Someone's decision to undo the release. */
+export interface Decision {
+  actor: string;
+  reason: string;
+}
+
+/** What people have asked of the release since it started. Counted, so a wait can tell a new request from an old one. */
+export interface PeopleRequests {
+  promotions: number;
+  extensions: number;
+  /** Skip every remaining pause and analysis. */
+  fullPromotion: boolean;
+  rejection?: Decision;
+  rollback?: Decision;
+}
+
+/**
+ * Everything the release knows, with one owner: what a person can observe (the status query, the
+ * event log, the search attributes the Temporal UI filters on, the UI's "current details", the
+ * audit log and the Slack message), what the lane and people have told it, and what its steps
+ * found out (the schema plan, where the new version listens, the routing before the first shift).
+ */
 export class ReleaseState {
   readonly status: ReleaseStatus;
+  readonly lane: LaneView = { granted: false, policy: { windows: [] }, changes: 0 };
+  readonly asked: PeopleRequests = { promotions: 0, extensions: 0, fullPromotion: false };
+  /** The schema side of the release, once Planning has read it (when the spec has a database). */
+  migrationPlan?: MigrationPlan;
+  /** Where the new version listens, from its deployer. */
+  canary?: Deployment;
+  /** The routing found before the first shift; every later shift and the rollback pass it back. */
+  baseline?: RouteSnapshot;
   private rollbackStartedAt?: string;
-  private unrecorded: ReleaseEvent[] = [];
-  private recording = false;
-  private flushRequested = false;
-  private messageOutdated = false;
-  private publishing = false;
-  private slackMessage?: SlackMessageRef;
-  private toldUpTo = -1;
+  private readonly records: RecordKeeper;
 
   constructor(
     private readonly input: ReleaseInput,
     plan: ReleasePlan,
-    private readonly record: (batch: AuditBatch) => Promise<void>,
+    record: (batch: AuditBatch) => Promise<void>,
     /** Posts and edits the release's Slack message, when the spec names a channel. */
-    private readonly publish?: (request: PublishRequest) => Promise<PublishResult>,
+    publish?: (request: PublishRequest) => Promise<PublishResult>,
   ) {
     const now = new Date().toISOString();
     this.status = {
@@ -75,6 +92,12 @@ export class ReleaseState {
       updatedAt: now,
       events: [],
     };
+    this.records = new RecordKeeper(input.releaseId, input.spec.notify?.slack?.channel, {
+      record,
+      publish,
+      auditRecord: () => this.auditRecord(),
+      status: () => this.status,
+    });
     upsertSearchAttributes([
       { key: ReleaseService, value: input.spec.service },
       { key: ReleaseEnvironment, value: input.spec.environment },
@@ -119,19 +142,26 @@ export class ReleaseState {
     };
     this.status.events.push(event);
     this.status.updatedAt = event.at;
-    this.unrecorded.push(event);
     log.info(message, { releaseId: this.input.releaseId, stage: event.stage, kind, actor });
     this.refreshDetails();
-    if (kind !== 'step' || this.unrecorded.length >= STEP_EVENTS_PER_WRITE) this.flush();
+    this.records.add(event);
   }
 
   /** Writes what is pending to the audit log and Slack, in the background. Call before waiting. */
   flush(): void {
-    if (this.unrecorded.length > 0) {
-      this.flushRequested = true;
-      if (!this.recording) void this.recordInBackground();
-    }
-    this.publishSoon();
+    this.records.flush();
+  }
+
+  /** Waits like `condition`, after writing what the release did so far: a waiting release is fully on record. */
+  waitUntil(fn: () => boolean, timeout?: number, options?: { summary: string }): Promise<boolean> {
+    this.flush();
+    if (timeout === undefined) return condition(fn).then(() => true);
+    return options ? condition(fn, timeout, options) : condition(fn, timeout);
+  }
+
+  /** Resolves once every event is in the audit log and the Slack message is up to date. */
+  recorded(): Promise<void> {
+    return this.records.recorded();
   }
 
   enterStage(stage: Stage, message: string, actor = TOLLGATE_ACTOR): void {
@@ -158,9 +188,9 @@ export class ReleaseState {
   }
 
   finishStep(index: number, state: 'done' | 'skipped' = 'done'): void {
-    this.status.steps[index].state = state;
-    if (state === 'skipped')
-      this.emit('step', `step ${index + 1}/${this.status.steps.length} skipped: ${this.status.steps[index].label}`);
+    const step = this.status.steps[index];
+    step.state = state;
+    if (state === 'skipped') this.emit('step', `step ${index + 1}/${this.status.steps.length} skipped: ${step.label}`);
     this.refreshDetails();
   }
 
@@ -195,7 +225,7 @@ export class ReleaseState {
     if (index >= 0) backfills[index] = progress;
     else backfills.push(progress);
     this.refreshDetails();
-    this.publishSoon();
+    this.records.publishSoon();
   }
 
   setContractedAt(at: string): void {
@@ -208,56 +238,6 @@ export class ReleaseState {
     this.status.hold = undefined;
     this.status.pendingApproval = undefined;
     this.enterStage(outcome, reason ?? 'done');
-  }
-
-  /** Resolves once every event is in the audit log and the Slack message is up to date. */
-  async recorded(): Promise<void> {
-    this.flush();
-    await condition(() => !this.recording && this.unrecorded.length === 0 && !this.publishing && !this.messageOutdated);
-  }
-
-  /**
-   * Keeps the Slack message current, in the background like the audit log: changes made while a
-   * post is in flight are coalesced into the next one. A Slack outage costs the message, never the
-   * release: the activity gives up after a few attempts and the next change tries again.
-   */
-  private publishSoon(): void {
-    if (!this.publish) return;
-    this.messageOutdated = true;
-    if (!this.publishing) void this.publishInBackground();
-  }
-
-  private async publishInBackground(): Promise<void> {
-    const channel = this.input.spec.notify?.slack?.channel;
-    if (!this.publish || !channel) return;
-    this.publishing = true;
-    try {
-      while (this.messageOutdated) {
-        this.messageOutdated = false;
-        const { events, ...status } = this.status;
-        const untold = events.filter((event) => event.seq > this.toldUpTo);
-        try {
-          const result = await CancellationScope.nonCancellable(() =>
-            this.publish!({
-              releaseId: this.input.releaseId,
-              channel,
-              message: this.slackMessage,
-              status,
-              events: untold,
-            }),
-          );
-          this.slackMessage = result.message;
-          this.toldUpTo = Math.max(this.toldUpTo, result.postedUpTo);
-        } catch (err) {
-          log.warn('could not update the Slack message', {
-            releaseId: this.input.releaseId,
-            error: (err as Error).message,
-          });
-        }
-      }
-    } finally {
-      this.publishing = false;
-    }
   }
 
   private auditRecord(): ReleaseRecord {
@@ -282,34 +262,7 @@ export class ReleaseState {
     };
   }
 
-  private async recordInBackground(): Promise<void> {
-    this.recording = true;
-    try {
-      while (this.flushRequested && this.unrecorded.length > 0) {
-        this.flushRequested = false;
-        const events = this.unrecorded;
-        this.unrecorded = [];
-        // Outside any cancellable scope: aborting a release must not cancel writing its history.
-        await CancellationScope.nonCancellable(() => this.record({ release: this.auditRecord(), events }));
-      }
-    } finally {
-      this.recording = false;
-    }
-  }
-
-  /** The Temporal UI's "current details": where the release stands, in a few lines of markdown. */
   private refreshDetails(): void {
-    const s = this.status;
-    const lines = [
-      `**${s.service}** ${s.version} → ${s.environment}: **${s.stage}**, weight ${s.weight}%`,
-      s.step ? `step ${s.step.index + 1}/${s.step.total}: ${s.step.label}` : undefined,
-      s.hold ? `holding: ${s.hold.reason}` : undefined,
-      s.pendingApproval
-        ? `awaiting approval from ${s.pendingApproval.from.join(', ')} (${s.pendingApproval.approvals.length}/${s.pendingApproval.quorum})`
-        : undefined,
-      ...(s.backfills ?? []).filter((backfill) => !backfill.done).map(describeBackfill),
-      s.outcome?.reason ? `reason: ${s.outcome.reason}` : undefined,
-    ];
-    setCurrentDetails(lines.filter(Boolean).join('\n\n'));
+    setCurrentDetails(currentDetails(this.status));
   }
 }

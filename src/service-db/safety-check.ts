@@ -8,7 +8,7 @@ import {
   type RangeVar,
   type SqlError,
 } from 'libpg-query';
-import type { SafetyFinding } from '../domain/schema-change';
+import type { SafetyFinding } from '../domain/migration-plan';
 import type { MigrationFile } from './migration-files';
 import { renderMigrationSql } from './migration-sql';
 

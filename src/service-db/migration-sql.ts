@@ -18,7 +18,7 @@ type QueryObject = { sql: string; bindings?: readonly unknown[] };
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const PostgresClient = require('knex/lib/dialects/postgres') as typeof knex.Client;
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { formatQuery } = require('knex/lib/execution/internal/query-executioner') as {
+const queryExecutioner = require('knex/lib/execution/internal/query-executioner') as {
   formatQuery(sql: string, bindings: readonly unknown[] | undefined, timeZone: undefined, client: Knex.Client): string;
 };
 
@@ -61,7 +61,7 @@ function dryRunKnex(record: (sql: string) => void): Knex {
     // Replaces knex's query(), which would position the bindings ($1, $2) and call the driver.
     override query(_connection: unknown, queryParam: string | QueryObject): Promise<unknown> {
       const query = typeof queryParam === 'string' ? { sql: queryParam } : queryParam;
-      const sql = formatQuery(query.sql, query.bindings, undefined, this).trim();
+      const sql = queryExecutioner.formatQuery(query.sql, query.bindings, undefined, this).trim();
       if (sql && !TRANSACTION_CONTROL.test(sql)) record(sql);
       return Promise.resolve({ ...query, response: EMPTY_RESULT });
     }

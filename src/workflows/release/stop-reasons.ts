@@ -1,3 +1,5 @@
+import { deepestMessage } from '../../domain/failures';
+
 /**
  * Why the forward path of a release stops. Thrown inside the workflow and caught by it: they
  * decide between rolling back (undo everything) and stopping where it stands.
@@ -20,4 +22,9 @@ export class StopRelease extends Error {
     super(reason);
     this.name = 'StopRelease';
   }
+}
+
+/** The failure of a step, in the words of its deepest cause (the command's own error). */
+export function stepFailure(err: unknown): string {
+  return `step failed: ${deepestMessage(err)}`;
 }

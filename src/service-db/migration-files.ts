@@ -3,7 +3,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import type { Knex } from 'knex';
 import { Duration } from '../domain/spec';
-import type { BackfillDeclaration, MigrationPhase, PendingMigration } from '../domain/schema-change';
+import type { BackfillDeclaration, PendingMigration } from '../domain/migration-plan';
 
 /**
  * A service's migrations folder: plain knex migration files (so `knex migrate:latest` still works
@@ -17,11 +17,9 @@ import type { BackfillDeclaration, MigrationPhase, PendingMigration } from '../d
 
 export const MIGRATION_FILE_PATTERN = /\.(js|cjs)$/;
 
-const Identifier = z
-  .string()
-  .regex(/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$/, {
-    error: 'must be a plain SQL identifier such as "users" or "billing.invoices"',
-  });
+const Identifier = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$/, {
+  error: 'must be a plain SQL identifier such as "users" or "billing.invoices"',
+});
 const ColumnName = z
   .string()
   .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'must be a plain column name such as "primary_email"' });
@@ -86,6 +84,8 @@ export function loadMigrationFile(directory: string, name: string): MigrationFil
   delete require.cache[resolved];
   let exported: unknown;
   try {
+    // knex migrations are CommonJS modules; loading the service's own file is the point here.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     exported = require(resolved);
   } catch (err) {
     throw new MigrationFileError(`${name}: cannot be loaded: ${(err as Error).message}`);
@@ -101,7 +101,7 @@ export function loadMigrationFile(directory: string, name: string): MigrationFil
   return {
     name,
     file,
-    phase: module.phase as MigrationPhase,
+    phase: module.phase,
     transactional: module.config?.transaction !== false,
     ...(module.backfill ? { backfill: module.backfill } : {}),
     deprecates: module.deprecates ?? [],
