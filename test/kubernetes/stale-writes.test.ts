@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import pino from 'pino';
-import type { ReleaseFacts } from '../../src/domain/release';
+import type { ReleaseFacts } from '../../src/domain/release-facts';
 import type { GatewayApiTraffic, KubernetesDeploy } from '../../src/domain/spec';
 import { GatewayApiTraffic as GatewayApiTrafficSchema, KubernetesDeploy as KubernetesDeploySchema } from '../../src/domain/spec';
 import type { ProviderContext } from '../../src/providers/context';
