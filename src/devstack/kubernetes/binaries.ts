@@ -17,6 +17,8 @@ export interface KubernetesBinaries {
   kubeControllerManager: string;
   kubeScheduler: string;
   kwok: string;
+  /** kwok's stage definitions (node and pod lifecycles), from its module. */
+  kwokStages: string;
   /** The Gateway API's standard-channel CRDs (HTTPRoute and friends), one YAML file each. */
   gatewayApiCrds: string[];
 }
@@ -51,6 +53,7 @@ export async function findOrBuildKubernetesBinaries(
     kubeControllerManager: path.join(dir, 'kube-controller-manager'),
     kubeScheduler: path.join(dir, 'kube-scheduler'),
     kwok: path.join(dir, 'kwok'),
+    kwokStages: path.join(dir, 'kwok-stages.yaml'),
     gatewayApiCrds: fs
       .readdirSync(crdDir)
       .filter((file) => file.endsWith('.yaml'))

@@ -16,7 +16,7 @@ mkdir -p "$out"
 exec 9>"$out/.build.lock"
 flock 9
 
-done_marker="$out/.complete-$KUBERNETES_VERSION-$KWOK_VERSION-$GATEWAY_API_VERSION-r2"
+done_marker="$out/.complete-$KUBERNETES_VERSION-$KWOK_VERSION-$GATEWAY_API_VERSION-r3"
 if [ -f "$done_marker" ]; then exit 0; fi
 
 command -v go >/dev/null || { echo "Go is not installed: the Kubernetes test stack builds kube-apiserver with it (install Go 1.26+)" >&2; exit 1; }
@@ -69,8 +69,21 @@ for cmd in kube-apiserver kube-controller-manager kube-scheduler; do
   mv "$out/$cmd.tmp" "$out/$cmd"
 done
 
-echo "kubernetes: installing kwok $KWOK_VERSION" >&2
-GOBIN="$out" go install -trimpath -ldflags "-s -w" "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION" >&2
+if [ ! -x "$out/kwok" ] || [ ! -f "$out/.kwok-$KWOK_VERSION" ]; then
+  echo "kubernetes: installing kwok $KWOK_VERSION" >&2
+  GOBIN="$out" go install -trimpath -ldflags "-s -w" "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION" >&2
+  touch "$out/.kwok-$KWOK_VERSION"
+fi
+
+# kwok runs nothing without stages: the "fast" set from its own module (nodes Ready at once with a
+# lease heartbeat, pods Ready once scheduled, deleted pods gone).
+kwok_dir=$(cd "$mod" && go mod download -json "sigs.k8s.io/kwok@$KWOK_VERSION" | sed -n 's/^\s*"Dir": "\(.*\)",\?$/\1/p')
+stages="$kwok_dir/kustomize/stage"
+for stage in node/fast/node-initialize.yaml node/heartbeat-with-lease/node-heartbeat-with-lease.yaml \
+  pod/fast/pod-ready.yaml pod/fast/pod-complete.yaml pod/fast/pod-delete.yaml; do
+  [ -f "$stages/$stage" ] || { echo "kwok $KWOK_VERSION has no stage $stage" >&2; exit 1; }
+  cat "$stages/$stage"; echo "---"
+done > "$out/kwok-stages.yaml"
 
 echo "kubernetes: Gateway API CRDs $GATEWAY_API_VERSION" >&2
 gw_dir=$(cd "$mod" && go mod download -json "sigs.k8s.io/gateway-api@$GATEWAY_API_VERSION" | sed -n 's/^\s*"Dir": "\(.*\)",\?$/\1/p')

@@ -84,7 +84,9 @@ export async function startKubeStack(options: { log?: (line: string) => void } =
       `--service-account-signing-key-file=${saPrivate}`,
       '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
       '--service-cluster-ip-range=10.96.0.0/16',
-      '--disable-admission-plugins=ServiceAccount',
+      // No kubelets: pods need no service-account token volume, and fake nodes no not-ready taint
+      // (the node-lifecycle controller that would lift it is not run; kwok keeps the nodes Ready).
+      '--disable-admission-plugins=ServiceAccount,TaintNodesByCondition',
       '--enable-priority-and-fairness=false',
       '--profiling=false',
       '--v=0',
@@ -125,6 +127,7 @@ export async function startKubeStack(options: { log?: (line: string) => void } =
     daemons.push(scheduler);
     const kwok = startChildDaemon(binaries.kwok, [
       `--kubeconfig=${adminKubeconfig}`,
+      `--config=${binaries.kwokStages}`,
       '--manage-all-nodes=false',
       `--manage-nodes-with-annotation-selector=${KWOK_ANNOTATION}=fake`,
       // Leases keep the fake node Ready for the node-lifecycle logic, however long a run takes.
