@@ -47,7 +47,14 @@ const deployment = (version: string) =>
   admin.read<DeploymentLike>('apps/v1', 'Deployment', namespace, `${service}-${version.replaceAll('.', '-')}`);
 
 it('switches the Service selector to green, and back to blue when the post-promotion analysis fails', async () => {
-  const blue = kubernetesSpec({ service, namespace, kubeconfig, version: '1.0.0', traffic: 'service-selector', strategy: { blueGreen: {} } });
+  const blue = kubernetesSpec({
+    service,
+    namespace,
+    kubeconfig,
+    version: '1.0.0',
+    traffic: 'service-selector',
+    strategy: { blueGreen: {} },
+  });
   const first = await worker.releases.start(blue, alice);
   expect(await worker.releases.result(first.releaseId)).toMatchObject({ outcome: 'Succeeded' });
   expect(await selector()).toEqual({ 'app.kubernetes.io/name': service, 'app.kubernetes.io/version': '1.0.0' });
@@ -63,7 +70,11 @@ it('switches the Service selector to green, and back to blue when the post-promo
     traffic: 'service-selector',
     strategy: { blueGreen: { postPromotionAnalysis: { templates: ['smoke'] } } },
     analysis: {
-      smoke: { provider: 'exec', command: `while [ ! -f "${seen}" ]; do sleep 0.1; done; echo "green answers 500"; exit 1`, timeout: '2m' },
+      smoke: {
+        provider: 'exec',
+        command: `while [ ! -f "${seen}" ]; do sleep 0.1; done; echo "green answers 500"; exit 1`,
+        timeout: '2m',
+      },
     },
   });
   const { releaseId } = await worker.releases.start(green, alice);

@@ -37,7 +37,11 @@ describe('the manifests under deploy/kubernetes', () => {
 describe('examples/kubernetes-canary', () => {
   it.each(yamlFiles('examples/kubernetes-canary'))('%s is accepted by the API server (dryRun=All)', async (file) => {
     for (const object of manifests(file, 'examples/kubernetes-canary')) {
-      await admin.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: object.metadata?.namespace ?? 'default' } });
+      await admin.apply({
+        apiVersion: 'v1',
+        kind: 'Namespace',
+        metadata: { name: object.metadata?.namespace ?? 'default' },
+      });
       await expect(admin.apply(object, 'kubectl', true)).resolves.toMatchObject({ kind: object.kind });
     }
   });
@@ -54,16 +58,29 @@ describe("the worker's Role (deploy/kubernetes/rbac.yaml)", () => {
   const worker = () => new KubeObjects(kubernetesClient(cluster));
 
   it('lets the worker read what it releases', async () => {
-    await admin.apply({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'probe', namespace }, spec: { ports: [{ port: 80 }] } });
-    await expect(worker().read({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'probe', namespace } })).resolves.toMatchObject({
+    await admin.apply({
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'probe', namespace },
+      spec: { ports: [{ port: 80 }] },
+    });
+    await expect(
+      worker().read({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'probe', namespace } }),
+    ).resolves.toMatchObject({
       kind: 'Service',
     });
   });
 
   it.each([
-    ['a Secret in its namespace', { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'db-password', namespace: '' } }],
+    [
+      'a Secret in its namespace',
+      { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'db-password', namespace: '' } },
+    ],
     ['a Pod', { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'anything', namespace: '' } }],
-    ['a Deployment in a namespace it was not given', { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'x', namespace: 'kube-system' } }],
+    [
+      'a Deployment in a namespace it was not given',
+      { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'x', namespace: 'kube-system' } },
+    ],
   ])('refuses it %s, with a message naming the manifest', async (_what, ref) => {
     const target = { ...ref, metadata: { ...ref.metadata, namespace: ref.metadata.namespace || namespace } };
     await expect(worker().read(target as KubernetesObject as never)).rejects.toMatchObject({

@@ -2,7 +2,10 @@ import { Writable } from 'node:stream';
 import pino from 'pino';
 import type { ReleaseFacts } from '../../src/domain/release-facts';
 import type { GatewayApiTraffic, KubernetesDeploy } from '../../src/domain/spec';
-import { GatewayApiTraffic as GatewayApiTrafficSchema, KubernetesDeploy as KubernetesDeploySchema } from '../../src/domain/spec';
+import {
+  GatewayApiTraffic as GatewayApiTrafficSchema,
+  KubernetesDeploy as KubernetesDeploySchema,
+} from '../../src/domain/spec';
 import type { ProviderContext } from '../../src/providers/context';
 import { KubernetesDeployer } from '../../src/providers/deploy/kubernetes';
 import { kubernetesClient } from '../../src/providers/kubernetes/cluster-client';
@@ -103,11 +106,18 @@ describe('a write with an old fencing token', () => {
       name: 'StaleWriteRefused',
       retryable: false,
       newerToken: 7,
-      message: expect.stringMatching(/stale write refused: HTTPRoute .*\/cart carries fencing token 7 .* newer than this attempt's 5/),
+      message: expect.stringMatching(
+        /stale write refused: HTTPRoute .*\/cart carries fencing token 7 .* newer than this attempt's 5/,
+      ),
     });
     expect((await route()).metadata?.resourceVersion).toBe(fenced.metadata?.resourceVersion);
     expect(logged).toContainEqual(
-      expect.objectContaining({ releaseId: facts.releaseId, token: 5, newerToken: 7, msg: expect.stringMatching(/^stale write refused/) }),
+      expect.objectContaining({
+        releaseId: facts.releaseId,
+        token: 5,
+        newerToken: 7,
+        msg: expect.stringMatching(/^stale write refused/),
+      }),
     );
 
     // The newer attempt (the rollback, with a newer token) goes through and restores the baseline.
@@ -139,7 +149,14 @@ describe('a write based on a stale read', () => {
   it('is refused by the API server (409 on its resourceVersion) and changes nothing', async () => {
     const objects = new KubeObjects(kubernetesClient(routerConfig().cluster));
     const read = await route();
-    await admin.apply({ ...read, metadata: { name: service, namespace, labels: { touched: 'by-someone-else' } }, spec: undefined } as never, 'someone-else');
+    await admin.apply(
+      {
+        ...read,
+        metadata: { name: service, namespace, labels: { touched: 'by-someone-else' } },
+        spec: undefined,
+      } as never,
+      'someone-else',
+    );
     const afterTheirs = await route();
     await expect(
       objects.apply({
@@ -155,29 +172,37 @@ describe('a write based on a stale read', () => {
   it('is decided again on what is there now: a rule added between the read and the write is kept', async () => {
     const objects = new KubeObjects(kubernetesClient(routerConfig().cluster));
     const reads: number[] = [];
-    await updateObject<HttpRouteLike>(context(), objects, { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', metadata: { name: service, namespace } }, async (current) => {
-      if (!current) throw new Error('no route');
-      reads.push(current.spec.rules.length);
-      if (reads.length === 1) {
-        // Someone else adds a rule after Tollgate read the route and before it writes.
-        await admin.apply({
+    await updateObject<HttpRouteLike>(
+      context(),
+      objects,
+      { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', metadata: { name: service, namespace } },
+      async (current) => {
+        if (!current) throw new Error('no route');
+        reads.push(current.spec.rules.length);
+        if (reads.length === 1) {
+          // Someone else adds a rule after Tollgate read the route and before it writes.
+          await admin.apply(
+            {
+              apiVersion: 'gateway.networking.k8s.io/v1',
+              kind: 'HTTPRoute',
+              metadata: { name: service, namespace },
+              spec: { rules: [...current.spec.rules, { name: 'search', backendRefs: [{ name: 'search', port: 80 }] }] },
+            } as never,
+            'someone-else',
+          );
+        }
+        return {
           apiVersion: 'gateway.networking.k8s.io/v1',
           kind: 'HTTPRoute',
           metadata: { name: service, namespace },
-          spec: { rules: [...current.spec.rules, { name: 'search', backendRefs: [{ name: 'search', port: 80 }] }] },
-        } as never, 'someone-else');
-      }
-      return {
-        apiVersion: 'gateway.networking.k8s.io/v1',
-        kind: 'HTTPRoute',
-        metadata: { name: service, namespace },
-        spec: {
-          rules: current.spec.rules.map((rule) =>
-            rule.name === 'api' ? { ...rule, backendRefs: [{ name: 'cart-2-0-0', port: 80, weight: 100 }] } : rule,
-          ),
-        },
-      };
-    });
+          spec: {
+            rules: current.spec.rules.map((rule) =>
+              rule.name === 'api' ? { ...rule, backendRefs: [{ name: 'cart-2-0-0', port: 80, weight: 100 }] } : rule,
+            ),
+          },
+        };
+      },
+    );
     expect(reads).toEqual([2, 3]);
     const after = await route();
     expect(after.spec.rules.map((rule) => rule.name)).toEqual(['api', 'admin', 'search']);

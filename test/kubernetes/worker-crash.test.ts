@@ -52,7 +52,14 @@ it('a worker SIGKILLed while it waits for a Deployment: a new worker process fin
   const taskQueue = `k8s-crash-${Date.now()}`;
   const { releases, close } = await connectTestClient(taskQueue);
   const first = await worker(taskQueue);
-  const v1 = kubernetesSpec({ service, namespace, kubeconfig, version: '1.0.0', traffic: 'gateway-api', strategy: { canary: { steps: [{ setWeight: 100 }] } } });
+  const v1 = kubernetesSpec({
+    service,
+    namespace,
+    kubeconfig,
+    version: '1.0.0',
+    traffic: 'gateway-api',
+    strategy: { canary: { steps: [{ setWeight: 100 }] } },
+  });
   expect(await releases.result((await releases.start(v1, alice)).releaseId)).toMatchObject({ outcome: 'Succeeded' });
 
   const v2 = kubernetesSpec({
@@ -82,14 +89,22 @@ it('a worker SIGKILLed while it waits for a Deployment: a new worker process fin
       annotations: { 'kwok.x-k8s.io/node': 'fake' },
       labels: { type: 'kwok', 'tollgate.test/pool': 'late', 'kubernetes.io/hostname': LATE_NODE },
     },
-    status: { capacity: { cpu: '8', memory: '32Gi', pods: '110' }, allocatable: { cpu: '8', memory: '32Gi', pods: '110' } },
+    status: {
+      capacity: { cpu: '8', memory: '32Gi', pods: '110' },
+      allocatable: { cpu: '8', memory: '32Gi', pods: '110' },
+    },
   });
 
   expect(await releases.result(releaseId)).toMatchObject({ outcome: 'Succeeded', stableVersion: '2.0.0' });
   expect(await apiWeights()).toEqual({ 'basket-2-0-0': 100 });
   expect((await deployment('2.0.0'))?.status?.readyReplicas).toBe(2);
   expect(await deployment('1.0.0')).toBeUndefined();
-  const ours = await admin.list<DeploymentLike>('apps/v1', 'Deployment', namespace, `app.kubernetes.io/name=${service}`);
+  const ours = await admin.list<DeploymentLike>(
+    'apps/v1',
+    'Deployment',
+    namespace,
+    `app.kubernetes.io/name=${service}`,
+  );
   expect(ours.map((d) => d.metadata?.name)).toEqual(['basket-2-0-0']);
   await close();
 });

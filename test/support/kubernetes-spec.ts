@@ -38,7 +38,14 @@ export function kubernetesSpec(options: KubernetesSpecOptions): ReleaseSpec {
     },
     traffic:
       options.traffic === 'gateway-api'
-        ? { provider: 'gateway-api', cluster, namespace: options.namespace, httpRoute: options.service, rule: 'api', port: 80 }
+        ? {
+            provider: 'gateway-api',
+            cluster,
+            namespace: options.namespace,
+            httpRoute: options.service,
+            rule: 'api',
+            port: 80,
+          }
         : { provider: 'service-selector', cluster, namespace: options.namespace, service: options.service },
     strategy: options.strategy,
     analysis: options.analysis,

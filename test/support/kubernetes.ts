@@ -16,7 +16,9 @@ const ROOT = path.join(__dirname, '..', '..');
 function adminKubeConfig(): KubeConfig {
   const file = process.env[KUBE_TEST_ENV.adminKubeconfig];
   if (!file)
-    throw new Error(`${KUBE_TEST_ENV.adminKubeconfig} is not set: run these tests with \`npm test\` or \`npx jest --selectProjects kubernetes\``);
+    throw new Error(
+      `${KUBE_TEST_ENV.adminKubeconfig} is not set: run these tests with \`npm test\` or \`npx jest --selectProjects kubernetes\``,
+    );
   const kc = new KubeConfig();
   kc.loadFromFile(file);
   return kc;
@@ -30,20 +32,46 @@ export class KubeAdmin {
 
   /** Server-side apply as the test's own field manager (as a person's `kubectl apply --server-side` would). */
   async apply<T extends KubernetesObject>(object: T, manager = 'kubectl', dryRun = false): Promise<T> {
-    return (await this.api.patch(object, undefined, dryRun ? 'All' : undefined, manager, true, 'application/apply-patch+yaml')) as T;
+    return await this.api.patch<T>(
+      object,
+      undefined,
+      dryRun ? 'All' : undefined,
+      manager,
+      true,
+      'application/apply-patch+yaml',
+    );
   }
 
-  async read<T extends KubernetesObject>(apiVersion: string, kind: string, namespace: string, name: string): Promise<T | undefined> {
+  async read<T extends KubernetesObject>(
+    apiVersion: string,
+    kind: string,
+    namespace: string,
+    name: string,
+  ): Promise<T | undefined> {
     try {
-      return (await this.api.read<T>({ apiVersion, kind, metadata: { name, namespace } })) as T;
+      return await this.api.read<T>({ apiVersion, kind, metadata: { name, namespace } });
     } catch (err) {
       if ((err as { code?: number }).code === 404) return undefined;
       throw err;
     }
   }
 
-  async list<T extends KubernetesObject>(apiVersion: string, kind: string, namespace: string, labelSelector?: string): Promise<T[]> {
-    const list = await this.api.list<T>(apiVersion, kind, namespace, undefined, undefined, undefined, undefined, labelSelector);
+  async list<T extends KubernetesObject>(
+    apiVersion: string,
+    kind: string,
+    namespace: string,
+    labelSelector?: string,
+  ): Promise<T[]> {
+    const list = await this.api.list<T>(
+      apiVersion,
+      kind,
+      namespace,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      labelSelector,
+    );
     return list.items;
   }
 
@@ -53,7 +81,8 @@ export class KubeAdmin {
    * from deploy/kubernetes/serviceaccounts.yaml: the worker under test has exactly that Role.
    */
   async releaseNamespace(namespace: string): Promise<{ namespace: string; kubeconfig: string }> {
-    for (const object of [...manifests('namespace.yaml'), ...manifests('serviceaccounts.yaml')]) await this.apply(object);
+    for (const object of [...manifests('namespace.yaml'), ...manifests('serviceaccounts.yaml')])
+      await this.apply(object);
     await this.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
     for (const object of manifests('rbac.yaml')) {
       await this.apply({ ...object, metadata: { ...object.metadata, namespace } });
@@ -64,7 +93,8 @@ export class KubeAdmin {
       body: { spec: { audiences: [], expirationSeconds: 4 * 3600 } },
     });
     const cluster = this.kc.getCurrentCluster();
-    if (!cluster?.caData || !token.status?.token) throw new Error('the admin kubeconfig has no CA, or no token was issued');
+    if (!cluster?.caData || !token.status?.token)
+      throw new Error('the admin kubeconfig has no CA, or no token was issued');
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tollgate-worker-kube-'));
     const kubeconfig = path.join(dir, 'kubeconfig');
     fs.writeFileSync(

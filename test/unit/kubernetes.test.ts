@@ -10,12 +10,24 @@ const deploy = {
   service: { ports: [{ port: 80, targetPort: 8080 }] },
 };
 const gateway = { provider: 'gateway-api', namespace: 'shop', httpRoute: 'shop', port: 80 };
-const base = { service: 'shop', environment: 'staging', version: '2.0.0', deploy, traffic: gateway, strategy: { canary: { steps: [{ setWeight: 10 }] } } };
+const base = {
+  service: 'shop',
+  environment: 'staging',
+  version: '2.0.0',
+  deploy,
+  traffic: gateway,
+  strategy: { canary: { steps: [{ setWeight: 10 }] } },
+};
 
 describe('Kubernetes specs', () => {
   it('fill in the defaults: the default kubeconfig, one replica, a ten-minute progress deadline', () => {
     const spec = validateReleaseSpec(base, 'spec');
-    expect(spec.deploy).toMatchObject({ cluster: { inCluster: false }, replicas: 1, progressDeadline: '10m', pollInterval: '1s' });
+    expect(spec.deploy).toMatchObject({
+      cluster: { inCluster: false },
+      replicas: 1,
+      progressDeadline: '10m',
+      pollInterval: '1s',
+    });
   });
 
   it('refuse a Gateway API canary whose versions get no Service to route to', () => {
@@ -26,8 +38,12 @@ describe('Kubernetes specs', () => {
 
   it('refuse a Service selector for a canary: it cannot split traffic', () => {
     const traffic = { provider: 'service-selector', namespace: 'shop', service: 'shop' };
-    expect(() => validateReleaseSpec({ ...base, traffic }, 'spec')).toThrow(/traffic\.provider: a Service selector moves all traffic at once/);
-    expect(validateReleaseSpec({ ...base, traffic, strategy: { blueGreen: {} } }, 'spec').traffic.provider).toBe('service-selector');
+    expect(() => validateReleaseSpec({ ...base, traffic }, 'spec')).toThrow(
+      /traffic\.provider: a Service selector moves all traffic at once/,
+    );
+    expect(validateReleaseSpec({ ...base, traffic, strategy: { blueGreen: {} } }, 'spec').traffic.provider).toBe(
+      'service-selector',
+    );
   });
 
   it('refuse Kubernetes traffic to versions deployed elsewhere', () => {
@@ -41,8 +57,13 @@ describe('Kubernetes specs', () => {
 
   it('refuse a pod template without containers and a namespace that is not a Kubernetes name', () => {
     expect(() =>
-      validateReleaseSpec({ ...base, deploy: { ...deploy, namespace: 'Shop_1', template: { spec: { containers: [] } } } }, 'spec'),
-    ).toThrow(/deploy\.namespace: must be a Kubernetes name[\s\S]*deploy\.template\.spec\.containers: a pod template needs at least one container/);
+      validateReleaseSpec(
+        { ...base, deploy: { ...deploy, namespace: 'Shop_1', template: { spec: { containers: [] } } } },
+        'spec',
+      ),
+    ).toThrow(
+      /deploy\.namespace: must be a Kubernetes name[\s\S]*deploy\.template\.spec\.containers: a pod template needs at least one container/,
+    );
   });
 });
 
@@ -66,30 +87,43 @@ describe('a Deployment rollout', () => {
   const deployment = (status: object, generation = 2) => ({ metadata: { generation }, spec: { replicas: 3 }, status });
 
   it('is ready when the controller saw the spec and every replica is updated and available', () => {
-    expect(rolloutState(deployment({ observedGeneration: 2, replicas: 3, updatedReplicas: 3, availableReplicas: 3 }))).toEqual({
+    expect(
+      rolloutState(deployment({ observedGeneration: 2, replicas: 3, updatedReplicas: 3, availableReplicas: 3 })),
+    ).toEqual({
       state: 'ready',
     });
   });
 
   it('is still progressing while the controller has not seen the spec, or replicas are missing or old', () => {
-    expect(rolloutState(deployment({ observedGeneration: 1, replicas: 3, updatedReplicas: 3, availableReplicas: 3 })).state).toBe(
-      'progressing',
-    );
-    expect(rolloutState(deployment({ observedGeneration: 2, replicas: 3, updatedReplicas: 2, availableReplicas: 2 }))).toEqual({
+    expect(
+      rolloutState(deployment({ observedGeneration: 1, replicas: 3, updatedReplicas: 3, availableReplicas: 3 })).state,
+    ).toBe('progressing');
+    expect(
+      rolloutState(deployment({ observedGeneration: 2, replicas: 3, updatedReplicas: 2, availableReplicas: 2 })),
+    ).toEqual({
       state: 'progressing',
       detail: '2 of 3 replicas updated',
     });
-    expect(rolloutState(deployment({ observedGeneration: 2, replicas: 4, updatedReplicas: 3, availableReplicas: 3 }))).toEqual({
+    expect(
+      rolloutState(deployment({ observedGeneration: 2, replicas: 4, updatedReplicas: 3, availableReplicas: 3 })),
+    ).toEqual({
       state: 'progressing',
       detail: '1 old replicas still running',
     });
   });
 
   it('has failed when the controller reports ProgressDeadlineExceeded', () => {
-    const conditions = [{ type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded', message: 'ReplicaSet "x" has timed out progressing.' }];
+    const conditions = [
+      {
+        type: 'Progressing',
+        status: 'False',
+        reason: 'ProgressDeadlineExceeded',
+        message: 'ReplicaSet "x" has timed out progressing.',
+      },
+    ];
     expect(rolloutState(deployment({ observedGeneration: 2, conditions }))).toEqual({
       state: 'failed',
-      reason: 'ReplicaSet "x" has timed out progressing.',
+      reason: 'ProgressDeadlineExceeded: ReplicaSet "x" has timed out progressing.',
     });
   });
 });

@@ -44,7 +44,9 @@ export async function findOrBuildKubernetesBinaries(
     await execFileAsync('bash', [BUILD_SCRIPT, dir], { timeout: 60 * 60_000, maxBuffer: 64 * 1024 * 1024 });
   } catch (err) {
     const stderr = (err as { stderr?: string }).stderr ?? String(err);
-    throw new Error(`building the Kubernetes test binaries failed:\n${stderr.split('\n').slice(-20).join('\n')}`);
+    throw new Error(`building the Kubernetes test binaries failed:\n${stderr.split('\n').slice(-20).join('\n')}`, {
+      cause: err,
+    });
   }
   const crdDir = path.join(dir, 'gateway-api-crds');
   return {

@@ -142,7 +142,7 @@ export async function startKubeStack(options: { log?: (line: string) => void } =
     await applyGatewayApiCrds(api, binaries.gatewayApiCrds);
     await createFakeNode(api);
     await waitFor('the fake node to be Ready (kwok)', [kwok, controllerManager, scheduler], async () => {
-      const node = (await api.read({ apiVersion: 'v1', kind: 'Node', metadata: { name: FAKE_NODE } })) as NodeLike;
+      const node = await api.read<NodeLike>({ apiVersion: 'v1', kind: 'Node', metadata: { name: FAKE_NODE } });
       return node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
     });
     log(`Kubernetes API server on ${server} (etcd, controller manager, scheduler, kwok node ${FAKE_NODE})`);
@@ -197,11 +197,11 @@ async function applyGatewayApiCrds(api: KubernetesObjectApi, files: string[]): P
   }
   await waitFor('the Gateway API CRDs to be established', [], async () => {
     for (const name of names) {
-      const crd = (await api.read({
+      const crd = await api.read<NodeLike>({
         apiVersion: 'apiextensions.k8s.io/v1',
         kind: 'CustomResourceDefinition',
         metadata: { name },
-      })) as NodeLike;
+      });
       if (!crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')) return false;
     }
     return true;

@@ -38,7 +38,7 @@ export class KubeObjects {
   async read<T extends KubernetesObject>(ref: ObjectRef): Promise<T | undefined> {
     this.signal?.throwIfAborted();
     try {
-      return (await this.api.read<T>(ref)) as T;
+      return await this.api.read<T>(ref);
     } catch (err) {
       if (statusOf(err) === 404 && !isMissingKind(err)) return undefined;
       throw translate(err, 'get', ref);
@@ -53,14 +53,14 @@ export class KubeObjects {
   async apply<T extends KubernetesObject>(body: T, options: { dryRun?: boolean } = {}): Promise<T> {
     this.signal?.throwIfAborted();
     try {
-      return (await this.api.patch(
+      return await this.api.patch<T>(
         body,
         undefined,
         options.dryRun ? 'All' : undefined,
         FIELD_MANAGER,
         true,
         'application/apply-patch+yaml',
-      )) as T;
+      );
     } catch (err) {
       if (statusOf(err) === 409) throw new ResourceVersionConflict(describe(body));
       throw translate(err, 'patch', body);
@@ -74,7 +74,7 @@ export class KubeObjects {
   async remove(ref: ObjectRef, resourceVersion: string | undefined): Promise<void> {
     this.signal?.throwIfAborted();
     try {
-      await this.api.delete(ref as KubernetesObject, undefined, undefined, undefined, undefined, 'Background', {
+      await this.api.delete(ref, undefined, undefined, undefined, undefined, 'Background', {
         propagationPolicy: 'Background',
         ...(resourceVersion ? { preconditions: { resourceVersion } } : {}),
       });
@@ -107,7 +107,7 @@ function reasonOf(err: unknown): string {
       return body.slice(0, 500);
     }
   }
-  if (body && typeof body === 'object' && 'message' in body) return String((body as { message: unknown }).message);
+  if (body && typeof body === 'object' && 'message' in body) return String(body.message);
   return (err as Error).message;
 }
 

@@ -26,7 +26,10 @@ export function rolloutState(deployment: DeploymentLike): RolloutState {
   const wanted = deployment.spec?.replicas ?? 1;
   const progressing = status.conditions?.find((condition) => condition.type === 'Progressing');
   if (progressing?.reason === 'ProgressDeadlineExceeded') {
-    return { state: 'failed', reason: progressing.message ?? 'ProgressDeadlineExceeded' };
+    return {
+      state: 'failed',
+      reason: `ProgressDeadlineExceeded${progressing.message ? `: ${progressing.message}` : ''}`,
+    };
   }
   if ((status.observedGeneration ?? 0) < (deployment.metadata?.generation ?? 0)) {
     return { state: 'progressing', detail: 'waiting for the deployment controller to see the new spec' };
