@@ -1,4 +1,6 @@
 import type { Deployment } from '../domain/deployment';
+import type { RolloutProgress, RolloutRequest } from '../domain/rollout';
+import { ProviderError } from '../providers/context';
 import type { ReleaseFacts } from '../domain/release-facts';
 import type { DeployProvider } from '../domain/spec';
 import type { ActivityDeps } from './deps';
@@ -20,6 +22,24 @@ export function createDeployActivities(deps: ActivityDeps) {
     async deploy({ facts, config, version, stepId, compensating }: DeployRequest): Promise<Deployment | undefined> {
       return callProvider(deps, facts, stepId, (ctx) => deps.providers.deployer(config).deploy(ctx, version), {
         compensating,
+      });
+    },
+    /** Moves a Deployment updated in place one batch further (strategy recreate, or rolling in place). */
+    async rollout({
+      facts,
+      config,
+      version,
+      stepId,
+      rollout,
+    }: DeployRequest & { rollout: RolloutRequest }): Promise<RolloutProgress> {
+      return callProvider(deps, facts, stepId, (ctx) => {
+        const deployer = deps.providers.deployer(config);
+        if (!deployer.rollout)
+          throw new ProviderError(
+            `deploy.provider ${config.provider} runs each version beside the others and cannot update one in place; use kubernetes with deploy.deployment`,
+            false,
+          );
+        return deployer.rollout(ctx, version, rollout);
       });
     },
     /** Stops a version. */

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DURATION_PATTERN } from './duration';
 import { strategyApprovers } from './strategy-approvers';
+import { updatesInPlace } from './in-place';
 import { QUERY_FACTS, unknownPlaceholders } from './query-template';
 
 /**
@@ -174,6 +175,11 @@ export const KubernetesDeploy = z.strictObject({
   provider: z.literal('kubernetes'),
   cluster: KubernetesCluster.default({ inCluster: false }),
   namespace: KubernetesName,
+  /**
+   * Update this one Deployment in place, with Kubernetes' Recreate or RollingUpdate strategy
+   * (strategy.recreate, strategy.rolling), instead of running each version as its own Deployment.
+   */
+  deployment: KubernetesName.optional(),
   replicas: z.int().min(1).max(1000).default(1),
   template: KubernetesPodTemplate,
   /**
@@ -451,18 +457,29 @@ export const RollingStrategy = z.strictObject({
   bake: Duration.optional(),
 });
 
+/**
+ * All of the old version stops, then the new one starts: for services that cannot run two versions
+ * at once. Kubernetes' Recreate strategy on the one Deployment the spec names (deploy.deployment).
+ */
+export const RecreateStrategy = z.strictObject({
+  /** Run once the new version is up. */
+  analysis: AnalysisStep.optional(),
+  bake: Duration.optional(),
+});
+
 export const Strategy = z
   .strictObject({
     canary: CanaryStrategy.optional(),
     blueGreen: BlueGreenStrategy.optional(),
     rolling: RollingStrategy.optional(),
+    recreate: RecreateStrategy.optional(),
   })
   .superRefine((strategy, ctx) => {
     const kinds = Object.keys(strategy).filter((key) => strategy[key as keyof typeof strategy] !== undefined);
     if (kinds.length !== 1) {
       ctx.addIssue({
         code: 'custom',
-        message: `choose exactly one of canary, blueGreen, rolling${kinds.length ? ` (found ${kinds.join(', ')})` : ''}`,
+        message: `choose exactly one of canary, blueGreen, rolling, recreate${kinds.length ? ` (found ${kinds.join(', ')})` : ''}`,
       });
     }
   });
@@ -543,7 +560,8 @@ export const ReleaseSpec = z
     version: Version,
     commit: Commit.optional(),
     deploy: DeployProvider,
-    traffic: TrafficProvider,
+    /** Required, but for a Deployment updated in place (deploy.deployment), whose Service follows its pods. */
+    traffic: TrafficProvider.optional(),
     strategy: Strategy,
     analysis: z.record(Name, AnalysisTemplate).default({}),
     approvals: Approvals.default({ timeout: '24h', onTimeout: 'rollback' }),
@@ -593,6 +611,8 @@ export type ErrorBudget = z.infer<typeof ErrorBudget>;
 export type ProcessDeploy = z.infer<typeof ProcessDeploy>;
 export type KubernetesCluster = z.infer<typeof KubernetesCluster>;
 export type KubernetesDeploy = z.infer<typeof KubernetesDeploy>;
+export type RecreateStrategy = z.infer<typeof RecreateStrategy>;
+export type RollingStrategy = z.infer<typeof RollingStrategy>;
 export type GatewayApiTraffic = z.infer<typeof GatewayApiTraffic>;
 export type ServiceSelectorTraffic = z.infer<typeof ServiceSelectorTraffic>;
 export type HaproxyTraffic = z.infer<typeof HaproxyTraffic>;
@@ -604,11 +624,39 @@ export type Database = z.infer<typeof Database>;
 /** Kubernetes traffic routes to pods the kubernetes deployer labelled and (for routes) gave a Service. */
 function kubernetesProblems(spec: {
   deploy: DeployProvider;
-  traffic: TrafficProvider;
+  traffic?: TrafficProvider;
   strategy: Strategy;
 }): { path: (string | number)[]; message: string }[] {
   const problems: { path: (string | number)[]; message: string }[] = [];
-  const { deploy, traffic } = spec;
+  const { deploy, traffic, strategy } = spec;
+  const inPlace = updatesInPlace(deploy);
+  if (inPlace) {
+    if (!strategy.recreate && !strategy.rolling)
+      problems.push({
+        path: ['strategy'],
+        message: `deploy.deployment updates one Deployment in place: use strategy.recreate or strategy.rolling (or drop deploy.deployment to run each version as its own Deployment)`,
+      });
+    if (traffic)
+      problems.push({
+        path: ['traffic'],
+        message: 'a Deployment updated in place has no traffic to split (its Service follows its pods); remove traffic',
+      });
+    if (strategy.rolling && strategy.rolling.replicas !== deploy.replicas)
+      problems.push({
+        path: ['strategy', 'rolling', 'replicas'],
+        message: `must be the Deployment's replicas (deploy.replicas: ${deploy.replicas})`,
+      });
+    return problems;
+  }
+  if (strategy.recreate)
+    problems.push({
+      path: ['strategy', 'recreate'],
+      message: 'recreate replaces one Deployment in place: use deploy.provider: kubernetes with deploy.deployment: <name>',
+    });
+  if (!traffic) {
+    problems.push({ path: ['traffic'], message: 'required: how traffic moves to the new version (provider: exec, haproxy, gateway-api, service-selector)' });
+    return problems;
+  }
   if (traffic.provider === 'gateway-api' || traffic.provider === 'service-selector') {
     if (deploy.provider !== 'kubernetes') {
       problems.push({
@@ -656,6 +704,9 @@ function analysisReferences(strategy: Strategy): { path: (string | number)[]; te
       path: ['strategy', 'blueGreen', 'postPromotionAnalysis'],
       templates: strategy.blueGreen.postPromotionAnalysis.templates,
     });
+  }
+  if (strategy.recreate?.analysis) {
+    refs.push({ path: ['strategy', 'recreate', 'analysis'], templates: strategy.recreate.analysis.templates });
   }
   if (strategy.rolling?.analysis) {
     refs.push({ path: ['strategy', 'rolling', 'analysis'], templates: strategy.rolling.analysis.templates });

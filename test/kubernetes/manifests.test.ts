@@ -50,7 +50,7 @@ describe('examples/kubernetes-canary', () => {
     const file = path.join(ROOT, 'examples/kubernetes-canary/release.yaml');
     const spec = parseReleaseSpec(fs.readFileSync(file, 'utf8'), file);
     expect(spec.deploy.provider).toBe('kubernetes');
-    expect(spec.traffic.provider).toBe('gateway-api');
+    expect(spec.traffic?.provider).toBe('gateway-api');
   });
 });
 

@@ -41,7 +41,7 @@ describe('Kubernetes specs', () => {
     expect(() => validateReleaseSpec({ ...base, traffic }, 'spec')).toThrow(
       /traffic\.provider: a Service selector moves all traffic at once/,
     );
-    expect(validateReleaseSpec({ ...base, traffic, strategy: { blueGreen: {} } }, 'spec').traffic.provider).toBe(
+    expect(validateReleaseSpec({ ...base, traffic, strategy: { blueGreen: {} } }, 'spec').traffic?.provider).toBe(
       'service-selector',
     );
   });
