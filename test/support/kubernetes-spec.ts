@@ -9,7 +9,11 @@ export interface KubernetesSpecOptions {
   kubeconfig: string;
   version: string;
   strategy: ReleaseSpecInput['strategy'];
-  traffic: 'gateway-api' | 'service-selector';
+  /** The traffic provider; none for a Deployment updated in place (`inPlace`). */
+  traffic?: 'gateway-api' | 'service-selector';
+  /** Update this one Deployment in place (strategy recreate or rolling) instead of one per version. */
+  inPlace?: string;
+  replicas?: number;
   /** Merged into the pod template's container (resources that no node can give: never ready). */
   container?: Record<string, unknown>;
   /** Merged into the pod template's spec (a nodeSelector). */
@@ -30,7 +34,8 @@ export function kubernetesSpec(options: KubernetesSpecOptions): ReleaseSpec {
       provider: 'kubernetes',
       cluster,
       namespace: options.namespace,
-      replicas: 2,
+      ...(options.inPlace ? { deployment: options.inPlace } : {}),
+      replicas: options.replicas ?? 2,
       template: withPodSpec(podTemplate(options.service, options.container), options.podSpec),
       service: { ports: [{ name: 'http', port: 80, targetPort: 8080 }] },
       progressDeadline: options.progressDeadline ?? '5m',
@@ -46,7 +51,9 @@ export function kubernetesSpec(options: KubernetesSpecOptions): ReleaseSpec {
             rule: 'api',
             port: 80,
           }
-        : { provider: 'service-selector', cluster, namespace: options.namespace, service: options.service },
+        : options.traffic === 'service-selector'
+          ? { provider: 'service-selector', cluster, namespace: options.namespace, service: options.service }
+          : undefined,
     strategy: options.strategy,
     analysis: options.analysis,
     execution: { attempts: 2, heartbeatTimeout: '5s', stepTimeout: '5m', rollbackTimeout: '5m', ...options.execution },

@@ -1,12 +1,13 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Deployment } from '../../domain/deployment';
+import type { RolloutProgress, RolloutRequest } from '../../domain/rollout';
 import { toMillis } from '../../domain/duration';
 import type { KubernetesDeploy } from '../../domain/spec';
 import { ProviderError, type ProviderContext } from '../context';
 import { kubernetesClient } from '../kubernetes/cluster-client';
-import { KubeObjects, type ObjectRef } from '../kubernetes/objects';
-import { rolloutState, type DeploymentLike } from '../kubernetes/rollout-status';
+import { FIELD_MANAGER, KubeObjects, type ObjectRef } from '../kubernetes/objects';
+import { rolloutState } from '../kubernetes/rollout-status';
+import { waitForDeployment, withVersion } from '../kubernetes/wait-for-deployment';
 import { deleteObject, updateObject } from '../kubernetes/update-object';
 import {
   ANNOTATIONS,
@@ -17,18 +18,25 @@ import {
   versionSelector,
 } from '../kubernetes/version-names';
 import type { Deployer } from './deployer';
+import { InPlaceDeployment } from './kubernetes-in-place';
 
 /**
  * Each version as its own Deployment (and, with deploy.service, its own Service), beside the
- * versions already running: routers then split traffic between them. Written with server-side
- * apply as field manager `tollgate`, resourceVersion preconditions and the lane's fence.
+ * versions already running: routers then split traffic between them. With deploy.deployment, one
+ * Deployment updated in place instead (kubernetes-in-place.ts). Written with server-side apply as
+ * field manager `tollgate`, resourceVersion preconditions and the lane's fence.
  */
 export class KubernetesDeployer implements Deployer {
   readonly type = 'kubernetes';
 
-  constructor(private readonly config: KubernetesDeploy) {}
+  private readonly inPlace?: InPlaceDeployment;
+
+  constructor(private readonly config: KubernetesDeploy) {
+    if (config.deployment) this.inPlace = new InPlaceDeployment(config, config.deployment);
+  }
 
   async deploy(ctx: ProviderContext, version: string): Promise<Deployment> {
+    if (this.inPlace) return this.inPlace.prepare(ctx, this.objects(ctx), version);
     const objects = this.objects(ctx);
     const name = versionObjectName(ctx.facts.service, version);
     await updateObject(ctx, objects, this.ref('apps/v1', 'Deployment', name), (current) => {
@@ -55,7 +63,17 @@ export class KubernetesDeployer implements Deployer {
     };
   }
 
+  async rollout(ctx: ProviderContext, version: string, request: RolloutRequest): Promise<RolloutProgress> {
+    if (!this.inPlace)
+      throw new ProviderError(
+        'this kubernetes deployer runs each version as its own Deployment; name the one to update in place with deploy.deployment',
+        false,
+      );
+    return this.inPlace.rollout(ctx, this.objects(ctx), version, request);
+  }
+
   async undeploy(ctx: ProviderContext, version: string): Promise<void> {
+    if (this.inPlace) return this.inPlace.undo(ctx, this.objects(ctx), version);
     const objects = this.objects(ctx);
     const name = versionObjectName(ctx.facts.service, version);
     // Only what Tollgate made for this version: never a same-named object someone else owns.
@@ -111,7 +129,7 @@ export class KubernetesDeployer implements Deployer {
   }
 
   private deploymentFor(ctx: ProviderContext, version: string, name: string): KubernetesObject {
-    const template = withVersion(this.config.template, version) as KubernetesDeploy['template'];
+    const template = withVersion(this.config.template, version);
     const selector = versionSelector(ctx.facts.service, version);
     return {
       apiVersion: 'apps/v1',
@@ -150,35 +168,10 @@ export class KubernetesDeployer implements Deployer {
   }
 
   private async waitUntilReady(ctx: ProviderContext, objects: KubeObjects, name: string): Promise<void> {
-    const ref = this.ref('apps/v1', 'Deployment', name);
-    const interval = toMillis(this.config.pollInterval);
-    let last = '';
-    for (;;) {
-      const deployment = await objects.read<KubernetesObject & DeploymentLike>(ref);
-      if (!deployment)
-        throw new ProviderError(
-          `Deployment ${this.config.namespace}/${name} disappeared while Tollgate waited for it to be ready`,
-        );
-      const rollout = rolloutState(deployment);
-      if (rollout.state === 'ready') return;
-      if (rollout.state === 'failed') {
-        throw new ProviderError(
-          `Deployment ${this.config.namespace}/${name} never became ready: ${rollout.reason} (progressDeadline ${this.config.progressDeadline})`,
-          false,
-        );
-      }
-      if (rollout.detail !== last) ctx.log.info({ deployment: `${this.config.namespace}/${name}` }, rollout.detail);
-      last = rollout.detail;
-      await sleep(interval, undefined, { signal: ctx.signal });
-    }
+    await waitForDeployment(ctx, objects, this.ref('apps/v1', 'Deployment', name), {
+      intervalMs: toMillis(this.config.pollInterval),
+      progressDeadline: this.config.progressDeadline,
+      done: (deployment) => rolloutState(deployment, FIELD_MANAGER).state === 'ready',
+    });
   }
-}
-
-/** Replaces {{version}} in every string of a template. */
-function withVersion(value: unknown, version: string): unknown {
-  if (typeof value === 'string') return value.replaceAll('{{version}}', version);
-  if (Array.isArray(value)) return value.map((item) => withVersion(item, version));
-  if (value && typeof value === 'object')
-    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, withVersion(item, version)]));
-  return value;
 }
