@@ -1,7 +1,5 @@
 /** How Kubernetes replaces the pods of one Deployment updated in place. */
-export type UpdateStrategy =
-  | { type: 'Recreate' }
-  | { type: 'RollingUpdate'; maxSurge: number; maxUnavailable: number };
+export type UpdateStrategy = { type: 'Recreate' } | { type: 'RollingUpdate'; maxSurge: number; maxUnavailable: number };
 
 /**
  * One step of an in-place update: at least `updated` of the Deployment's `replicas` pods on the

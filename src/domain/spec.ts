@@ -651,10 +651,15 @@ function kubernetesProblems(spec: {
   if (strategy.recreate)
     problems.push({
       path: ['strategy', 'recreate'],
-      message: 'recreate replaces one Deployment in place: use deploy.provider: kubernetes with deploy.deployment: <name>',
+      message:
+        'recreate replaces one Deployment in place: use deploy.provider: kubernetes with deploy.deployment: <name>',
     });
   if (!traffic) {
-    problems.push({ path: ['traffic'], message: 'required: how traffic moves to the new version (provider: exec, haproxy, gateway-api, service-selector)' });
+    problems.push({
+      path: ['traffic'],
+      message:
+        'required: how traffic moves to the new version (provider: exec, haproxy, gateway-api, service-selector)',
+    });
     return problems;
   }
   if (traffic.provider === 'gateway-api' || traffic.provider === 'service-selector') {

@@ -77,7 +77,9 @@ describe('the step plan of a Deployment updated in place', () => {
   });
 
   it("holds Kubernetes' RollingUpdate after each batch for the analysis, and lets the last batch finish", () => {
-    const { steps } = planFor({ rolling: { replicas: 4, maxSurge: 2, maxUnavailable: 1, analysis: { templates: ['smoke'] } } });
+    const { steps } = planFor({
+      rolling: { replicas: 4, maxSurge: 2, maxUnavailable: 1, analysis: { templates: ['smoke'] } },
+    });
     expect(steps.map((step) => step.label)).toEqual([
       'batch 1/2: at least 2 of 4 replaced',
       'analysis smoke',
@@ -99,7 +101,10 @@ describe('the step plan of a Deployment updated in place', () => {
       /strategy: deploy\.deployment updates one Deployment in place: use strategy\.recreate or strategy\.rolling/,
     );
     expect(() =>
-      validateReleaseSpec({ ...kubernetes, traffic: { provider: 'exec', setWeight: 'true' }, strategy: { recreate: {} } }, 'test'),
+      validateReleaseSpec(
+        { ...kubernetes, traffic: { provider: 'exec', setWeight: 'true' }, strategy: { recreate: {} } },
+        'test',
+      ),
     ).toThrow(/traffic: a Deployment updated in place has no traffic to split/);
     expect(() => planFor({ rolling: { replicas: 3 } })).toThrow(
       /strategy\.rolling\.replicas: must be the Deployment's replicas \(deploy\.replicas: 4\)/,

@@ -15,7 +15,6 @@ import { kubeconfigYaml } from './kubeconfig';
 export const FAKE_NODE = 'kwok-node-0';
 const KWOK_ANNOTATION = 'kwok.x-k8s.io/node';
 
-
 export interface KubeStack {
   /** https://127.0.0.1:<port> */
   server: string;

@@ -119,7 +119,8 @@ export class InPlaceDeployment {
           ...body.spec,
           replicas: record.replicas,
           paused: false,
-          strategy: record.strategy?.type === 'Recreate' ? { ...record.strategy, rollingUpdate: null } : record.strategy,
+          strategy:
+            record.strategy?.type === 'Recreate' ? { ...record.strategy, rollingUpdate: null } : record.strategy,
           template: record.template,
         },
       };
@@ -129,7 +130,10 @@ export class InPlaceDeployment {
       ctx.log.info({ deployment: this.describe(), version }, 'removed the Deployment the release had created');
     } else if (recorded) {
       // Also when an earlier attempt restored it: this one still waits until it runs again.
-      ctx.log.info({ deployment: this.describe(), version }, 'restored the Deployment as it ran before; waiting until it is ready');
+      ctx.log.info(
+        { deployment: this.describe(), version },
+        'restored the Deployment as it ran before; waiting until it is ready',
+      );
       await waitForDeployment(ctx, objects, this.ref(), {
         intervalMs: toMillis(this.config.pollInterval),
         progressDeadline: this.config.progressDeadline,
@@ -139,7 +143,11 @@ export class InPlaceDeployment {
   }
 
   private ref(): ObjectRef {
-    return { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: this.name, namespace: this.config.namespace } };
+    return {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: this.name, namespace: this.config.namespace },
+    };
   }
 
   private describe(): string {

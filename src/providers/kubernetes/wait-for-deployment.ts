@@ -20,8 +20,7 @@ export async function waitForDeployment(
   let last = '';
   for (;;) {
     const deployment = await objects.read<KubeDeployment>(ref);
-    if (!deployment)
-      throw new ProviderError(`Deployment ${name} disappeared while Tollgate waited for it to be ready`);
+    if (!deployment) throw new ProviderError(`Deployment ${name} disappeared while Tollgate waited for it to be ready`);
     const rollout = rolloutState(deployment, FIELD_MANAGER);
     if (rollout.state === 'failed') {
       throw new ProviderError(
