@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import * as auditLog from './20261123000000_audit_log';
+import * as fencing from './20261130000000_fencing';
 
 /**
  * Tollgate's own migrations, listed here rather than discovered on disk, so they run the same
@@ -7,6 +8,7 @@ import * as auditLog from './20261123000000_audit_log';
  */
 const MIGRATIONS: Record<string, Knex.Migration> = {
   '20261123000000_audit_log': auditLog,
+  '20261130000000_fencing': fencing,
 };
 
 export const tollgateMigrations: Knex.MigrationSource<string> = {

@@ -2,6 +2,7 @@ import { createAnalysisActivities } from './analysis';
 import { createAuditActivities } from './audit';
 import { createDeployActivities } from './deploy';
 import type { ActivityDeps } from './deps';
+import { createFencingActivities } from './fencing';
 import { createErrorBudgetActivities } from './error-budget';
 import { createLaneActivities } from './lane';
 import { createNotifyActivities } from './notify';
@@ -21,6 +22,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createNotifyActivities(deps),
     ...createErrorBudgetActivities(deps),
     ...createMigrationActivities(deps),
+    ...createFencingActivities(deps),
   };
 }
 

@@ -1,5 +1,6 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { FailureType } from '../domain/failures';
+import type { Fence } from '../domain/fence';
 import type { ReleaseFacts } from '../domain/release-facts';
 import type { RouteRequest, RouteSnapshot } from '../domain/routing';
 import type { TrafficProvider } from '../domain/spec';
@@ -14,6 +15,8 @@ export interface SetWeightRequest extends Partial<Omit<RouteRequest, 'weight' | 
   stepId: string;
   /** Set when this call undoes a step: it then retries until it succeeds or the rollback times out. */
   compensating?: boolean;
+  /** The lane's fencing token for this change (absent in releases started before fencing). */
+  fence?: Fence;
 }
 
 export interface SetWeightResult {
@@ -28,7 +31,7 @@ export function createTrafficActivities(deps: ActivityDeps) {
   return {
     /** Sets the new version's share of traffic, then reads it back where the router can. */
     async setWeight(request: SetWeightRequest): Promise<SetWeightResult> {
-      const { facts, config, stepId, compensating } = request;
+      const { facts, config, stepId, compensating, fence } = request;
       const route: RouteRequest = {
         weight: request.weight,
         previousWeight: request.previousWeight,
@@ -54,7 +57,7 @@ export function createTrafficActivities(deps: ActivityDeps) {
           }
           return { weight: route.weight, verified: verified ?? null, ...(baseline ? { baseline } : {}) };
         },
-        { compensating },
+        { compensating, fence, writer: `${config.provider} router` },
       );
     },
   };

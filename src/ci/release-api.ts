@@ -1,3 +1,4 @@
+import { temporalUiLink } from '../domain/temporal-ui-link';
 import type http from 'node:http';
 import { z } from 'zod';
 import type { ReleaseClient } from '../client/release-client';
@@ -133,9 +134,7 @@ async function startRelease(
     started,
     message: started ? `started ${releaseId}` : `${releaseId} is already running; nothing new was started`,
     status: `/api/releases/${encodeURIComponent(releaseId)}`,
-    ...(options.uiUrl
-      ? { link: `${options.uiUrl.replace(/\/$/, '')}/namespaces/default/workflows/${encodeURIComponent(releaseId)}` }
-      : {}),
+    ...(options.uiUrl ? { link: temporalUiLink(options.uiUrl, releaseId) } : {}),
   });
 }
 

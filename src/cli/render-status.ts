@@ -1,3 +1,4 @@
+import { temporalUiLink } from '../domain/temporal-ui-link';
 import { describeBackfill } from '../domain/migration-plan';
 import type { ReleaseStatus } from '../domain/release';
 
@@ -46,8 +47,4 @@ export function renderStatus(status: ReleaseStatus, uiUrl?: string, events = 10)
   }
   if (uiUrl) lines.push(`  ${temporalUiLink(uiUrl, status.releaseId)}`);
   return lines.join('\n');
-}
-
-export function temporalUiLink(uiUrl: string, workflowId: string, namespace = 'default'): string {
-  return `${uiUrl.replace(/\/$/, '')}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(workflowId)}`;
 }

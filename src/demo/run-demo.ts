@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { startLoad, type LoadRun } from '../../examples/load-generator/load';
 import { type ReleaseClient } from '../client/release-client';
-import { temporalUiLink } from '../cli/render-status';
+import { temporalUiLink } from '../domain/temporal-ui-link';
 import { startHaproxy } from '../devstack/haproxy';
 import { startLocalStack } from '../devstack/local-stack';
 import { startPrometheus } from '../devstack/prometheus';

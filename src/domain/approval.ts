@@ -44,8 +44,11 @@ export function approvalRefusal(args: {
   fourEyes: boolean;
   environment: string;
   approver: Actor;
+  /** A rejection already recorded: one decision per step, so nothing can approve after it. */
+  rejectedBy?: string;
 }): string | undefined {
   const { pending, approver } = args;
+  if (args.rejectedBy) return `already rejected by ${args.rejectedBy}; the release rolls back`;
   if (!pending) return `nothing awaits approval: the release is ${args.currentStage}`;
   if (!isListedApprover(approver, pending)) {
     return `${approver.id} is not an approver for "${pending.label}"; approvers are ${pending.from.join(', ')}`;
@@ -69,10 +72,18 @@ export function rejectionRefusal(args: {
   currentStage: string;
   initiator: Actor;
   approver: Actor;
+  /** A rejection already recorded. */
+  rejectedBy?: string;
 }): string | undefined {
-  if (!args.pending) return `nothing awaits approval: the release is ${args.currentStage}`;
-  if (args.approver.id === args.initiator.id || isListedApprover(args.approver, args.pending)) return undefined;
-  return `${args.approver.id} may not reject "${args.pending.label}"; approvers are ${args.pending.from.join(', ')}`;
+  const { pending } = args;
+  if (args.rejectedBy) return `already rejected by ${args.rejectedBy}; the release rolls back`;
+  if (!pending) return `nothing awaits approval: the release is ${args.currentStage}`;
+  // One decision per step: once the quorum is met, the step is decided and the release moves on.
+  if (pending.approvals.length >= pending.quorum) {
+    return `"${pending.label}" is already approved by ${pending.approvals.map((given) => given.approver).join(', ')}; the release is moving on (abort it to roll back)`;
+  }
+  if (args.approver.id === args.initiator.id || isListedApprover(args.approver, pending)) return undefined;
+  return `${args.approver.id} may not reject "${pending.label}"; approvers are ${pending.from.join(', ')}`;
 }
 
 /** Four-eyes is on unless the spec says otherwise for environments whose name starts with "prod". */

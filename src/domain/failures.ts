@@ -16,6 +16,8 @@ export const FailureType = {
   WeightNotVerified: 'WeightNotVerified',
   /** A router refused a write older than the newest one it has seen (the lane's fencing token). */
   StaleWriteRefused: 'StaleWriteRefused',
+  /** A command the spec names that the shell cannot find or run (exit 127 or 126). */
+  CommandNotFound: 'CommandNotFound',
   /** A migration file that cannot be loaded or has no phase. */
   MigrationFileError: 'MigrationFileError',
   /** An `env:` reference the worker cannot resolve: set the variable where the worker runs. */

@@ -47,6 +47,8 @@ export interface ReleaseStatus {
   step?: { index: number; total: number; label: string };
   steps: { label: string; state: 'pending' | 'running' | 'done' | 'skipped' }[];
   paused?: PauseState;
+  /** The lane's freeze and deploy windows as the release knows them: what its next step boundary will check. */
+  lanePolicy?: LanePolicy;
   /** Why the release is not moving (lane frozen, outside a window, paused), and until when. */
   hold?: Extract<Gate, { open: false }>;
   pendingApproval?: PendingApproval;

@@ -15,10 +15,21 @@ export interface ProviderContext {
   signal: AbortSignal;
   log: Logger;
   /**
-   * The lane's fencing token for this attempt, on traffic changes. Routers that keep state refuse a
-   * write whose token is older than the newest they have seen (StaleWriteRefused).
+   * The lane's fencing token for this attempt, on steps that change the world. Exec commands get it
+   * as TOLLGATE_FENCE; routers that keep state refuse a write whose token is older than the newest
+   * they have seen (StaleWriteRefused).
    */
   fence?: Fence;
+  /**
+   * Runs a router's read-decide-write under the lane's fence: the write happens only if no newer
+   * token has written, and no newer writer can write until it is done. Present with `fence`.
+   */
+  fenced?: <T>(write: () => Promise<T>) => Promise<T>;
+  /**
+   * Records a command this step started (its process group), so a retry, a compensation or a new
+   * worker on the same host can find and stop it if this worker dies. Returns what to call once it exits.
+   */
+  trackCommand?: (pid: number, label: string) => Promise<() => Promise<void>>;
 }
 
 /**

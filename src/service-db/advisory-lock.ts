@@ -21,9 +21,9 @@ export async function acquireAdvisoryLock(
   options: { waitMs: number; onWait?: (waitedMs: number) => void },
 ): Promise<HeldLock> {
   const client = new Client({ connectionString: url, application_name: 'tollgate-migration-lock' });
-  await client.connect();
   // A dropped connection must not crash the worker; the lock is gone with it anyway.
   client.on('error', () => undefined);
+  await client.connect();
   const key = advisoryLockKey(name);
   const started = Date.now();
   try {

@@ -1,3 +1,4 @@
+import { temporalUiLink } from '../domain/temporal-ui-link';
 import type { Button, KnownBlock } from '@slack/types';
 import type { ReleaseStatus } from '../domain/release';
 import { describeBackfill } from '../domain/migration-plan';
@@ -151,9 +152,7 @@ export function renderReleaseMessage(status: MessageStatus, uiUrl?: string): { t
     if (buttons.length) blocks.push({ type: 'actions', block_id: 'release_actions', elements: buttons });
   }
 
-  const link = uiUrl
-    ? ` · <${uiUrl.replace(/\/$/, '')}/namespaces/default/workflows/${encodeURIComponent(status.releaseId)}|Temporal UI>`
-    : '';
+  const link = uiUrl ? ` · <${temporalUiLink(uiUrl, status.releaseId)}|Temporal UI>` : '';
   blocks.push({
     type: 'context',
     elements: [{ type: 'mrkdwn', text: clip(`\`${status.releaseId}\`${link} · updated ${status.updatedAt}`, 2000) }],

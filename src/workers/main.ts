@@ -59,6 +59,9 @@ export async function runWorkerProcess(
     { address: config.TEMPORAL_ADDRESS, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TOLLGATE_TASK_QUEUE },
     'worker running; SIGTERM drains it',
   );
+  // The SDK drains on SIGTERM/SIGINT itself; say so, for the operator watching the log.
+  for (const signal of ['SIGTERM', 'SIGINT'] as const)
+    process.once(signal, () => log.info({ signal }, 'draining: running activities finish, no new work is taken'));
   try {
     await worker.run();
   } finally {

@@ -5,6 +5,8 @@ import type { DataConverter } from '@temporalio/common';
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import { createActivities } from '../activities';
+import { LaneFences } from '../fencing/lane-fences';
+import { RunningCommands } from '../fencing/running-commands';
 import { createProviderRegistry, type ProviderRegistry } from '../providers/registry';
 import { ServiceDatabases } from '../service-db/service-database';
 import { ReleaseTracingInterceptor } from '../telemetry/activity-tracing';
@@ -38,12 +40,19 @@ export interface TollgateWorkerOptions {
 
 /** A worker that runs every Tollgate workflow and activity on one task queue. */
 export async function createTollgateWorker(options: TollgateWorkerOptions): Promise<Worker> {
+  const commands = new RunningCommands(options.db, options.log);
+  // Commands that dead workers on this host left running would race the retries and rollbacks
+  // this worker is about to run: stop them first.
+  const orphans = await commands.stopOrphans();
+  if (orphans.length) options.log.warn({ orphans }, 'stopped commands that workers which died on this host left running');
   const activities = createActivities({
     db: options.db,
     temporal: options.client,
     providers: options.providers ?? createProviderRegistry(),
     serviceDatabases: options.serviceDatabases ?? new ServiceDatabases(),
     log: options.log,
+    fences: new LaneFences(options.db),
+    commands,
     slack: options.slack,
     temporalUiUrl: options.temporalUiUrl,
   });

@@ -3,10 +3,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { migrateToLatest } from '../../src/audit/database';
-import { createTestDatabase, type TestDatabase } from '../support/database';
+import type { TestDatabase } from '../support/database';
+import { startTollgate, type TollgateUnderTest } from '../support/tollgate-under-test';
 import { testEnv } from '../support/stack-env';
-import { startTestWorker, type TestWorker } from '../support/worker';
+import type { ReleaseStatus } from '../../src/domain/release';
+import { eventually } from '../support/eventually';
+import type { TestWorker } from '../support/worker';
 
 const run = promisify(execFile);
 const BIN = path.join(__dirname, '..', '..', 'bin', 'tollgate');
@@ -14,19 +16,23 @@ const EXAMPLE = path.join(__dirname, '..', '..', 'examples', 'exec-canary');
 
 let database: TestDatabase;
 let tollgate: TestWorker;
+let under: TollgateUnderTest;
 let workdir: string;
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  await migrateToLatest(database.db);
-  tollgate = await startTestWorker({ db: database.db, taskQueue: `cli-${Date.now()}` });
+  under = await startTollgate('cli');
+  tollgate = under.tollgate;
+  database = under.database;
   workdir = fs.mkdtempSync(path.join(os.tmpdir(), 'tollgate-cli-'));
   fs.cpSync(EXAMPLE, path.join(workdir, 'exec-canary'), { recursive: true });
+  // The example's timed pause becomes one that waits for `tollgate promote`, so the test knows
+  // where the release stands when it approves too early, however slow the machine is.
+  const spec = path.join(workdir, 'exec-canary', 'release.yaml');
+  fs.writeFileSync(spec, fs.readFileSync(spec, 'utf8').replace('- pause: { duration: 5s }', '- pause: {}'));
 });
 
 afterAll(async () => {
-  await tollgate?.stop();
-  await database?.drop();
+  await under?.stop();
   fs.rmSync(workdir, { recursive: true, force: true });
 });
 
@@ -57,15 +63,16 @@ describe('the tollgate command', () => {
     const { releaseId } = JSON.parse(started.stdout);
     expect(releaseId).toBe('payments:staging:1.1.0');
 
-    // Wait for the approval step, approving too early is refused with the reason.
+    const statusOf = async () => JSON.parse((await tollgateCli('status', releaseId, '--json')).stdout) as ReleaseStatus;
+    // Held at the pause, before the approval step: approving now is refused with the reason.
+    await eventually('the pause before the approval', async () =>
+      (await statusOf()).hold?.reason === 'paused until someone promotes' ? true : undefined,
+    );
     const early = await tollgateCli('approve', releaseId, '--as', 'bob');
     expect(early.code).toBe(1);
-    expect(early.stderr).toMatch(/^error: nothing awaits approval: the release is \w+\n$/);
-    for (let i = 0; i < 300; i++) {
-      const status = JSON.parse((await tollgateCli('status', releaseId, '--json')).stdout);
-      if (status.pendingApproval) break;
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
+    expect(early.stderr).toBe('error: nothing awaits approval: the release is Shifting\n');
+    expect((await tollgateCli('promote', releaseId)).code).toBe(0);
+    await eventually('the approval step', async () => ((await statusOf()).pendingApproval ? true : undefined));
     const text = await tollgateCli('status', releaseId);
     expect(text.stdout).toMatch(/traffic {2}██████████░░░░░░░░░░ 50%/);
     expect(text.stdout).toMatch(/approval approval from bob, group:release-managers: 0\/1/);

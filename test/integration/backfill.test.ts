@@ -6,6 +6,7 @@ import { readBackfillProgress, resetBackfill, runBackfillChunk } from '../../src
 import { openServiceDatabase } from '../../src/service-db/service-database';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { required } from '../../src/domain/required';
+import { eventually } from '../support/eventually';
 
 /** The keyset backfill on a real PostgreSQL, without Temporal: exactness, restraint, pace and resume. */
 let database: TestDatabase;
@@ -164,6 +165,10 @@ it('does not rewrite rows the application inserts or updates after the start', a
 it('finishes while the application inserts as fast as it can, and the result is exact', async () => {
   await usersTable(20_000);
   await syncTrigger();
+  // The first chunk (one batch: chunkMs 0) fixes the upper key; the application starts writing after
+  // it, so every row it adds lies above that key and carries both columns through the trigger.
+  const first = await runToEnd({ ...RENAME, batchSize: 500 }, { chunkMs: 0 });
+  expect(first).toMatchObject({ done: false, upperKey: '20000' });
   let inserting = true;
   let inserted = 0;
   const inserters = Array.from({ length: 3 }, async () => {
@@ -172,6 +177,7 @@ it('finishes while the application inserts as fast as it can, and the result is 
       inserted++;
     }
   });
+  await eventually('the application writing', () => (inserted >= 30 ? true : undefined)); // before the backfill goes on
   const progress = await runToEnd({ ...RENAME, batchSize: 500 });
   inserting = false;
   await Promise.all(inserters);
@@ -183,7 +189,6 @@ it('finishes while the application inserts as fast as it can, and the result is 
     rowsUpdated: 20_000,
     upperKey: '20000',
   });
-  expect(inserted).toBeGreaterThan(0);
   const filled = await usersAsFilled();
   expect(filled.rows).toBe(20_000 + inserted);
   expect(filled).toEqual(await usersAsExpected());

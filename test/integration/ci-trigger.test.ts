@@ -11,7 +11,8 @@ import { createReleaseApi } from '../../src/ci/release-api';
 import { SpecCatalogue } from '../../src/specs/catalogue';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { Journal } from '../support/exec-spec';
-import { eventually, startTestWorker, type TestWorker } from '../support/worker';
+import { startTestWorker, type TestWorker } from '../support/worker';
+import { eventually } from '../support/eventually';
 
 const CHECKOUT_TOKEN = 'checkout-ci-token-0123456789abcdef';
 const OTHER_TOKEN = 'search-ci-token-0123456789abcdef';

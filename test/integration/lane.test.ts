@@ -1,26 +1,24 @@
-import { migrateToLatest } from '../../src/audit/database';
 import type { Actor } from '../../src/domain/spec';
-import { createTestDatabase, type TestDatabase } from '../support/database';
+import { startTollgate, type TollgateUnderTest } from '../support/tollgate-under-test';
 import { execSpec, Journal } from '../support/exec-spec';
-import { eventually, startTestWorker, type TestWorker } from '../support/worker';
+import type { TestWorker } from '../support/worker';
+import { eventually } from '../support/eventually';
 import { required } from '../../src/domain/required';
 
 const alice: Actor = { id: 'alice', via: 'cli' };
 const bob: Actor = { id: 'bob', via: 'cli' };
 
-let database: TestDatabase;
 let tollgate: TestWorker;
+let under: TollgateUnderTest;
 let journal: Journal;
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  await migrateToLatest(database.db);
-  tollgate = await startTestWorker({ db: database.db, taskQueue: `lane-${Date.now()}` });
+  under = await startTollgate('lane');
+  tollgate = under.tollgate;
 });
 
 afterAll(async () => {
-  await tollgate?.stop();
-  await database?.drop();
+  await under?.stop();
 });
 
 beforeEach(() => {
@@ -29,7 +27,7 @@ beforeEach(() => {
 afterEach(() => journal.remove());
 
 const statusOf = (releaseId: string) => tollgate.releases.status(releaseId);
-const until = <T>(what: string, check: () => Promise<T | undefined>) => eventually(what, check, 60_000);
+const until = <T>(what: string, check: () => Promise<T | undefined>) => eventually(what, check);
 
 describe('a lane', () => {
   it('keeps a second release of the same service Queued until the first ends, then runs it against the new stable version', async () => {
@@ -98,18 +96,25 @@ describe('a lane', () => {
   it('holds a running release at its next step boundary, and wakes on a durable timer when a timed freeze ends', async () => {
     const spec = execSpec(journal, {
       service: 'wishlist',
-      steps: [{ setWeight: 10 }, { pause: { duration: '2s' } }, { setWeight: 100 }],
+      steps: [{ setWeight: 10 }, { pause: {} }, { setWeight: 100 }],
     });
     const { releaseId } = await tollgate.releases.start(spec, alice);
-    await until('the pause', async () => ((await statusOf(releaseId)).step?.label === 'pause 2s' ? true : undefined));
+    await until('the pause', async () => ((await statusOf(releaseId)).hold ? true : undefined));
 
-    const freezeEnds = new Date(Date.now() + 6_000).toISOString();
+    // The freeze must still be on when the release reaches its next step: the release knows of it
+    // before it is promoted past the pause, and it lasts far longer than the one workflow task
+    // between the promotion and that step.
+    const freezeEnds = new Date(Date.now() + 20_000).toISOString();
     await tollgate.releases.freeze('wishlist', 'staging', {
       reason: 'incident 42',
       by: 'sre',
       at: new Date().toISOString(),
       until: freezeEnds,
     });
+    await until('the release to know of the freeze', async () =>
+      (await statusOf(releaseId)).lanePolicy?.freeze ? true : undefined,
+    );
+    await tollgate.releases.promote(releaseId, { actor: alice });
 
     const held = await until('the release to hold at the next step', async () => {
       const status = await statusOf(releaseId);

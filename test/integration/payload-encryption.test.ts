@@ -15,7 +15,8 @@ import type { Actor } from '../../src/domain/spec';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { execSpec, Journal } from '../support/exec-spec';
 import { testEnv } from '../support/stack-env';
-import { eventually, startTestWorker, type TestWorker } from '../support/worker';
+import { startTestWorker, type TestWorker } from '../support/worker';
+import { eventually } from '../support/eventually';
 import { required } from '../../src/domain/required';
 
 const KEYS = `k1:${crypto.randomBytes(32).toString('base64')}`;

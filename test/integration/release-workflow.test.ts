@@ -1,8 +1,9 @@
-import { migrateToLatest } from '../../src/audit/database';
 import type { Actor } from '../../src/domain/spec';
-import { createTestDatabase, type TestDatabase } from '../support/database';
+import type { TestDatabase } from '../support/database';
+import { startTollgate, type TollgateUnderTest } from '../support/tollgate-under-test';
 import { execSpec, Journal } from '../support/exec-spec';
-import { eventually, startTestWorker, type TestWorker } from '../support/worker';
+import type { TestWorker } from '../support/worker';
+import { eventually } from '../support/eventually';
 
 const alice: Actor = { id: 'alice', name: 'Alice', via: 'cli' };
 const bob: Actor = { id: 'bob', name: 'Bob', via: 'slack' };
@@ -10,17 +11,17 @@ const mallory: Actor = { id: 'mallory', via: 'slack' };
 
 let database: TestDatabase;
 let tollgate: TestWorker;
+let under: TollgateUnderTest;
 let journal: Journal;
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  await migrateToLatest(database.db);
-  tollgate = await startTestWorker({ db: database.db, taskQueue: `release-workflow-${Date.now()}` });
+  under = await startTollgate('release-workflow');
+  tollgate = under.tollgate;
+  database = under.database;
 });
 
 afterAll(async () => {
-  await tollgate?.stop();
-  await database?.drop();
+  await under?.stop();
 });
 
 beforeEach(() => {

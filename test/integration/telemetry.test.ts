@@ -7,7 +7,8 @@ import { freePort } from '../../src/devstack/free-port';
 import { createReleaseMetricsRegistry } from '../../src/telemetry/release-metrics';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { execSpec, Journal } from '../support/exec-spec';
-import { connectTestClient, eventually } from '../support/worker';
+import { connectTestClient } from '../support/worker';
+import { eventually } from '../support/eventually';
 import { startWorkerProcess, type WorkerProcess } from '../support/worker-process';
 
 const DASHBOARD = path.join(__dirname, '..', '..', 'deploy', 'grafana', 'dashboards', 'tollgate.json');

@@ -7,7 +7,8 @@ import { freePort } from '../../src/devstack/free-port';
 import { startLoad } from '../../examples/load-generator/load';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { releaser, TrafficStack } from '../support/traffic-stack';
-import { eventually, startTestWorker, type TestWorker } from '../support/worker';
+import { startTestWorker, type TestWorker } from '../support/worker';
+import { eventually } from '../support/eventually';
 
 /** What stops or holds a release before it can hurt: readiness, inconclusive evidence, errors, the error budget. */
 let database: TestDatabase;
@@ -45,7 +46,7 @@ it('rolls back a canary that never becomes ready before any user request reaches
 
   expect(result.outcome).toBe('RolledBack');
   expect(result.reason).toMatch(
-    /ready 9\.9\.9 did not become ready within 3s: 2 of 2 instances never answered \/healthz .*answered 503/,
+    /ready 9\.9\.9 did not become ready within 3s: 2 of 2 instances never answered \/healthz .*(answered 503|ECONNREFUSED)/,
   );
   expect(report.byVersion['9.9.9']).toBeUndefined();
   expect(report.failed).toEqual([]);

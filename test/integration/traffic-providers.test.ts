@@ -3,12 +3,12 @@ import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import type { ProviderContext } from '../../src/providers/context';
-import { isAlive } from '../../src/providers/deploy/instance-records';
+import { isAlive } from '../../src/providers/exec/process-identity';
 import { ProcessDeployer } from '../../src/providers/deploy/process';
 import { HaproxyRuntimeApi } from '../../src/providers/traffic/haproxy-runtime-api';
 import { HaproxyTrafficRouter } from '../../src/providers/traffic/haproxy';
 import { SAMPLE_COMMAND, TrafficStack } from '../support/traffic-stack';
-import { eventually } from '../support/worker';
+import { eventually } from '../support/eventually';
 
 /** The providers on their own, run twice as Temporal may run them: the same world either way. */
 let stack: TrafficStack;

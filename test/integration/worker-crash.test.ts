@@ -4,7 +4,8 @@ import { migrateToLatest } from '../../src/audit/database';
 import type { Actor } from '../../src/domain/spec';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { execSpec, Journal } from '../support/exec-spec';
-import { connectTestClient, eventually } from '../support/worker';
+import { connectTestClient } from '../support/worker';
+import { eventually } from '../support/eventually';
 import { startWorkerProcess, type WorkerProcess } from '../support/worker-process';
 
 const alice: Actor = { id: 'alice', via: 'cli' };
@@ -43,6 +44,15 @@ function idempotent(effect: string, extra = ''): string {
     .join('; ');
 }
 
+/** A shell fragment that waits, at `weight` only, until the test opens that weight's gate. */
+function waitAtGate(weight: number): string {
+  return `[ "$TOLLGATE_WEIGHT" != ${weight} ] || while [ ! -e "${journal.dir}/open-${weight}" ]; do sleep 0.05; done`;
+}
+
+function openGate(weight: number): void {
+  fs.writeFileSync(path.join(journal.dir, `open-${weight}`), '');
+}
+
 function invocations(): string[] {
   const file = path.join(journal.dir, 'invocations');
   return fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n').filter(Boolean) : [];
@@ -60,7 +70,7 @@ describe('a worker killed with SIGKILL', () => {
     const { releases, close } = await connectTestClient(taskQueue);
     const spec = execSpec(journal, {
       service: 'crash-pause',
-      steps: [{ setWeight: 10 }, { pause: { duration: '5s' } }, { setWeight: 50 }, { setWeight: 100 }],
+      steps: [{ setWeight: 10 }, { pause: {} }, { setWeight: 50 }, { setWeight: 100 }],
       deploy: idempotent('deploy $TOLLGATE_VERSION'),
       setWeight: idempotent('setWeight $TOLLGATE_WEIGHT'),
       execution: { heartbeatTimeout: '3s' },
@@ -68,11 +78,12 @@ describe('a worker killed with SIGKILL', () => {
     const first = await worker(taskQueue);
     const { releaseId } = await releases.start(spec, alice);
     await eventually('the release to reach its pause', async () =>
-      (await releases.status(releaseId)).step?.label === 'pause 5s' ? true : undefined,
+      (await releases.status(releaseId)).hold?.reason === 'paused until someone promotes' ? true : undefined,
     );
 
     await first.kill();
     await worker(taskQueue);
+    await releases.promote(releaseId, { actor: alice });
 
     expect(await releases.result(releaseId)).toMatchObject({ outcome: 'Succeeded' });
     expect(journal.lines()).toEqual(['deploy 2.0.0', 'setWeight 10', 'setWeight 50', 'setWeight 100']);
@@ -93,8 +104,8 @@ describe('a worker killed with SIGKILL', () => {
       service: 'crash-step',
       steps: [{ setWeight: 10 }, { setWeight: 50 }, { setWeight: 100 }],
       deploy: idempotent('deploy $TOLLGATE_VERSION'),
-      // The step at 50% takes a while: long enough to kill the worker in the middle of it.
-      setWeight: idempotent('setWeight $TOLLGATE_WEIGHT', `[ "$TOLLGATE_WEIGHT" != 50 ] || sleep 4`),
+      // The step at 50% waits for the test, which kills the worker in the middle of it.
+      setWeight: idempotent('setWeight $TOLLGATE_WEIGHT', waitAtGate(50)),
       execution: { heartbeatTimeout: '3s' },
     });
     const first = await worker(taskQueue);
@@ -105,6 +116,7 @@ describe('a worker killed with SIGKILL', () => {
 
     await first.kill();
     await worker(taskQueue);
+    openGate(50);
 
     expect(await releases.result(releaseId)).toMatchObject({ outcome: 'Succeeded' });
     expect(journal.lines()).toEqual(['deploy 2.0.0', 'setWeight 10', 'setWeight 50', 'setWeight 100']);
@@ -124,16 +136,18 @@ describe('a worker killed with SIGKILL', () => {
       service: 'drain',
       steps: [{ setWeight: 10 }, { setWeight: 100 }],
       deploy: idempotent('deploy $TOLLGATE_VERSION'),
-      setWeight: idempotent('setWeight $TOLLGATE_WEIGHT', `[ "$TOLLGATE_WEIGHT" != 10 ] || sleep 2`),
+      setWeight: idempotent('setWeight $TOLLGATE_WEIGHT', waitAtGate(10)),
     });
-    // Grace well beyond the step's 2 s, so a slow machine cannot turn the drain into a cancellation.
-    const first = await worker(taskQueue, { TOLLGATE_SHUTDOWN_GRACE: '20s' });
+    // The grace is far beyond what the step needs once its gate opens: the drain is never cut short.
+    const first = await worker(taskQueue, { TOLLGATE_SHUTDOWN_GRACE: '5m' });
     const { releaseId } = await releases.start(spec, alice);
     await eventually('the 10% step to be running', async () =>
       invocations().includes(`${releaseId}/step-0`) ? true : undefined,
     );
 
-    expect(await first.stop()).toBe(0);
+    await first.startDraining();
+    openGate(10); // the step finishes only after the worker has stopped taking new work
+    expect(await first.exited).toBe(0);
     // The step the stopping worker had started finished there: its effect is in, and it ran once.
     expect(journal.lines()).toEqual(['deploy 2.0.0', 'setWeight 10']);
 

@@ -7,7 +7,8 @@ import type { Actor } from '../../src/domain/spec';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { KubeAdmin, type DeploymentLike } from '../support/kubernetes';
 import { kubernetesSpec } from '../support/kubernetes-spec';
-import { eventually, startTestWorker, type TestWorker } from '../support/worker';
+import { eventually } from '../support/eventually';
+import { startTestWorker, type TestWorker } from '../support/worker';
 
 const alice: Actor = { id: 'alice', via: 'cli' };
 const service = 'store';

@@ -3,7 +3,8 @@ import type { Actor } from '../../src/domain/spec';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { KubeAdmin, type DeploymentLike, type HttpRouteLike } from '../support/kubernetes';
 import { kubernetesSpec } from '../support/kubernetes-spec';
-import { connectTestClient, eventually } from '../support/worker';
+import { eventually } from '../support/eventually';
+import { connectTestClient } from '../support/worker';
 import { startWorkerProcess, type WorkerProcess } from '../support/worker-process';
 
 const alice: Actor = { id: 'alice', via: 'cli' };

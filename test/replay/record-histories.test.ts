@@ -9,7 +9,8 @@ import { laneIdFor } from '../../src/domain/release';
 import type { Actor } from '../../src/domain/spec';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { execSpec, Journal } from '../support/exec-spec';
-import { eventually, startTestWorker, type TestWorker } from '../support/worker';
+import { startTestWorker, type TestWorker } from '../support/worker';
+import { eventually } from '../support/eventually';
 
 /**
  * Records the histories that test/replay/replay.test.ts replays. Run it when a workflow change is

@@ -1,3 +1,4 @@
+import { EVENTUALLY_DEADLINE_MS } from './eventually';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -6,7 +7,8 @@ import { startPrometheus, type LocalPrometheus } from '../../src/devstack/promet
 import { validateReleaseSpec } from '../../src/domain/parse-spec';
 import type { ServerState } from '../../src/domain/routing';
 import type { Actor, ReleaseSpec, ReleaseSpecInput } from '../../src/domain/spec';
-import { isAlive, InstanceRecords } from '../../src/providers/deploy/instance-records';
+import { InstanceRecords } from '../../src/providers/deploy/instance-records';
+import { isAlive } from '../../src/providers/exec/process-identity';
 import { HaproxyRuntimeApi } from '../../src/providers/traffic/haproxy-runtime-api';
 import type { ReleaseClient } from '../../src/client/release-client';
 
@@ -82,7 +84,7 @@ export class TrafficStack {
         provider: 'process',
         command: SAMPLE_COMMAND,
         instances: options.instances ?? 2,
-        readiness: { path: '/healthz', timeout: options.readinessTimeout ?? '30s', interval: '100ms' },
+        readiness: { path: '/healthz', timeout: options.readinessTimeout ?? '3m', interval: '100ms' },
         stopTimeout: '5s',
         stateDirectory: this.stateDirectory(options.service),
         prometheusTargets: this.prometheus.targetsDir,
@@ -91,7 +93,7 @@ export class TrafficStack {
       strategy: options.strategy ?? { canary: { steps: options.steps ?? [{ setWeight: 100 }] } },
       analysis: options.analysis,
       errorBudget: options.errorBudget,
-      execution: { attempts: 2, heartbeatTimeout: '10s', stepTimeout: '2m', rollbackTimeout: '5m' },
+      execution: { attempts: 2, heartbeatTimeout: '10s', stepTimeout: '5m', rollbackTimeout: '10m' },
     };
     return validateReleaseSpec(input, 'test spec');
   }
@@ -134,7 +136,7 @@ export class TrafficStack {
   /** Releases `version` straight to 100%, so the lane has a stable version for the test's release. */
   async bootstrap(releases: ReleaseClient, service: string, version = '1.0.0'): Promise<void> {
     const { releaseId } = await releases.start(this.spec({ service, version }), releaser);
-    const result = await outcomeOf(releases, releaseId, 60_000);
+    const result = await outcomeOf(releases, releaseId);
     if (result.outcome !== 'Succeeded')
       throw new Error(`bootstrap of ${service} ${version} ended ${result.outcome}: ${result.reason}`);
   }
@@ -173,7 +175,7 @@ export function shareOf(servers: ServerState[], ports: number[]): number {
 export async function outcomeOf(
   releases: ReleaseClient,
   releaseId: string,
-  timeoutMs = 120_000,
+  timeoutMs = EVENTUALLY_DEADLINE_MS,
 ): Promise<Awaited<ReturnType<ReleaseClient['result']>>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import { EVENTUALLY_DEADLINE_MS, eventually } from './eventually';
 import { testEnv } from './stack-env';
 import { required } from '../../src/domain/required';
 
@@ -13,6 +14,10 @@ export interface WorkerProcess {
   kill(): Promise<void>;
   /** SIGTERM: the worker drains and exits. */
   stop(): Promise<number | null>;
+  /** SIGTERM, then resolves once the worker says it is draining (it takes no new work from then on). */
+  startDraining(): Promise<void>;
+  /** Resolves with the exit code once the process has exited. */
+  exited: Promise<number | null>;
 }
 
 /**
@@ -44,7 +49,10 @@ export async function startWorkerProcess(options: {
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
 
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`worker did not start within 60s:\n${output}`)), 60_000);
+    const timer = setTimeout(
+      () => reject(new Error(`worker did not start within ${EVENTUALLY_DEADLINE_MS / 1000}s:\n${output}`)),
+      EVENTUALLY_DEADLINE_MS,
+    );
     const check = () => {
       if (output.includes('worker running')) {
         clearTimeout(timer);
@@ -69,5 +77,10 @@ export async function startWorkerProcess(options: {
       process.kill(required(child.pid, 'worker pid'), 'SIGTERM');
       return exited;
     },
+    startDraining: async () => {
+      process.kill(required(child.pid, 'worker pid'), 'SIGTERM');
+      await eventually('the worker to say it drains', () => (output.includes('draining') ? true : undefined));
+    },
+    exited,
   };
 }

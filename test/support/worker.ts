@@ -26,14 +26,16 @@ export interface TestWorker {
  * A real Tollgate worker on the test Temporal server, on its own task queue so test files never
  * pick up each other's work. Uses the workflow bundle the global setup built.
  */
-export async function startTestWorker(options: {
+export interface TestWorkerOptions {
   db: Knex;
   taskQueue: string;
   providers?: ProviderRegistry;
   dataConverter?: DataConverter;
   tracing?: Tracing;
   slack?: WebClient;
-}): Promise<TestWorker> {
+}
+
+export async function startTestWorker(options: TestWorkerOptions): Promise<TestWorker> {
   if (!runtimeInstalled) {
     Runtime.install({ logger: new DefaultLogger((process.env.TEST_SDK_LOG_LEVEL as 'ERROR') ?? 'ERROR') });
     runtimeInstalled = true;
@@ -81,21 +83,4 @@ export async function connectTestClient(
   const connection = await Connection.connect({ address: testEnv('temporalAddress') });
   const client = new Client({ connection });
   return { client, releases: new ReleaseClient(client, taskQueue), close: () => connection.close() };
-}
-
-/** Polls until `check` returns a value (not undefined), or fails after `timeoutMs` with `what`. */
-export async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined) return value;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }

@@ -9,7 +9,8 @@ import { checkMigrationSafety } from '../../service-db/safety-check';
 import { cliActor } from '../actor';
 import type { CliContext } from '../context';
 import { print } from '../output';
-import { renderStatus, temporalUiLink, trafficBar } from '../render-status';
+import { temporalUiLink } from '../../domain/temporal-ui-link';
+import { renderStatus, trafficBar } from '../render-status';
 
 type Run = (action: (ctx: CliContext) => Promise<number | void>) => Promise<void>;
 

@@ -69,15 +69,6 @@ export class InstanceRecords {
 }
 
 /** Is a process with this id still running? */
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** Stops every instance recorded in a folder (the demo's and the tests' cleanup; a release uses undeploy). */
 export function killRecordedInstances(dir: string, signal: NodeJS.Signals = 'SIGTERM'): void {
   if (!fs.existsSync(dir)) return;

@@ -1,6 +1,7 @@
 import { factsEnvironment, resolveSpecEnvironment } from './environment';
 import { describeFailure, runCommand, type CommandResult } from './run-command';
 import { toMillis } from '../../domain/duration';
+import { FailureType } from '../../domain/failures';
 import { ProviderError, type ProviderContext } from '../context';
 
 /**
@@ -31,17 +32,24 @@ export async function runExecStep(
     ]),
   );
   const timeoutMs = toMillis(options.timeout);
+  const { trackCommand } = ctx;
   const result = await runCommand({
     command,
     cwd: options.workingDirectory,
     env: {
       ...inherited,
       ...resolved.env,
-      ...factsEnvironment(ctx.facts, { TOLLGATE_ACTION: action, TOLLGATE_STEP_ID: ctx.stepId, ...extra }),
+      ...factsEnvironment(ctx.facts, {
+        TOLLGATE_ACTION: action,
+        TOLLGATE_STEP_ID: ctx.stepId,
+        TOLLGATE_FENCE: ctx.fence?.token,
+        ...extra,
+      }),
     },
     timeoutMs,
     signal: ctx.signal,
     redact: resolved.secrets,
+    track: trackCommand && ((pid) => trackCommand(pid, `${action}: ${command}`)),
   }).catch((err: NodeJS.ErrnoException) => {
     // The command could not even start: a missing working directory, for instance.
     throw new ProviderError(
@@ -62,6 +70,15 @@ export async function runExecStepOrFail(
   extra: Record<string, string | number | undefined> = {},
 ): Promise<CommandResult> {
   const result = await runExecStep(ctx, options, action, command, extra);
+  if (result.exitCode === 126 || result.exitCode === 127) {
+    // The shell's own answer: the command is not there or cannot run. Retrying changes nothing.
+    throw new ProviderError(
+      describeFailure(`${action} command "${command}"`, result, toMillis(options.timeout)) +
+        `\nThe shell could not find or run it (exit ${result.exitCode}): check the path (relative to ${options.workingDirectory ?? "the worker's folder"}) and that it is executable.`,
+      false,
+      FailureType.CommandNotFound,
+    );
+  }
   if (result.exitCode !== 0)
     throw new ProviderError(describeFailure(`${action} command "${command}"`, result, toMillis(options.timeout)));
   return result;

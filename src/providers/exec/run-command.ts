@@ -12,6 +12,11 @@ export interface CommandRequest {
   signal?: AbortSignal;
   /** Values that must never appear in error messages or logs (resolved secrets). */
   redact?: string[];
+  /**
+   * Told the process group as soon as the command starts; what it returns is called once the
+   * command has exited, before the result is returned (see ProviderContext.trackCommand).
+   */
+  track?: (pid: number) => Promise<() => Promise<void>>;
 }
 
 export interface CommandResult {
@@ -28,7 +33,21 @@ export interface CommandResult {
  * Runs a shell command in its own process group, so a timeout or a cancellation stops the whole
  * tree it started, not only `sh`. Never throws for the command's own failure: the caller decides.
  */
-export function runCommand(request: CommandRequest): Promise<CommandResult> {
+export async function runCommand(request: CommandRequest): Promise<CommandResult> {
+  let untrack: (() => Promise<void>) | undefined;
+  const tracking: Promise<unknown>[] = [];
+  try {
+    return await spawnAndWait(request, (pid) => {
+      if (request.track) tracking.push(request.track(pid).then((done) => (untrack = done)));
+    });
+  } finally {
+    // The record goes only after the command has exited, and only once it was made.
+    await Promise.allSettled(tracking);
+    await untrack?.();
+  }
+}
+
+function spawnAndWait(request: CommandRequest, onSpawn: (pid: number) => void): Promise<CommandResult> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
     const child = spawn('/bin/sh', ['-c', request.command], {
@@ -37,6 +56,7 @@ export function runCommand(request: CommandRequest): Promise<CommandResult> {
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    if (child.pid) onSpawn(child.pid);
     let stdout = '';
     let stderr = '';
     let timedOut = false;

@@ -24,6 +24,24 @@ export async function updateObject<T extends KubernetesObject>(
   ref: ObjectRef,
   decide: Decide<T>,
 ): Promise<T | undefined> {
+  return underLaneFence(ctx, () => readDecideWrite(ctx, objects, ref, decide));
+}
+
+/**
+ * With a fence, the lane's own record (Tollgate's PostgreSQL) also admits the write and holds
+ * newer writers off until it is done; the object's annotation is the check the API server makes
+ * atomic with the write itself.
+ */
+function underLaneFence<T>(ctx: ProviderContext, write: () => Promise<T>): Promise<T> {
+  return ctx.fenced ? ctx.fenced(write) : write();
+}
+
+async function readDecideWrite<T extends KubernetesObject>(
+  ctx: ProviderContext,
+  objects: KubeObjects,
+  ref: ObjectRef,
+  decide: Decide<T>,
+): Promise<T | undefined> {
   for (let conflicts = 0; ; conflicts++) {
     const current = await objects.read<T>(ref);
     const wanted = await decide(current);
@@ -62,6 +80,15 @@ export async function deleteObject(
   objects: KubeObjects,
   ref: ObjectRef,
   mayDelete: (current: KubernetesObject) => boolean = () => true,
+): Promise<boolean> {
+  return underLaneFence(ctx, () => readDecideDelete(ctx, objects, ref, mayDelete));
+}
+
+async function readDecideDelete(
+  ctx: ProviderContext,
+  objects: KubeObjects,
+  ref: ObjectRef,
+  mayDelete: (current: KubernetesObject) => boolean,
 ): Promise<boolean> {
   for (let conflicts = 0; ; conflicts++) {
     const current = await objects.read(ref);

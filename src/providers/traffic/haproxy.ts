@@ -19,15 +19,19 @@ export class HaproxyTrafficRouter implements TrafficRouter {
 
   async setWeight(ctx: ProviderContext, request: RouteRequest): Promise<RouteSnapshot> {
     this.requireCanary(request);
-    const api = this.api(ctx);
-    const current = await this.managedServers(api);
-    const plan = planSplit(this.type, this.config.backend, current, request);
-    const commands = commandsFor(this.config.backend, current, plan.targets);
-    if (commands.length > 0) {
-      await api.run(commands);
-      ctx.log.info({ backend: this.config.backend, weight: request.weight, commands }, 'haproxy weights set');
-    }
-    return plan.baseline;
+    // Read, decide and write under the lane's fence: a stale attempt writes nothing.
+    const apply = async () => {
+      const api = this.api(ctx);
+      const current = await this.managedServers(api);
+      const plan = planSplit(this.type, this.config.backend, current, request);
+      const commands = commandsFor(this.config.backend, current, plan.targets);
+      if (commands.length > 0) {
+        await api.run(commands);
+        ctx.log.info({ backend: this.config.backend, weight: request.weight, commands }, 'haproxy weights set');
+      }
+      return plan.baseline;
+    };
+    return ctx.fenced ? ctx.fenced(apply) : apply();
   }
 
   async verifyWeight(ctx: ProviderContext, request: RouteRequest): Promise<boolean> {

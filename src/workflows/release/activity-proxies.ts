@@ -1,6 +1,7 @@
 import {
   ActivityCancellationType,
   proxyActivities,
+  proxyLocalActivities,
   type ActivityInterfaceFor,
   type RetryPolicy,
 } from '@temporalio/workflow';
@@ -21,6 +22,16 @@ export const bookkeeping = proxyActivities<Activities>({
 export const planning = proxyActivities<Activities>({
   startToCloseTimeout: '1m',
   retry: { initialInterval: '1s', maximumAttempts: 5 },
+});
+
+/**
+ * Quick checks and fencing tokens in Tollgate's PostgreSQL, run by the worker within the workflow
+ * task (local activities): a rollback's fence is in place before the task that asked for it ends.
+ * Retried until they succeed: a rollback must not go on without its fence.
+ */
+export const local = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '10s',
+  retry: { initialInterval: '1s', maximumInterval: '30s' },
 });
 
 /** The release's Slack message: a few quick attempts, then the release goes on without it. */

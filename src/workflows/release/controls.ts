@@ -1,24 +1,23 @@
 import { ApplicationFailure, setHandler } from '@temporalio/workflow';
 import { actorProblem } from '../../domain/actor';
-import { approvalRefusal, fourEyesApplies, rejectionRefusal, type ApprovalDecision } from '../../domain/approval';
 import { FailureType } from '../../domain/failures';
 import type { Actor } from '../../domain/spec';
 import { canRollBack, isEndStage } from '../../domain/stages';
 import {
   abortSignal,
-  approveUpdate,
   extendAnalysisSignal,
   inputQuery,
   laneGrantedSignal,
   laneUpdateSignal,
   pauseSignal,
   promoteSignal,
-  rejectUpdate,
   resumeSignal,
   rollbackUpdate,
   statusQuery,
 } from '../api';
+import { listenToApprovers, requireActor } from './approval-decisions';
 import type { ReleaseContext } from './context';
+import { fenceOff } from './fencing';
 
 /**
  * How people and the lane talk to a running release: queries, signals and updates. Handlers only
@@ -34,6 +33,8 @@ export function listenToPeopleAndLane(ctx: ReleaseContext): void {
 /** Rolls the release back: the running step is cancelled and the compensations run. */
 export function requestRollback(ctx: ReleaseContext, actor: string, reason: string): void {
   ctx.release.asked.rollback ??= { actor, reason };
+  // Fenced off before the running step is cancelled: its retries and leftovers write nothing now.
+  void fenceOff(ctx);
   ctx.forwardScope.cancel();
 }
 
@@ -49,7 +50,7 @@ export function rollbackRefusal({ release }: ReleaseContext): string | undefined
 }
 
 function listenToLane({ input, release }: ReleaseContext): void {
-  setHandler(statusQuery, () => release.status);
+  setHandler(statusQuery, () => ({ ...release.status, lanePolicy: release.lane.policy }));
   setHandler(inputQuery, () => input);
   setHandler(laneGrantedSignal, ({ stableVersion, policy }) => {
     release.lane.granted = true;
@@ -120,78 +121,6 @@ function listenToPeople(ctx: ReleaseContext): void {
   );
 }
 
-function listenToApprovers({ input, spec, release }: ReleaseContext): void {
-  const fourEyes = fourEyesApplies(spec);
-  setHandler(
-    approveUpdate,
-    ({ approver, comment }) => {
-      const pending = release.status.pendingApproval;
-      if (!pending) return { remaining: 0, message: 'nothing awaits approval' }; // the validator refused this already
-      const at = new Date().toISOString();
-      pending.approvals.push({ approver: approver.id, approverName: approver.name, at, comment });
-      release.status.decisions.push({ step: pending.label, approver: approver.id, decision: 'approved', at });
-      const remaining = Math.max(0, pending.quorum - pending.approvals.length);
-      release.emit(
-        'approval',
-        `approved by ${approver.name ?? approver.id}${comment ? `: ${comment}` : ''}`,
-        approver.id,
-        { step: pending.label, ...(comment ? { comment } : {}) },
-      );
-      release.setPendingApproval(pending);
-      return {
-        remaining,
-        message: remaining ? `approved; ${remaining} more approval(s) needed` : 'approved; the release moves on',
-      };
-    },
-    {
-      validator: ({ approver }: ApprovalDecision) => {
-        requireActor(approver);
-        const refusal = approvalRefusal({
-          pending: release.status.pendingApproval,
-          currentStage: release.stage,
-          initiator: input.initiator,
-          fourEyes,
-          environment: spec.environment,
-          approver,
-        });
-        if (refusal) throw ApplicationFailure.nonRetryable(refusal, FailureType.ApprovalRefused);
-      },
-    },
-  );
-  setHandler(
-    rejectUpdate,
-    ({ approver, comment, reason }) => {
-      const why = reason ?? comment ?? 'no reason given';
-      const pending = release.status.pendingApproval;
-      if (!pending) return { remaining: 0, message: 'nothing awaits approval' }; // the validator refused this already
-      release.asked.rejection = { actor: approver.id, reason: why };
-      release.status.decisions.push({
-        step: pending.label,
-        approver: approver.id,
-        decision: 'rejected',
-        at: new Date().toISOString(),
-      });
-      release.emit('rejection', `rejected by ${approver.name ?? approver.id}: ${why}`, approver.id, {
-        step: pending.label,
-        comment: why,
-      });
-      return { remaining: 0, message: 'rejected; the release rolls back' };
-    },
-    {
-      validator: ({ approver }: ApprovalDecision) => {
-        requireActor(approver);
-        const refusal = rejectionRefusal({
-          pending: release.status.pendingApproval,
-          currentStage: release.stage,
-          initiator: input.initiator,
-          approver,
-        });
-        if (refusal) throw ApplicationFailure.nonRetryable(refusal, FailureType.ApprovalRefused);
-      },
-    },
-  );
-}
-
 /**
  * Who sent a signal. Signals cannot be refused, and a handler that throws would wedge the
  * workflow, so a malformed sender is recorded as "unknown" rather than trusted or rejected.
@@ -199,9 +128,4 @@ function listenToApprovers({ input, spec, release }: ReleaseContext): void {
 function actorId(message: { actor?: unknown } | undefined): string {
   const actor = message?.actor;
   return actorProblem(actor) ? 'unknown' : (actor as Actor).id;
-}
-
-function requireActor(actor: unknown): void {
-  const problem = actorProblem(actor);
-  if (problem) throw ApplicationFailure.nonRetryable(`who is asking? ${problem}`, FailureType.InvalidActor);
 }

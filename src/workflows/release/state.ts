@@ -3,11 +3,19 @@ import type { PublishRequest, PublishResult } from '../../activities/notify';
 import type { AnalysisResult } from '../../domain/analysis';
 import type { PendingApproval } from '../../domain/approval';
 import type { Deployment } from '../../domain/deployment';
+import { forwardFence, rollbackFence, type Fence } from '../../domain/fence';
 import type { JsonValue, ReleaseEvent, ReleaseEventKind } from '../../domain/events';
 import type { Gate, LanePolicy } from '../../domain/lane-policy';
 import type { BackfillProgress, MigrationPlan } from '../../domain/migration-plan';
 import type { ReleasePlan } from '../../domain/plan';
-import type { AuditBatch, MigrationState, ReleaseInput, ReleaseRecord, ReleaseStatus } from '../../domain/release';
+import {
+  laneIdFor,
+  type AuditBatch,
+  type MigrationState,
+  type ReleaseInput,
+  type ReleaseRecord,
+  type ReleaseStatus,
+} from '../../domain/release';
 import type { ReleaseFacts } from '../../domain/release-facts';
 import type { RouteSnapshot } from '../../domain/routing';
 import {
@@ -66,6 +74,11 @@ export class ReleaseState {
   canary?: Deployment;
   /** The routing found before the first shift; every later shift and the rollback pass it back. */
   baseline?: RouteSnapshot;
+  /** The lane's fencing epoch for this release (src/domain/fence.ts); absent in releases started before fencing. */
+  fenceEpoch?: number;
+  /** The rollback's fence, raised once a rollback is asked (./fencing.ts). */
+  fencedOff?: Promise<void>;
+  private fencedChanges = 0;
   private rollbackStartedAt?: string;
   private readonly records: RecordKeeper;
 
@@ -128,6 +141,21 @@ export class ReleaseState {
       initiator: this.input.initiator.id,
       attempt: this.input.attempt,
     };
+  }
+
+  /** The fencing token of the release's next forward change. */
+  nextFence(): Fence | undefined {
+    if (this.fenceEpoch === undefined) return undefined;
+    return forwardFence(this.laneId, this.fenceEpoch, ++this.fencedChanges);
+  }
+
+  /** The fencing token of the release's rollback: newer than all its forward changes. */
+  rollbackFence(): Fence | undefined {
+    return this.fenceEpoch === undefined ? undefined : rollbackFence(this.laneId, this.fenceEpoch);
+  }
+
+  private get laneId(): string {
+    return laneIdFor(this.input.spec.service, this.input.spec.environment);
   }
 
   emit(kind: ReleaseEventKind, message: string, actor = TOLLGATE_ACTOR, data?: { [key: string]: JsonValue }): void {

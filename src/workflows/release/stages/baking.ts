@@ -36,12 +36,19 @@ async function retireStable(ctx: ReleaseContext, stable: string): Promise<void> 
           version: stable,
           stepId: `${input.releaseId}/restore-stable`,
           compensating: true,
+          fence: release.rollbackFence(),
         },
       ]);
     },
   });
   await activities.forward.undeploy.executeWithOptions({ summary: `retire ${stable}` }, [
-    { facts: release.facts, config: spec.deploy, version: stable, stepId: `${input.releaseId}/retire-stable` },
+    {
+      facts: release.facts,
+      config: spec.deploy,
+      version: stable,
+      stepId: `${input.releaseId}/retire-stable`,
+      fence: release.nextFence(),
+    },
   ]);
   release.emit('step', `retired ${stable}`);
 }

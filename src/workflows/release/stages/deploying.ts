@@ -16,11 +16,18 @@ export async function deploying(ctx: ReleaseContext): Promise<void> {
           version: spec.version,
           stepId: `${input.releaseId}/undeploy`,
           compensating: true,
+          fence: release.rollbackFence(),
         },
       ]),
   });
   const canary = await activities.forward.deploy.executeWithOptions({ summary: `deploy ${spec.version}` }, [
-    { facts: release.facts, config: spec.deploy, version: spec.version, stepId: `${input.releaseId}/deploy` },
+    {
+      facts: release.facts,
+      config: spec.deploy,
+      version: spec.version,
+      stepId: `${input.releaseId}/deploy`,
+      fence: release.nextFence(),
+    },
   ]);
   release.canary = canary;
   if (canary) {

@@ -1,8 +1,9 @@
-import { CancellationScope, getExternalWorkflowHandle, isCancellation } from '@temporalio/workflow';
+import { CancellationScope, getExternalWorkflowHandle } from '@temporalio/workflow';
 import { messageOf } from '../../../domain/failures';
 import type { ReleaseResult } from '../../../domain/release';
 import { releaseFinishedSignal } from '../../api';
 import type { ReleaseContext } from '../context';
+import { fenceOff } from '../fencing';
 import { TOLLGATE_ACTOR } from '../state';
 import { RollbackRequested, stepFailure, StopRelease } from '../stop-reasons';
 
@@ -17,10 +18,12 @@ export function succeeded({ input, spec, release }: ReleaseContext): ReleaseResu
  * and rolling back, with the cause's actor and reason.
  */
 export async function stopped(ctx: ReleaseContext, err: unknown): Promise<ReleaseResult> {
-  if (err instanceof StopRelease) return failed(ctx, err.reason);
   if (err instanceof RollbackRequested) return rollingBack(ctx, err.reason, err.actor);
+  // An abort or a rollback someone asked for is the cause, however the step it cancelled ended
+  // (cancelled, killed, or refused by the fence).
   const { rollback } = ctx.release.asked;
-  if (isCancellation(err) && rollback) return rollingBack(ctx, rollback.reason, rollback.actor);
+  if (rollback) return rollingBack(ctx, rollback.reason, rollback.actor);
+  if (err instanceof StopRelease) return failed(ctx, err.reason);
   return rollingBack(ctx, stepFailure(err), TOLLGATE_ACTOR);
 }
 
@@ -29,10 +32,12 @@ async function rollingBack(ctx: ReleaseContext, reason: string, actor: string): 
   const { release, saga } = ctx;
   release.enterStage('RollingBack', `${reason}; undoing: ${saga.pending.join(' → ') || 'nothing to undo'}`, actor);
   try {
-    // Never cancelled: an abort or a second rollback request must not stop the cleanup.
-    await CancellationScope.nonCancellable(() =>
-      saga.compensate((compensation) => release.emit('compensation', `undone: ${compensation.name}`)),
-    );
+    // Never cancelled: an abort or a second rollback request must not stop the cleanup. The fence
+    // goes up first, so no attempt of a forward step can write after an undo began.
+    await CancellationScope.nonCancellable(async () => {
+      await fenceOff(ctx);
+      await saga.compensate((compensation) => release.emit('compensation', `undone: ${compensation.name}`));
+    });
   } catch (err) {
     return failed(ctx, `${reason}; then ${messageOf(err)}. A person must finish the rollback by hand`);
   }

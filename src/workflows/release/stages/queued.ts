@@ -1,5 +1,7 @@
+import { patched } from '@temporalio/workflow';
+import { bookkeeping, local } from '../activity-proxies';
 import type { ReleaseContext } from '../context';
-import { bookkeeping } from '../activity-proxies';
+import { PATCHES } from '../patches';
 import { atStepBoundary } from '../step-boundary';
 
 /** Queued: joins the lane of its service and environment and waits for its turn. */
@@ -15,6 +17,8 @@ export async function queued(ctx: ReleaseContext): Promise<void> {
     if (!lane.granted) release.setHold({ open: false, reason: `waiting for ${lane.waitingFor} to finish` });
     await release.waitUntil(() => lane.granted);
   }
+  // Admitted: the release's fencing epoch is newer than every earlier release's of the lane.
+  if (patched(PATCHES.fencedSteps)) release.fenceEpoch = await local.takeFenceEpoch(laneId);
   release.emit(
     'step',
     `admitted by the lane; rollback target is ${release.status.stableVersion ?? 'none (first release of this lane)'}`,

@@ -17,6 +17,7 @@ export async function rollout(ctx: ReleaseContext, index: number, request: Rollo
         version: spec.version,
         stepId: `${input.releaseId}/step-${index}`,
         rollout: request,
+        fence: release.nextFence(),
       },
     ],
   );

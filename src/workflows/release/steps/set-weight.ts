@@ -28,6 +28,7 @@ export async function setWeight(ctx: ReleaseContext, index: number, weight: numb
           mode,
           stepId: `${input.releaseId}/restore-weight`,
           compensating: true,
+          fence: release.rollbackFence(),
         },
       ]);
       release.setWeight(before);
@@ -43,6 +44,7 @@ export async function setWeight(ctx: ReleaseContext, index: number, weight: numb
       baseline: release.baseline,
       mode,
       stepId: `${input.releaseId}/step-${index}`,
+      fence: release.nextFence(),
     },
   ]);
   release.baseline ??= result.baseline;

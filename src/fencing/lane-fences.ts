@@ -1,0 +1,106 @@
+import type { Knex } from 'knex';
+import type { Fence } from '../domain/fence';
+import { StaleWriteRefused } from '../providers/fencing';
+
+/** Who wants to write: recorded with a refusal. */
+export interface FencedWriter {
+  releaseId: string;
+  stepId: string;
+  attempt: number;
+  /** The router or step that writes: "haproxy", "exec", ... */
+  writer: string;
+}
+
+interface FenceRow {
+  lane_id: string;
+  epoch: string;
+  token: string;
+}
+
+/**
+ * The lanes' fences in Tollgate's PostgreSQL (docs/architecture.md, "What survives what").
+ *
+ * A write is fenced by holding the lane's row (SELECT ... FOR UPDATE) for the whole
+ * read-decide-write: an older token than the row's is refused and recorded, and no other writer of
+ * the lane can write until this one commits or its session ends. A writer that dies releases the
+ * row with its connection.
+ */
+export class LaneFences {
+  constructor(private readonly db: Knex) {}
+
+  /** A new epoch for a release its lane has just admitted: newer than every earlier release's. */
+  async takeEpoch(laneId: string): Promise<number> {
+    const rows = await this.db.raw<{ rows: { epoch: string }[] }>(
+      `INSERT INTO lane_fences (lane_id, epoch) VALUES (?, 1)
+       ON CONFLICT (lane_id) DO UPDATE SET epoch = lane_fences.epoch + 1, updated_at = now()
+       RETURNING epoch`,
+      [laneId],
+    );
+    return Number(rows.rows[0]?.epoch);
+  }
+
+  /** Makes `fence` the newest: every attempt with an older token is refused from now on (a rollback began). */
+  async raise(fence: Fence): Promise<void> {
+    await this.db.raw(
+      `INSERT INTO lane_fences (lane_id, token) VALUES (?, ?)
+       ON CONFLICT (lane_id) DO UPDATE SET token = GREATEST(lane_fences.token, EXCLUDED.token), updated_at = now()`,
+      [fence.laneId, fence.token],
+    );
+  }
+
+  /** Refuses (and records) an attempt whose token something newer has overtaken, before it starts. */
+  async check(fence: Fence, writer: FencedWriter): Promise<void> {
+    const refused = await this.db.transaction(async (trx) => {
+      const newest = await this.newest(trx, fence.laneId, false);
+      return newest > fence.token ? this.refusal(trx, fence, newest, writer) : undefined;
+    });
+    if (refused) throw refused;
+  }
+
+  /** Runs `write` under the lane's fence; afterwards the lane's newest token is this one. */
+  async write<T>(fence: Fence, writer: FencedWriter, write: () => Promise<T>): Promise<T> {
+    let refused: StaleWriteRefused | undefined;
+    const result = await this.db.transaction(async (trx) => {
+      await trx.raw(`INSERT INTO lane_fences (lane_id) VALUES (?) ON CONFLICT (lane_id) DO NOTHING`, [fence.laneId]);
+      const newest = await this.newest(trx, fence.laneId, true);
+      if (newest > fence.token) {
+        refused = await this.refusal(trx, fence, newest, writer);
+        return undefined;
+      }
+      const written = await write();
+      await trx('lane_fences').where({ lane_id: fence.laneId }).update({ token: fence.token, updated_at: trx.fn.now() });
+      return { written };
+    });
+    if (refused || !result) throw refused ?? new Error('unreachable: a fenced write neither wrote nor was refused');
+    return result.written;
+  }
+
+  private async newest(trx: Knex.Transaction, laneId: string, lock: boolean): Promise<number> {
+    const query = trx<FenceRow>('lane_fences').where({ lane_id: laneId }).first('token');
+    const row = await (lock ? query.forUpdate() : query);
+    return row ? Number(row.token) : 0;
+  }
+
+  /** Records the refusal (it commits with the transaction) and says why. */
+  private async refusal(
+    trx: Knex.Transaction,
+    fence: Fence,
+    newest: number,
+    writer: FencedWriter,
+  ): Promise<StaleWriteRefused> {
+    await trx('fence_refusals').insert({
+      lane_id: fence.laneId,
+      release_id: writer.releaseId,
+      step_id: writer.stepId,
+      attempt: writer.attempt,
+      token: fence.token,
+      newer_token: newest,
+      writer: writer.writer,
+    });
+    return new StaleWriteRefused(
+      `${writer.stepId} (attempt ${writer.attempt}) was fenced off: ${fence.laneId} has seen fencing token ${newest}, newer than this attempt's ${fence.token} (a rollback or a newer attempt began), so it does not write`,
+      fence,
+      newest,
+    );
+  }
+}
