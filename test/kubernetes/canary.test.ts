@@ -136,6 +136,11 @@ it('runs a canary 10 → 50 → 100 to Succeeded: weights read back from the API
   expect(after.spec.rules.find((rule) => rule.name === 'static')).toMatchObject(staticRule);
   expect(after.spec.rules.find((rule) => rule.name === 'api')?.filters).toEqual([apiFilter]);
   expect(after.spec).toMatchObject({ parentRefs: [{ name: 'public-gateway' }], hostnames: ['shop.example.com'] });
+  // Every write carried the lane's fencing token, recorded on the route for older attempts to be refused by.
+  expect(after.metadata?.annotations).toMatchObject({
+    'tollgate.io/fence-lane': 'lane:shop:staging',
+    'tollgate.io/fence-token': expect.stringMatching(/^\d+$/),
+  });
   // Written by field manager "tollgate" with server-side apply.
   expect(
     after.metadata?.managedFields?.some((field) => field.manager === 'tollgate' && field.operation === 'Apply'),
