@@ -11,7 +11,7 @@ import { eventually } from '../support/eventually';
 import { startTestWorker, type TestWorker } from '../support/worker';
 
 const alice: Actor = { id: 'alice', via: 'cli' };
-const service = 'store';
+const service = 'kube-store';
 
 let database: TestDatabase;
 let worker: TestWorker;

@@ -7,7 +7,7 @@ import { eventually } from '../support/eventually';
 import { startTestWorker, type TestWorker } from '../support/worker';
 
 const alice: Actor = { id: 'alice', via: 'cli' };
-const service = 'shop';
+const service = 'kube-shop';
 
 let database: TestDatabase;
 let worker: TestWorker;
@@ -91,7 +91,7 @@ async function releaseToSucceed(version: string, steps: object[]): Promise<strin
 it('releases 1.0.0 onto a route that sent everything to the legacy Service', async () => {
   const releaseId = await releaseToSucceed('1.0.0', [{ setWeight: 100 }]);
   expect(await worker.releases.result(releaseId)).toMatchObject({ outcome: 'Succeeded' });
-  expect(await apiWeights()).toEqual({ 'shop-1-0-0': 100 });
+  expect(await apiWeights()).toEqual({ 'kube-shop-1-0-0': 100 });
   expect((await deployment('1.0.0'))?.status?.readyReplicas).toBe(2);
 });
 
@@ -110,24 +110,24 @@ it('runs a canary 10 → 50 → 100 to Succeeded: weights read back from the API
     });
 
   await atPause(10);
-  expect(await apiWeights()).toEqual({ 'shop-1-0-0': 90, 'shop-2-0-0': 10 });
+  expect(await apiWeights()).toEqual({ 'kube-shop-1-0-0': 90, 'kube-shop-2-0-0': 10 });
   const v2 = await deployment('2.0.0');
   expect(v2?.status?.readyReplicas).toBe(2);
   expect(v2?.metadata?.labels).toMatchObject({
     'app.kubernetes.io/name': service,
     'app.kubernetes.io/version': '2.0.0',
     'app.kubernetes.io/managed-by': 'tollgate',
-    'tollgate.io/release': 'shop_staging_2.0.0',
+    'tollgate.io/release': 'kube-shop_staging_2.0.0',
   });
-  expect(v2?.spec.template.spec.containers[0].image).toBe('registry.example.com/shop:2.0.0');
+  expect(v2?.spec.template.spec.containers[0].image).toBe('registry.example.com/kube-shop:2.0.0');
   await worker.releases.promote(releaseId, { actor: alice });
 
   await atPause(50);
-  expect(await apiWeights()).toEqual({ 'shop-1-0-0': 50, 'shop-2-0-0': 50 });
+  expect(await apiWeights()).toEqual({ 'kube-shop-1-0-0': 50, 'kube-shop-2-0-0': 50 });
   await worker.releases.promote(releaseId, { actor: alice });
 
   expect(await worker.releases.result(releaseId)).toMatchObject({ outcome: 'Succeeded', stableVersion: '2.0.0' });
-  expect(await apiWeights()).toEqual({ 'shop-2-0-0': 100 });
+  expect(await apiWeights()).toEqual({ 'kube-shop-2-0-0': 100 });
   expect(await deployment('1.0.0')).toBeUndefined();
   expect((await deployment('2.0.0'))?.status?.readyReplicas).toBe(2);
 
@@ -138,7 +138,7 @@ it('runs a canary 10 → 50 → 100 to Succeeded: weights read back from the API
   expect(after.spec).toMatchObject({ parentRefs: [{ name: 'public-gateway' }], hostnames: ['shop.example.com'] });
   // Every write carried the lane's fencing token, recorded on the route for older attempts to be refused by.
   expect(after.metadata?.annotations).toMatchObject({
-    'tollgate.io/fence-lane': 'lane:shop:staging',
+    'tollgate.io/fence-lane': 'lane:kube-shop:staging',
     'tollgate.io/fence-token': expect.stringMatching(/^\d+$/),
   });
   // Written by field manager "tollgate" with server-side apply.
@@ -167,9 +167,9 @@ it('rolls back a release whose pods never become ready: weights as before, the n
   const result = await worker.releases.result(releaseId);
   expect(result).toMatchObject({ outcome: 'RolledBack' });
   expect(result.reason).toMatch(
-    /Deployment canary-test\/shop-3-0-0 never became ready: ProgressDeadlineExceeded: ReplicaSet "shop-3-0-0-\w+" has timed out progressing\. \(progressDeadline 5s\)/,
+    /Deployment canary-test\/kube-shop-3-0-0 never became ready: ProgressDeadlineExceeded: ReplicaSet "kube-shop-3-0-0-\w+" has timed out progressing\. \(progressDeadline 5s\)/,
   );
-  expect(await apiWeights()).toEqual({ 'shop-2-0-0': 100 });
+  expect(await apiWeights()).toEqual({ 'kube-shop-2-0-0': 100 });
   expect((await route()).spec).toEqual(before.spec);
   await eventually('the 3.0.0 Deployment to be removed', async () => ((await deployment('3.0.0')) ? undefined : true));
   const after = await deployment('2.0.0');

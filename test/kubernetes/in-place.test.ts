@@ -55,26 +55,31 @@ async function release(
 
 describe('strategy recreate on one Deployment', () => {
   it('replaces every pod at once, and a version that never becomes ready is rolled back to the one before', async () => {
-    expect(await release('ledger', '1.0.0', { recreate: {} })).toMatchObject({ outcome: 'Succeeded' });
-    expect(await release('ledger', '2.0.0', { recreate: {} })).toMatchObject({ outcome: 'Succeeded' });
-    const after = await deployment('ledger');
+    expect(await release('kube-ledger', '1.0.0', { recreate: {} })).toMatchObject({ outcome: 'Succeeded' });
+    expect(await release('kube-ledger', '2.0.0', { recreate: {} })).toMatchObject({ outcome: 'Succeeded' });
+    const after = await deployment('kube-ledger');
     expect(after?.spec.strategy.type).toBe('Recreate');
-    expect(after?.spec.template.spec.containers[0].image).toBe('registry.example.com/ledger:2.0.0');
+    expect(after?.spec.template.spec.containers[0].image).toBe('registry.example.com/kube-ledger:2.0.0');
     expect(after?.status).toMatchObject({ updatedReplicas: 2, readyReplicas: 2 });
     // One Deployment for every version: nothing per version was made.
-    const all = await admin.list<DeploymentLike>('apps/v1', 'Deployment', namespace, 'app.kubernetes.io/name=ledger');
-    expect(all.map((d) => d.metadata?.name)).toEqual(['ledger']);
+    const all = await admin.list<DeploymentLike>(
+      'apps/v1',
+      'Deployment',
+      namespace,
+      'app.kubernetes.io/name=kube-ledger',
+    );
+    expect(all.map((d) => d.metadata?.name)).toEqual(['kube-ledger']);
 
     const failed = await release(
-      'ledger',
+      'kube-ledger',
       '3.0.0',
       { recreate: {} },
       { container: { resources: { requests: { cpu: '500' } } }, progressDeadline: '5s' },
     );
     expect(failed).toMatchObject({ outcome: 'RolledBack' });
-    expect(failed.reason).toMatch(/Deployment in-place-test\/ledger never became ready: ProgressDeadlineExceeded/);
-    expect(await image('ledger')).toBe('registry.example.com/ledger:2.0.0');
-    expect((await deployment('ledger'))?.status).toMatchObject({ updatedReplicas: 2, readyReplicas: 2 });
+    expect(failed.reason).toMatch(/Deployment in-place-test\/kube-ledger never became ready: ProgressDeadlineExceeded/);
+    expect(await image('kube-ledger')).toBe('registry.example.com/kube-ledger:2.0.0');
+    expect((await deployment('kube-ledger'))?.status).toMatchObject({ updatedReplicas: 2, readyReplicas: 2 });
   });
 });
 
@@ -82,10 +87,12 @@ describe("strategy rolling on one Deployment (Kubernetes' RollingUpdate)", () =>
   const rolling = { replicas: 4, maxSurge: 1, maxUnavailable: 0 };
 
   it('runs the analysis between batches, with the rollout held, and finishes with every pod replaced', async () => {
-    expect(await release('journal', '1.0.0', { rolling }, { replicas: 4 })).toMatchObject({ outcome: 'Succeeded' });
+    expect(await release('kube-journal', '1.0.0', { rolling }, { replicas: 4 })).toMatchObject({
+      outcome: 'Succeeded',
+    });
     const seen = path.join(dir, 'weights');
     const result = await release(
-      'journal',
+      'kube-journal',
       '2.0.0',
       { rolling: { ...rolling, analysis: { templates: ['check'] } } },
       { replicas: 4, analysis: { check: { provider: 'exec', command: `echo "$TOLLGATE_WEIGHT" >> "${seen}"` } } },
@@ -95,28 +102,28 @@ describe("strategy rolling on one Deployment (Kubernetes' RollingUpdate)", () =>
     const weights = fs.readFileSync(seen, 'utf8').split('\n').filter(Boolean).map(Number);
     expect(weights).toHaveLength(3);
     weights.forEach((weight, batch) => expect(weight).toBeGreaterThanOrEqual(25 * (batch + 1)));
-    const after = await deployment('journal');
+    const after = await deployment('kube-journal');
     // Not held any more (Kubernetes leaves paused out when it is false).
     expect(after?.spec.paused ?? false).toBe(false);
     expect(after?.spec).toMatchObject({
       strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
     });
-    expect(after?.spec.template.spec.containers[0].image).toBe('registry.example.com/journal:2.0.0');
+    expect(after?.spec.template.spec.containers[0].image).toBe('registry.example.com/kube-journal:2.0.0');
     expect(after?.status).toMatchObject({ updatedReplicas: 4, readyReplicas: 4 });
   });
 
   it('rolls the Deployment back to the version before when an analysis between batches fails', async () => {
     const result = await release(
-      'journal',
+      'kube-journal',
       '3.0.0',
       { rolling: { ...rolling, analysis: { templates: ['check'] } } },
       { replicas: 4, analysis: { check: { provider: 'exec', command: 'echo "3.0.0 answers 500"; exit 1' } } },
     );
     expect(result).toMatchObject({ outcome: 'RolledBack' });
     expect(result.reason).toMatch(/analysis failed/);
-    const after = await deployment('journal');
+    const after = await deployment('kube-journal');
     expect(after?.spec.paused ?? false).toBe(false);
-    expect(after?.spec.template.spec.containers[0].image).toBe('registry.example.com/journal:2.0.0');
+    expect(after?.spec.template.spec.containers[0].image).toBe('registry.example.com/kube-journal:2.0.0');
     expect(after?.status).toMatchObject({ updatedReplicas: 4, readyReplicas: 4, replicas: 4 });
   });
 });

@@ -15,14 +15,14 @@ import { updateObject } from '../../src/providers/kubernetes/update-object';
 import { GatewayApiTrafficRouter } from '../../src/providers/traffic/gateway-api';
 import { KubeAdmin, WORKER_CONTEXT, podTemplate, type DeploymentLike, type HttpRouteLike } from '../support/kubernetes';
 
-const service = 'cart';
+const service = 'kube-cart';
 let admin: KubeAdmin;
 let namespace: string;
 let kubeconfig: string;
 let logged: Record<string, unknown>[];
 
 const facts: ReleaseFacts = {
-  releaseId: 'cart:staging:2.0.0',
+  releaseId: 'kube-cart:staging:2.0.0',
   service,
   environment: 'staging',
   version: '2.0.0',
@@ -43,7 +43,7 @@ function context(token?: number): ProviderContext {
     stepId: `${facts.releaseId}/step-0`,
     signal: new AbortController().signal,
     log: pino({ level: 'info' }, sink).child({ releaseId: facts.releaseId }),
-    ...(token !== undefined ? { fence: { laneId: 'lane:cart:staging', token } } : {}),
+    ...(token !== undefined ? { fence: { laneId: 'lane:kube-cart:staging', token } } : {}),
   };
 }
 
@@ -82,8 +82,8 @@ beforeEach(async () => {
     spec: {
       parentRefs: [{ name: 'public-gateway' }],
       rules: [
-        { name: 'api', backendRefs: [{ name: 'cart-1-0-0', port: 80 }] },
-        { name: 'admin', backendRefs: [{ name: 'cart-admin', port: 80 }] },
+        { name: 'api', backendRefs: [{ name: 'kube-cart-1-0-0', port: 80 }] },
+        { name: 'admin', backendRefs: [{ name: 'kube-cart-admin', port: 80 }] },
       ],
     },
   });
@@ -94,8 +94,8 @@ describe('a write with an old fencing token', () => {
     const router = new GatewayApiTrafficRouter(routerConfig());
     const baseline = await router.setWeight(context(7), { weight: 10, previousWeight: 0, mode: 'weights' });
     expect(await apiRefs()).toMatchObject([
-      { name: 'cart-1-0-0', weight: 90 },
-      { name: 'cart-2-0-0', weight: 10 },
+      { name: 'kube-cart-1-0-0', weight: 90 },
+      { name: 'kube-cart-2-0-0', weight: 10 },
     ]);
     const fenced = await route();
     expect(fenced.metadata?.annotations?.[FENCE_TOKEN_ANNOTATION]).toBe('7');
@@ -107,7 +107,7 @@ describe('a write with an old fencing token', () => {
       retryable: false,
       newerToken: 7,
       message: expect.stringMatching(
-        /stale write refused: HTTPRoute .*\/cart carries fencing token 7 .* newer than this attempt's 5/,
+        /stale write refused: HTTPRoute .*\/kube-cart carries fencing token 7 .* newer than this attempt's 5/,
       ),
     });
     expect((await route()).metadata?.resourceVersion).toBe(fenced.metadata?.resourceVersion);
@@ -122,7 +122,7 @@ describe('a write with an old fencing token', () => {
 
     // The newer attempt (the rollback, with a newer token) goes through and restores the baseline.
     await router.setWeight(context(8), { weight: 0, previousWeight: 10, baseline, mode: 'weights' });
-    expect(await apiRefs()).toMatchObject([{ name: 'cart-1-0-0', port: 80 }]);
+    expect(await apiRefs()).toMatchObject([{ name: 'kube-cart-1-0-0', port: 80 }]);
     expect((await route()).metadata?.annotations?.[FENCE_TOKEN_ANNOTATION]).toBe('8');
   });
 
@@ -137,9 +137,9 @@ describe('a write with an old fencing token', () => {
     const deployer = new KubernetesDeployer(config);
     await deployer.deploy(context(3), '2.0.0');
     await expect(deployer.undeploy(context(2), '2.0.0')).rejects.toMatchObject({ name: 'StaleWriteRefused' });
-    expect(await admin.read<DeploymentLike>('apps/v1', 'Deployment', namespace, 'cart-2-0-0')).toBeDefined();
+    expect(await admin.read<DeploymentLike>('apps/v1', 'Deployment', namespace, 'kube-cart-2-0-0')).toBeDefined();
     await deployer.undeploy(context(4), '2.0.0');
-    expect(await admin.read('apps/v1', 'Deployment', namespace, 'cart-2-0-0')).toBeUndefined();
+    expect(await admin.read('apps/v1', 'Deployment', namespace, 'kube-cart-2-0-0')).toBeUndefined();
     // Undeploying what is not there succeeds: compensations may run twice.
     await deployer.undeploy(context(4), '2.0.0');
   });
@@ -163,7 +163,7 @@ describe('a write based on a stale read', () => {
         apiVersion: 'gateway.networking.k8s.io/v1',
         kind: 'HTTPRoute',
         metadata: { name: service, namespace, resourceVersion: read.metadata?.resourceVersion },
-        spec: { rules: [{ name: 'api', backendRefs: [{ name: 'cart-2-0-0', port: 80 }] }] },
+        spec: { rules: [{ name: 'api', backendRefs: [{ name: 'kube-cart-2-0-0', port: 80 }] }] },
       }),
     ).rejects.toMatchObject({ name: 'ResourceVersionConflict' });
     expect(await route()).toEqual(afterTheirs);
@@ -197,7 +197,9 @@ describe('a write based on a stale read', () => {
           metadata: { name: service, namespace },
           spec: {
             rules: current.spec.rules.map((rule) =>
-              rule.name === 'api' ? { ...rule, backendRefs: [{ name: 'cart-2-0-0', port: 80, weight: 100 }] } : rule,
+              rule.name === 'api'
+                ? { ...rule, backendRefs: [{ name: 'kube-cart-2-0-0', port: 80, weight: 100 }] }
+                : rule,
             ),
           },
         };
@@ -206,7 +208,7 @@ describe('a write based on a stale read', () => {
     expect(reads).toEqual([2, 3]);
     const after = await route();
     expect(after.spec.rules.map((rule) => rule.name)).toEqual(['api', 'admin', 'search']);
-    expect(after.spec.rules[0].backendRefs).toMatchObject([{ name: 'cart-2-0-0', weight: 100 }]);
+    expect(after.spec.rules[0].backendRefs).toMatchObject([{ name: 'kube-cart-2-0-0', weight: 100 }]);
     expect(logged).toContainEqual(expect.objectContaining({ msg: 'changed since read; reading it again' }));
   });
 });

@@ -8,7 +8,7 @@ import { connectTestClient } from '../support/worker';
 import { startWorkerProcess, type WorkerProcess } from '../support/worker-process';
 
 const alice: Actor = { id: 'alice', via: 'cli' };
-const service = 'basket';
+const service = 'kube-basket';
 /** A second fake node, added only once the first worker is dead: until then 2.0.0's pods cannot run. */
 const LATE_NODE = 'kwok-late-node';
 
@@ -97,7 +97,7 @@ it('a worker SIGKILLed while it waits for a Deployment: a new worker process fin
   });
 
   expect(await releases.result(releaseId)).toMatchObject({ outcome: 'Succeeded', stableVersion: '2.0.0' });
-  expect(await apiWeights()).toEqual({ 'basket-2-0-0': 100 });
+  expect(await apiWeights()).toEqual({ 'kube-basket-2-0-0': 100 });
   expect((await deployment('2.0.0'))?.status?.readyReplicas).toBe(2);
   expect(await deployment('1.0.0')).toBeUndefined();
   const ours = await admin.list<DeploymentLike>(
@@ -106,6 +106,6 @@ it('a worker SIGKILLed while it waits for a Deployment: a new worker process fin
     namespace,
     `app.kubernetes.io/name=${service}`,
   );
-  expect(ours.map((d) => d.metadata?.name)).toEqual(['basket-2-0-0']);
+  expect(ours.map((d) => d.metadata?.name)).toEqual(['kube-basket-2-0-0']);
   await close();
 });
