@@ -74,7 +74,7 @@ it('switches the Service selector to green, and back to blue when the post-promo
       smoke: {
         provider: 'exec',
         command: `while [ ! -f "${seen}" ]; do sleep 0.1; done; echo "green answers 500"; exit 1`,
-        timeout: '2m',
+        timeout: '10m',
       },
     },
   });
