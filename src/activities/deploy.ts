@@ -1,5 +1,7 @@
 import type { Deployment } from '../domain/deployment';
 import type { Fence } from '../domain/fence';
+import type { RolloutProgress, RolloutRequest } from '../domain/rollout';
+import { ProviderError } from '../providers/context';
 import type { ReleaseFacts } from '../domain/release-facts';
 import type { DeployProvider } from '../domain/spec';
 import type { ActivityDeps } from './deps';
@@ -33,6 +35,31 @@ export function createDeployActivities(deps: ActivityDeps) {
         fence,
         writer: `${config.provider} deployer`,
       });
+    },
+    /** Moves a Deployment updated in place one batch further (strategy recreate, or rolling in place). */
+    async rollout({
+      facts,
+      config,
+      version,
+      stepId,
+      rollout,
+      fence,
+    }: DeployRequest & { rollout: RolloutRequest }): Promise<RolloutProgress> {
+      return callProvider(
+        deps,
+        facts,
+        stepId,
+        (ctx) => {
+          const deployer = deps.providers.deployer(config);
+          if (!deployer.rollout)
+            throw new ProviderError(
+              `deploy.provider ${config.provider} runs each version beside the others and cannot update one in place; use kubernetes with deploy.deployment`,
+              false,
+            );
+          return deployer.rollout(ctx, version, rollout);
+        },
+        { fence, writer: `${config.provider} deployer` },
+      );
     },
     /** Stops a version. */
     async undeploy({ facts, config, version, stepId, compensating, fence }: DeployRequest): Promise<void> {

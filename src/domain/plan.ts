@@ -1,4 +1,6 @@
 import type { AnalysisStep, ApprovalStep, ReleaseSpec } from './spec';
+import { updatesInPlace } from './in-place';
+import type { RolloutRequest } from './rollout';
 import { toMillis } from './duration';
 
 /**
@@ -9,17 +11,53 @@ export type PlanStep =
   | { kind: 'setWeight'; weight: number; label: string }
   | { kind: 'pause'; durationMs?: number; label: string }
   | { kind: 'approval'; approval: ApprovalStep; label: string }
-  | { kind: 'analysis'; analysis: AnalysisStep; label: string };
+  | { kind: 'analysis'; analysis: AnalysisStep; label: string }
+  /** A Deployment updated in place: at least `rollout.updated` of its pods on the new version. */
+  | { kind: 'rollout'; rollout: RolloutRequest; label: string };
 
 export interface ReleasePlan {
-  strategy: 'canary' | 'blueGreen' | 'rolling';
+  strategy: 'canary' | 'blueGreen' | 'rolling' | 'recreate';
   steps: PlanStep[];
   /** Watched at 100% before the old version is retired. */
   bakeMs: number;
 }
 
-export function planRelease(spec: Pick<ReleaseSpec, 'strategy'>): ReleasePlan {
-  const { canary, blueGreen, rolling } = spec.strategy;
+export function planRelease(spec: Pick<ReleaseSpec, 'strategy'> & Partial<Pick<ReleaseSpec, 'deploy'>>): ReleasePlan {
+  const { canary, blueGreen, rolling, recreate } = spec.strategy;
+  const inPlace = spec.deploy && updatesInPlace(spec.deploy) ? spec.deploy : undefined;
+  if (recreate) {
+    // Validation requires an in-place deployer for recreate.
+    const replicas = inPlace?.replicas ?? 1;
+    const steps: PlanStep[] = [
+      {
+        kind: 'rollout',
+        rollout: { updated: replicas, replicas, update: { type: 'Recreate' }, final: true },
+        label: `recreate: all ${replicas} replicas replaced at once`,
+      },
+    ];
+    if (recreate.analysis) steps.push(analysis(recreate.analysis));
+    return { strategy: 'recreate', steps, bakeMs: bake(recreate.bake) };
+  }
+  if (rolling && inPlace) {
+    // Kubernetes' RollingUpdate on the one Deployment; with an analysis, held after each batch for it.
+    const { replicas, maxSurge, maxUnavailable } = rolling;
+    const update = { type: 'RollingUpdate' as const, maxSurge, maxUnavailable };
+    const batches = rolling.analysis ? Math.ceil(replicas / maxSurge) : 1;
+    const steps: PlanStep[] = [];
+    for (let batch = 1; batch <= batches; batch++) {
+      const final = batch === batches;
+      const updated = final ? replicas : batch * maxSurge;
+      steps.push({
+        kind: 'rollout',
+        rollout: { updated, replicas, update, final },
+        label: final
+          ? `rolling update: all ${replicas} replicas`
+          : `batch ${batch}/${batches}: at least ${updated} of ${replicas} replaced`,
+      });
+      if (!final && rolling.analysis) steps.push(analysis(rolling.analysis));
+    }
+    return { strategy: 'rolling', steps, bakeMs: bake(rolling.bake) };
+  }
   if (canary) {
     const steps: PlanStep[] = canary.steps.map((step): PlanStep => {
       if (step.setWeight !== undefined) return setWeight(step.setWeight);

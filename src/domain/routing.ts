@@ -18,6 +18,17 @@ export interface RouteSnapshot {
   router: string;
   backend: string;
   servers: ServerState[];
+  /**
+   * Routers whose routing is a Kubernetes object keep the part they manage as they read it (the
+   * rule's backendRefs, the Service's selector), so a rollback restores it exactly; servers is then empty.
+   */
+  kubernetes?: KubernetesRouting;
+}
+
+/** The part of a Kubernetes object a router manages, as JSON read from the API server. */
+export interface KubernetesRouting {
+  backendRefs?: Record<string, unknown>[];
+  selector?: Record<string, string>;
 }
 
 /** How a plan moves traffic: canary and blue-green set weights; rolling moves whole servers. */

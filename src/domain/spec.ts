@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DURATION_PATTERN } from './duration';
 import { strategyApprovers } from './strategy-approvers';
+import { updatesInPlace } from './in-place';
 import { QUERY_FACTS, unknownPlaceholders } from './query-template';
 
 /**
@@ -124,8 +125,88 @@ export const ProcessDeploy = z.strictObject({
   env: execOptions.env,
 });
 
-export const DeployProvider = z.discriminatedUnion('provider', [ExecDeploy, ProcessDeploy], {
-  error: 'deploy.provider must be one of: exec, process',
+/** DNS-1123 labels: Kubernetes namespaces and Service names. */
+const KubernetesName = z
+  .string({ error: expected('must be a Kubernetes name such as "shop"') })
+  .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, {
+    error: 'must be a Kubernetes name: lower-case letters, digits and dashes, at most 63 characters',
+  });
+
+/**
+ * Which cluster a Kubernetes provider talks to, the Kubernetes way: a kubeconfig context per
+ * environment, or the worker pod's own service account. Nothing secret is written here: the
+ * kubeconfig file lives on the worker.
+ */
+export const KubernetesCluster = z.strictObject({
+  /** A kubeconfig file on the worker; without it, the worker's KUBECONFIG, then ~/.kube/config, then the in-cluster service account. */
+  kubeconfig: z.string().min(1).optional(),
+  /** The kubeconfig context of this environment; the file's current context when not given. */
+  context: z.string().min(1).optional(),
+  /** Use the worker pod's service account (and ignore any kubeconfig). */
+  inCluster: z.boolean().default(false),
+});
+
+/** A container of the pod template: only what Tollgate needs is checked, the API server validates the rest. */
+const KubernetesContainer = z.looseObject({
+  name: KubernetesName,
+  image: z.string().min(1),
+});
+
+/** A Deployment's spec.template; {{version}} in any string is replaced by the version being deployed. */
+export const KubernetesPodTemplate = z.looseObject({
+  metadata: z
+    .looseObject({
+      labels: z.record(z.string(), z.string()).optional(),
+      annotations: z.record(z.string(), z.string()).optional(),
+    })
+    .optional(),
+  spec: z.looseObject({
+    containers: z.array(KubernetesContainer).min(1, { error: 'a pod template needs at least one container' }),
+  }),
+});
+
+/**
+ * Each version as its own Deployment, named <service>-<version> and labelled
+ * app.kubernetes.io/name, app.kubernetes.io/version, app.kubernetes.io/managed-by=tollgate and
+ * tollgate.io/release; ready when the Deployment's status says so, failed when Kubernetes reports
+ * ProgressDeadlineExceeded; deleted on rollback and when the release retires the old version.
+ */
+export const KubernetesDeploy = z.strictObject({
+  provider: z.literal('kubernetes'),
+  cluster: KubernetesCluster.default({ inCluster: false }),
+  namespace: KubernetesName,
+  /**
+   * Update this one Deployment in place, with Kubernetes' Recreate or RollingUpdate strategy
+   * (strategy.recreate, strategy.rolling), instead of running each version as its own Deployment.
+   */
+  deployment: KubernetesName.optional(),
+  replicas: z.int().min(1).max(1000).default(1),
+  template: KubernetesPodTemplate,
+  /**
+   * A Service per version (same name as its Deployment) selecting only that version's pods, for
+   * routes that send to each version by name (traffic.provider: gateway-api).
+   */
+  service: z
+    .strictObject({
+      ports: z
+        .array(
+          z.strictObject({
+            name: KubernetesName.optional(),
+            port: z.int().min(1).max(65535),
+            targetPort: z.union([z.int().min(1).max(65535), z.string().min(1)]).optional(),
+          }),
+        )
+        .min(1),
+    })
+    .optional(),
+  /** Kubernetes' progressDeadlineSeconds: a version that makes no progress for this long fails its deploy step. */
+  progressDeadline: Duration.default('10m'),
+  /** How often the Deployment's status is read while waiting for it. */
+  pollInterval: Duration.default('1s'),
+});
+
+export const DeployProvider = z.discriminatedUnion('provider', [ExecDeploy, ProcessDeploy, KubernetesDeploy], {
+  error: 'deploy.provider must be one of: exec, process, kubernetes',
 });
 
 export const ExecTraffic = z.strictObject({
@@ -153,9 +234,36 @@ export const HaproxyTraffic = z.strictObject({
   timeout: Duration.default('5s'),
 });
 
-export const TrafficProvider = z.discriminatedUnion('provider', [ExecTraffic, HaproxyTraffic], {
-  error: 'traffic.provider must be one of: exec, haproxy',
+/**
+ * Canary weights on a Gateway API HTTPRoute: the backendRefs of one rule, split between the
+ * Services of the versions (deploy.service makes one per version). Other rules, filters, matches
+ * and parents are never changed.
+ */
+export const GatewayApiTraffic = z.strictObject({
+  provider: z.literal('gateway-api'),
+  cluster: KubernetesCluster.default({ inCluster: false }),
+  namespace: KubernetesName,
+  httpRoute: z.string().regex(/^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/, { error: 'must be the name of an HTTPRoute' }),
+  /** The rule Tollgate manages, by its name (rules[].name); required when the route has more than one rule. */
+  rule: z.string().min(1).optional(),
+  /** The port of each version's Service that the route sends to. */
+  port: z.int().min(1).max(65535),
 });
+
+/** Blue-green by switching a Service's selector to the new version's pods, and back on rollback. */
+export const ServiceSelectorTraffic = z.strictObject({
+  provider: z.literal('service-selector'),
+  cluster: KubernetesCluster.default({ inCluster: false }),
+  namespace: KubernetesName,
+  /** The Service users reach; its selector's app.kubernetes.io/version is what switches. */
+  service: KubernetesName,
+});
+
+export const TrafficProvider = z.discriminatedUnion(
+  'provider',
+  [ExecTraffic, HaproxyTraffic, GatewayApiTraffic, ServiceSelectorTraffic],
+  { error: 'traffic.provider must be one of: exec, haproxy, gateway-api, service-selector' },
+);
 
 const analysisCommon = {
   /** Time between two measurements. */
@@ -349,18 +457,29 @@ export const RollingStrategy = z.strictObject({
   bake: Duration.optional(),
 });
 
+/**
+ * All of the old version stops, then the new one starts: for services that cannot run two versions
+ * at once. Kubernetes' Recreate strategy on the one Deployment the spec names (deploy.deployment).
+ */
+export const RecreateStrategy = z.strictObject({
+  /** Run once the new version is up. */
+  analysis: AnalysisStep.optional(),
+  bake: Duration.optional(),
+});
+
 export const Strategy = z
   .strictObject({
     canary: CanaryStrategy.optional(),
     blueGreen: BlueGreenStrategy.optional(),
     rolling: RollingStrategy.optional(),
+    recreate: RecreateStrategy.optional(),
   })
   .superRefine((strategy, ctx) => {
     const kinds = Object.keys(strategy).filter((key) => strategy[key as keyof typeof strategy] !== undefined);
     if (kinds.length !== 1) {
       ctx.addIssue({
         code: 'custom',
-        message: `choose exactly one of canary, blueGreen, rolling${kinds.length ? ` (found ${kinds.join(', ')})` : ''}`,
+        message: `choose exactly one of canary, blueGreen, rolling, recreate${kinds.length ? ` (found ${kinds.join(', ')})` : ''}`,
       });
     }
   });
@@ -441,7 +560,8 @@ export const ReleaseSpec = z
     version: Version,
     commit: Commit.optional(),
     deploy: DeployProvider,
-    traffic: TrafficProvider,
+    /** Required, but for a Deployment updated in place (deploy.deployment), whose Service follows its pods. */
+    traffic: TrafficProvider.optional(),
     strategy: Strategy,
     analysis: z.record(Name, AnalysisTemplate).default({}),
     approvals: Approvals.default({ timeout: '24h', onTimeout: 'rollback' }),
@@ -460,6 +580,7 @@ export const ReleaseSpec = z
           'contracting the schema needs an approval and the strategy has no approval step to borrow approvers from; add contractApproval: { from: [U012ABC] }',
       });
     }
+    for (const problem of kubernetesProblems(spec)) ctx.addIssue({ code: 'custom', ...problem });
     // Every analysis a step names must be defined under `analysis:`.
     const defined = new Set(Object.keys(spec.analysis));
     for (const { path, templates } of analysisReferences(spec.strategy)) {
@@ -488,11 +609,88 @@ export type TrafficProvider = z.infer<typeof TrafficProvider>;
 export type Strategy = z.infer<typeof Strategy>;
 export type ErrorBudget = z.infer<typeof ErrorBudget>;
 export type ProcessDeploy = z.infer<typeof ProcessDeploy>;
+export type KubernetesCluster = z.infer<typeof KubernetesCluster>;
+export type KubernetesDeploy = z.infer<typeof KubernetesDeploy>;
+export type RecreateStrategy = z.infer<typeof RecreateStrategy>;
+export type RollingStrategy = z.infer<typeof RollingStrategy>;
+export type GatewayApiTraffic = z.infer<typeof GatewayApiTraffic>;
+export type ServiceSelectorTraffic = z.infer<typeof ServiceSelectorTraffic>;
 export type HaproxyTraffic = z.infer<typeof HaproxyTraffic>;
 export type PrometheusAnalysis = z.infer<typeof PrometheusAnalysis>;
 export type HttpAnalysis = z.infer<typeof HttpAnalysis>;
 export type ComparisonAnalysis = z.infer<typeof ComparisonAnalysis>;
 export type Database = z.infer<typeof Database>;
+
+/** Kubernetes traffic routes to pods the kubernetes deployer labelled and (for routes) gave a Service. */
+function kubernetesProblems(spec: {
+  deploy: DeployProvider;
+  traffic?: TrafficProvider;
+  strategy: Strategy;
+}): { path: (string | number)[]; message: string }[] {
+  const problems: { path: (string | number)[]; message: string }[] = [];
+  const { deploy, traffic, strategy } = spec;
+  const inPlace = updatesInPlace(deploy);
+  if (inPlace) {
+    if (!strategy.recreate && !strategy.rolling)
+      problems.push({
+        path: ['strategy'],
+        message: `deploy.deployment updates one Deployment in place: use strategy.recreate or strategy.rolling (or drop deploy.deployment to run each version as its own Deployment)`,
+      });
+    if (traffic)
+      problems.push({
+        path: ['traffic'],
+        message: 'a Deployment updated in place has no traffic to split (its Service follows its pods); remove traffic',
+      });
+    if (strategy.rolling && strategy.rolling.replicas !== deploy.replicas)
+      problems.push({
+        path: ['strategy', 'rolling', 'replicas'],
+        message: `must be the Deployment's replicas (deploy.replicas: ${deploy.replicas})`,
+      });
+    return problems;
+  }
+  if (strategy.recreate)
+    problems.push({
+      path: ['strategy', 'recreate'],
+      message:
+        'recreate replaces one Deployment in place: use deploy.provider: kubernetes with deploy.deployment: <name>',
+    });
+  if (!traffic) {
+    problems.push({
+      path: ['traffic'],
+      message:
+        'required: how traffic moves to the new version (provider: exec, haproxy, gateway-api, service-selector)',
+    });
+    return problems;
+  }
+  if (traffic.provider === 'gateway-api' || traffic.provider === 'service-selector') {
+    if (deploy.provider !== 'kubernetes') {
+      problems.push({
+        path: ['deploy', 'provider'],
+        message: `traffic.provider ${traffic.provider} routes to the pods of Deployments Tollgate made; use deploy.provider: kubernetes`,
+      });
+    } else if (deploy.namespace !== traffic.namespace) {
+      problems.push({
+        path: ['traffic', 'namespace'],
+        message: `must be the namespace the versions are deployed to (deploy.namespace: ${deploy.namespace})`,
+      });
+    }
+  }
+  if (traffic.provider === 'gateway-api' && deploy.provider === 'kubernetes' && !deploy.service) {
+    problems.push({
+      path: ['deploy', 'service'],
+      message:
+        'an HTTPRoute sends to Services: add deploy.service: { ports: [{ port: 80, targetPort: 8080 }] } so each version gets one',
+    });
+  }
+  if (traffic.provider === 'service-selector' && !spec.strategy.blueGreen) {
+    problems.push({
+      path: ['traffic', 'provider'],
+      message:
+        'a Service selector moves all traffic at once: use it with strategy.blueGreen, or gateway-api for canary weights',
+    });
+  }
+  return problems;
+}
 
 function analysisReferences(strategy: Strategy): { path: (string | number)[]; templates: string[] }[] {
   const refs: { path: (string | number)[]; templates: string[] }[] = [];
@@ -511,6 +709,9 @@ function analysisReferences(strategy: Strategy): { path: (string | number)[]; te
       path: ['strategy', 'blueGreen', 'postPromotionAnalysis'],
       templates: strategy.blueGreen.postPromotionAnalysis.templates,
     });
+  }
+  if (strategy.recreate?.analysis) {
+    refs.push({ path: ['strategy', 'recreate', 'analysis'], templates: strategy.recreate.analysis.templates });
   }
   if (strategy.rolling?.analysis) {
     refs.push({ path: ['strategy', 'rolling', 'analysis'], templates: strategy.rolling.analysis.templates });

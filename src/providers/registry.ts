@@ -1,6 +1,7 @@
 import type { AnalysisTemplate, DeployProvider, TrafficProvider } from '../domain/spec';
 import type { Deployer } from './deploy/deployer';
 import { ExecDeployer } from './deploy/exec';
+import { KubernetesDeployer } from './deploy/kubernetes';
 import { ProcessDeployer } from './deploy/process';
 import type { MetricSource } from './metrics/source';
 import { ComparisonMetricSource } from './metrics/comparison';
@@ -9,7 +10,9 @@ import { HttpMetricSource } from './metrics/http';
 import { PrometheusMetricSource } from './metrics/prometheus';
 import type { TrafficRouter } from './traffic/router';
 import { ExecTrafficRouter } from './traffic/exec';
+import { GatewayApiTrafficRouter } from './traffic/gateway-api';
 import { HaproxyTrafficRouter } from './traffic/haproxy';
+import { ServiceSelectorTrafficRouter } from './traffic/service-selector';
 
 /**
  * Builds the provider a spec names. Adding a provider: a schema in domain/spec.ts, a class in its
@@ -29,6 +32,8 @@ export function createProviderRegistry(): ProviderRegistry {
           return new ExecDeployer(config);
         case 'process':
           return new ProcessDeployer(config);
+        case 'kubernetes':
+          return new KubernetesDeployer(config);
       }
     },
     trafficRouter(config) {
@@ -37,6 +42,10 @@ export function createProviderRegistry(): ProviderRegistry {
           return new ExecTrafficRouter(config);
         case 'haproxy':
           return new HaproxyTrafficRouter(config);
+        case 'gateway-api':
+          return new GatewayApiTrafficRouter(config);
+        case 'service-selector':
+          return new ServiceSelectorTrafficRouter(config);
       }
     },
     metricSource(config) {

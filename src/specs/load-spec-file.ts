@@ -34,7 +34,7 @@ export function withAbsolutePaths(spec: ReleaseSpec, specDir: string): ReleaseSp
   return {
     ...spec,
     deploy: absolute(spec.deploy),
-    traffic: absolute(spec.traffic),
+    ...(spec.traffic ? { traffic: absolute(spec.traffic) } : {}),
     analysis: Object.fromEntries(Object.entries(spec.analysis).map(([name, template]) => [name, absolute(template)])),
     ...(spec.database
       ? { database: { ...spec.database, migrations: path.resolve(specDir, spec.database.migrations) } }

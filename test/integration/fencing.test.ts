@@ -116,10 +116,11 @@ describe('a worker killed during a slow forward setWeight, then an abort', () =>
         version: '2.0.0',
         steps: [{ setWeight: 10 }, { pause: {} }, { setWeight: 50 }, { setWeight: 100 }],
       });
-      if (base.traffic.provider !== 'haproxy') throw new Error('the traffic stack routes with haproxy');
+      const { traffic } = base;
+      if (traffic?.provider !== 'haproxy') throw new Error('the traffic stack routes with haproxy');
       const spec = {
         ...base,
-        traffic: { ...base.traffic, runtimeApi: proxy.path, timeout: '10m' },
+        traffic: { ...traffic, runtimeApi: proxy.path, timeout: '10m' },
         execution: { ...base.execution, heartbeatTimeout: '3s' },
       };
       const { releaseId } = await releases.start(spec, releaser);

@@ -46,3 +46,71 @@ describe('the step plan', () => {
     ).toEqual([40, 80, 100]);
   });
 });
+
+describe('the step plan of a Deployment updated in place', () => {
+  const kubernetes = {
+    ...base,
+    deploy: {
+      provider: 'kubernetes' as const,
+      namespace: 'shop',
+      deployment: 'checkout',
+      replicas: 4,
+      template: { spec: { containers: [{ name: 'app', image: 'registry.example.com/checkout:{{version}}' }] } },
+    },
+    traffic: undefined,
+  };
+  const planFor = (strategy: ReleaseSpecInput['strategy']) =>
+    planRelease(validateReleaseSpec({ ...kubernetes, strategy }, 'test'));
+
+  it('replaces every pod at once for recreate, then runs its analysis', () => {
+    const result = planFor({ recreate: { analysis: { templates: ['smoke'] }, bake: '5m' } });
+    expect(result.strategy).toBe('recreate');
+    expect(result.steps).toEqual([
+      {
+        kind: 'rollout',
+        rollout: { updated: 4, replicas: 4, update: { type: 'Recreate' }, final: true },
+        label: 'recreate: all 4 replicas replaced at once',
+      },
+      expect.objectContaining({ kind: 'analysis', label: 'analysis smoke' }),
+    ]);
+    expect(result.bakeMs).toBe(5 * 60_000);
+  });
+
+  it("holds Kubernetes' RollingUpdate after each batch for the analysis, and lets the last batch finish", () => {
+    const { steps } = planFor({
+      rolling: { replicas: 4, maxSurge: 2, maxUnavailable: 1, analysis: { templates: ['smoke'] } },
+    });
+    expect(steps.map((step) => step.label)).toEqual([
+      'batch 1/2: at least 2 of 4 replaced',
+      'analysis smoke',
+      'rolling update: all 4 replicas',
+    ]);
+    expect(steps[0]).toMatchObject({
+      rollout: { updated: 2, final: false, update: { type: 'RollingUpdate', maxSurge: 2, maxUnavailable: 1 } },
+    });
+  });
+
+  it('leaves a rolling update without an analysis to Kubernetes in one step', () => {
+    expect(planFor({ rolling: { replicas: 4 } }).steps.map((step) => step.label)).toEqual([
+      'rolling update: all 4 replicas',
+    ]);
+  });
+
+  it('refuses what cannot work in place: a canary, a traffic provider, replicas that disagree', () => {
+    expect(() => planFor({ canary: { steps: [{ setWeight: 10 }] } })).toThrow(
+      /strategy: deploy\.deployment updates one Deployment in place: use strategy\.recreate or strategy\.rolling/,
+    );
+    expect(() =>
+      validateReleaseSpec(
+        { ...kubernetes, traffic: { provider: 'exec', setWeight: 'true' }, strategy: { recreate: {} } },
+        'test',
+      ),
+    ).toThrow(/traffic: a Deployment updated in place has no traffic to split/);
+    expect(() => planFor({ rolling: { replicas: 3 } })).toThrow(
+      /strategy\.rolling\.replicas: must be the Deployment's replicas \(deploy\.replicas: 4\)/,
+    );
+    expect(() => validateReleaseSpec({ ...base, strategy: { recreate: {} } }, 'test')).toThrow(
+      /strategy\.recreate: recreate replaces one Deployment in place/,
+    );
+  });
+});

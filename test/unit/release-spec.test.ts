@@ -159,8 +159,8 @@ describe('the release spec', () => {
   });
 
   it('refuses an unknown provider and names the ones there are', () => {
-    expect(problemsOf(valid.replace('deploy: { provider: exec,', 'deploy: { provider: kubernetes,'))).toEqual([
-      'deploy.provider: deploy.provider must be one of: exec, process',
+    expect(problemsOf(valid.replace('deploy: { provider: exec,', 'deploy: { provider: nomad,'))).toEqual([
+      'deploy.provider: deploy.provider must be one of: exec, process, kubernetes',
     ]);
   });
 
@@ -174,7 +174,7 @@ describe('the release spec', () => {
     expect(problemsOf(valid.replace(/strategy:[\s\S]*?bake: 30m\n/, ''))).toContain('strategy: required');
     const both = valid.replace('strategy:\n', 'strategy:\n  rolling: { replicas: 3 }\n');
     expect(problemsOf(both)).toEqual([
-      'strategy: choose exactly one of canary, blueGreen, rolling (found canary, rolling)',
+      'strategy: choose exactly one of canary, blueGreen, rolling, recreate (found canary, rolling)',
     ]);
   });
 });

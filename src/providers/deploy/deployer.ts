@@ -1,4 +1,5 @@
 import type { Deployment } from '../../domain/deployment';
+import type { RolloutProgress, RolloutRequest } from '../../domain/rollout';
 import type { ProviderContext } from '../context';
 
 /**
@@ -16,4 +17,12 @@ export interface Deployer {
   deploy(ctx: ProviderContext, version: string): Promise<Deployment | undefined>;
   /** Stops `version`: retires the old version after a release, or removes the new one on rollback. Succeeds if nothing runs. */
   undeploy(ctx: ProviderContext, version: string): Promise<void>;
+  /**
+   * Only for deployers that update one deployment in place (kubernetes with `deployment`): moves at
+   * least `request.updated` of its pods to `version` with the update strategy given, resolves once
+   * they are available, and holds the rollout there until the next call (unless `request.final`,
+   * which lets it finish). Idempotent: a count already reached changes nothing. Its undoing is
+   * `undeploy(version)`, which puts the deployment back as `deploy` found it.
+   */
+  rollout?(ctx: ProviderContext, version: string, request: RolloutRequest): Promise<RolloutProgress>;
 }

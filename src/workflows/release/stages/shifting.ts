@@ -4,6 +4,7 @@ import { atStepBoundary } from '../step-boundary';
 import { analyse } from '../steps/analysis';
 import { awaitApproval } from '../steps/approval';
 import { pause } from '../steps/pause';
+import { rollout } from '../steps/rollout';
 import { setWeight } from '../steps/set-weight';
 
 /** Shifting: the strategy's steps in order (setWeight, pause, analysis, approval), each after the step boundary's gates. */
@@ -32,5 +33,7 @@ async function runStep(ctx: ReleaseContext, index: number, step: PlanStep): Prom
       return awaitApproval(ctx, index, step);
     case 'analysis':
       return analyse(ctx, index, step);
+    case 'rollout':
+      return rollout(ctx, index, step.rollout);
   }
 }

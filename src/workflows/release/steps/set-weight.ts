@@ -7,6 +7,9 @@ import type { ReleaseContext } from '../context';
  */
 export async function setWeight(ctx: ReleaseContext, index: number, weight: number): Promise<void> {
   const { input, spec, plan, release, saga, activities } = ctx;
+  const traffic = spec.traffic;
+  // The spec's validation requires traffic wherever the plan has setWeight steps.
+  if (!traffic) throw new Error('the spec has no traffic provider to set a weight with');
   const before = release.weight;
   // Rolling moves whole servers; canary and blue-green move weights.
   const mode = plan.strategy === 'rolling' ? ('servers' as const) : ('weights' as const);
@@ -17,7 +20,7 @@ export async function setWeight(ctx: ReleaseContext, index: number, weight: numb
       await activities.undo.setWeight.executeWithOptions({ summary: `rollback: setWeight ${before}` }, [
         {
           facts: release.facts,
-          config: spec.traffic,
+          config: traffic,
           weight: before,
           previousWeight: release.weight,
           canary: release.canary,
@@ -34,7 +37,7 @@ export async function setWeight(ctx: ReleaseContext, index: number, weight: numb
   const result = await activities.forward.setWeight.executeWithOptions({ summary: `setWeight ${weight}` }, [
     {
       facts: release.facts,
-      config: spec.traffic,
+      config: traffic,
       weight,
       previousWeight: before,
       canary: release.canary,
