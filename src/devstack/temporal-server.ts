@@ -140,7 +140,9 @@ export async function startTemporalDevServer(options: DevServerOptions = {}): Pr
       if (uiPort !== undefined) await waitForUi(child, `http://${ip}:${uiPort}`, marker, logFile);
     } catch (err) {
       await stop();
-      const portTaken = /address already in use|bind: /i.test(tail(logFile)) || /UI did not answer/.test(String(err));
+      // The whole log: a server that cannot bind panics, and its stack trace buries the reason.
+      const portTaken =
+        /address already in use|bind: /i.test(wholeLog(logFile)) || /UI did not answer/.test(String(err));
       if (portTaken && (options.port === undefined || (ui && options.uiPort === undefined)) && attempt < 3) {
         options.log?.(
           `a port was taken while the dev server started (${port}${uiPort ? `, UI ${uiPort}` : ''}); trying others`,
@@ -157,6 +159,14 @@ export async function startTemporalDevServer(options: DevServerOptions = {}): Pr
       marker: options.dbFilename ?? marker,
       stop,
     };
+  }
+}
+
+function wholeLog(logFile: string): string {
+  try {
+    return fs.readFileSync(logFile, 'utf8');
+  } catch {
+    return '';
   }
 }
 

@@ -1,14 +1,20 @@
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startDev, userEnv, type DevProcess } from '../support/dev-process';
+import { eventually } from '../support/eventually';
 
 /**
  * The first hour on a new machine: nothing in Tollgate's cache, two `tollgate dev` started at
  * once (two terminals, or a test run beside a demo). The Temporal CLI is built for real with
  * `go install`, once: one run builds it with progress, the other says it waits and uses it.
- * Go's own module and build caches are the machine's (set GOCACHE to an empty folder to time a
- * build from nothing).
+ *
+ * The build is held at its start until the second run has said that it waits (a `go` on PATH
+ * that waits for the test, then runs the real one), so the order never depends on how fast the
+ * machine is. Go's module and build caches are the machine's, so the real `go install` takes
+ * seconds; TOLLGATE_TEST_COLD_GO_CACHE=1 gives it an empty build cache instead, to time a
+ * first build from nothing (about 22 minutes on a busy 2-core machine).
  */
 let cache: string;
 const folders: string[] = [];
@@ -28,6 +34,20 @@ afterAll(async () => {
   for (const folder of [cache, ...folders]) fs.rmSync(folder, { recursive: true, force: true });
 });
 
+/** A folder with a `go` that waits until the test lets the build start, then runs the real go. */
+function heldGo(): string {
+  const real = execFileSync('sh', ['-c', 'command -v go'], { encoding: 'utf8' }).trim();
+  const dir = path.join(cache, 'held-go');
+  fs.mkdirSync(dir, { recursive: true });
+  const gate = path.join(cache, 'go-may-start');
+  fs.writeFileSync(
+    path.join(dir, 'go'),
+    `#!/bin/sh\nwhile [ ! -e ${JSON.stringify(gate)} ]; do sleep 0.1; done\nexec ${JSON.stringify(real)} "$@"\n`,
+    { mode: 0o755 },
+  );
+  return dir;
+}
+
 /** PATH without any `temporal`, so the cache is the only place the CLI can come from. */
 function pathWithoutTemporal(): string {
   return (process.env.PATH ?? '')
@@ -42,10 +62,14 @@ describe('tollgate dev on a cold cache', () => {
     async () => {
       const env = userEnv({
         TOLLGATE_CACHE_DIR: cache,
-        GOCACHE: path.join(cache, 'go-build'),
-        PATH: pathWithoutTemporal(),
+        ...(process.env.TOLLGATE_TEST_COLD_GO_CACHE === '1' ? { GOCACHE: path.join(cache, 'go-build') } : {}),
+        PATH: [heldGo(), pathWithoutTemporal()].join(path.delimiter),
       });
       devs.push(...folders.map((folder) => startDev(folder, env)));
+      await eventually("one run to wait for the other's build", () =>
+        devs.some((dev) => dev.stderr().includes('another run (pid')) ? true : undefined,
+      );
+      fs.writeFileSync(path.join(cache, 'go-may-start'), '');
       await Promise.all(devs.map((dev) => dev.ready(40 * 60_000)));
 
       const outputs = devs.map((dev) => dev.stderr());
