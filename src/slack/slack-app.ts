@@ -180,7 +180,9 @@ async function runCommand(
       const releases = await (await deps.releases()).list({ service: request.service, limit: 10 });
       if (releases.length === 0) return request.service ? `No releases of ${request.service}.` : 'No releases yet.';
       return releases
-        .map((r) => `• \`${r.releaseId}\` ${r.stage} at ${r.weight ?? 0}% (by ${escapeMrkdwn(r.initiator ?? 'unknown')})`)
+        .map(
+          (r) => `• \`${r.releaseId}\` ${r.stage} at ${r.weight ?? 0}% (by ${escapeMrkdwn(r.initiator ?? 'unknown')})`,
+        )
         .join('\n');
     }
     case 'rollback': {
