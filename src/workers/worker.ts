@@ -1,3 +1,4 @@
+import { workerIdentity } from '../codec/key-announcement';
 import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Client } from '@temporalio/client';
 import type { WebClient } from '@slack/web-api';
@@ -63,6 +64,8 @@ export async function createTollgateWorker(options: TollgateWorkerOptions): Prom
     taskQueue: options.taskQueue,
     activities,
     dataConverter: options.dataConverter,
+    // Clients read the key ids from it before they encrypt (src/codec/key-announcement.ts).
+    identity: workerIdentity(options.dataConverter),
     ...(options.workflowBundleCode
       ? { workflowBundle: { code: options.workflowBundleCode } }
       : { workflowsPath: workflowBundleOptions().workflowsPath }),
