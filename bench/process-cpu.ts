@@ -53,7 +53,9 @@ export function cpuByProgram(): Map<string, number> {
     const name = stat.pid === process.pid ? 'bench client' : stat.name;
     totals.set(name, (totals.get(name) ?? 0) + stat.cpuSeconds);
   }
-  const machine = os.cpus().reduce((sum, cpu) => sum + cpu.times.user + cpu.times.sys + cpu.times.nice + cpu.times.irq, 0);
+  const machine = os
+    .cpus()
+    .reduce((sum, cpu) => sum + cpu.times.user + cpu.times.sys + cpu.times.nice + cpu.times.irq, 0);
   totals.set('whole machine', machine / 1000);
   return totals;
 }

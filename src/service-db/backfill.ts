@@ -259,9 +259,8 @@ async function runBatch(
       last !== undefined
         ? batchSize
         : Number(
-            (
-              await trx.raw<{ rows: { keys: string }[] }>(countSql(backfill, after.length > 0), [...after, upperKey])
-            ).rows[0].keys,
+            (await trx.raw<{ rows: { keys: string }[] }>(countSql(backfill, after.length > 0), [...after, upperKey]))
+              .rows[0].keys,
           );
     const { rows } = await trx.raw<{ rows: CheckpointRow[] }>(batchSql(backfill, after.length > 0), [
       ...after,
