@@ -253,14 +253,15 @@ describe('the Slack app, with a worker', () => {
       expect(text).not.toContain('<http://evil.example');
     };
 
-    // A freeze reason from elsewhere, shown to whoever tries to start a release.
-    await tollgate.releases.freeze('finder', 'staging', { reason: hostile, by: hostile, at: new Date().toISOString() });
-    const held = command('finder 5.0.0 staging', 'U0ALICE', 'alice');
+    // A freeze reason from elsewhere, shown to whoever tries to start a release. (basket: its lane
+    // runs on this worker's task queue; finder's belongs to the worker-crash test below.)
+    await tollgate.releases.freeze('basket', 'staging', { reason: hostile, by: hostile, at: new Date().toISOString() });
+    const held = command('basket 5.0.0 staging', 'U0ALICE', 'alice');
     await postSignedToSlackApp(app.url, held.body, { secret: SECRET });
     const heldAnswer = (await answerTo(held.id)).text;
     expect(heldAnswer).toContain(escaped);
     noMarkupFromOutside(heldAnswer);
-    await tollgate.releases.unfreeze('finder', 'staging', 'U0ALICE', 'done');
+    await tollgate.releases.unfreeze('basket', 'staging', 'U0ALICE', 'done');
 
     // A release started by someone whose id is not a Slack id, rejected with a hostile reason.
     const spec = catalogue.load('storefront', 'production', { version: '2.7.0' });
