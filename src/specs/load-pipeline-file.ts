@@ -110,6 +110,22 @@ export function loadPipelineFile(file: string, request: PipelineRequest): Loaded
   return { spec, version, commit: commit.data, stages };
 }
 
+/** The service and its environments in order, from a pipeline file alone (for reports). */
+export function pipelineEnvironments(file: string): { service: string; environments: string[] } {
+  const parsed = PipelineSpec.safeParse(
+    readYaml(file, 'the pipeline file must be a YAML mapping with service and environments'),
+  );
+  if (!parsed.success)
+    throw new SpecError(
+      file,
+      parsed.error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message })),
+    );
+  return {
+    service: parsed.data.service,
+    environments: parsed.data.environments.map((environment) => environment.name),
+  };
+}
+
 function readYaml(file: string, shape: string): Record<string, unknown> {
   let text: string;
   try {

@@ -1,3 +1,4 @@
+import { pipelineDeliveryMetrics } from '../../src/audit/pipeline-dora';
 import { PipelineClient } from '../../src/client/pipeline-client';
 import type { Actor } from '../../src/domain/spec';
 import { loadPipelineFile } from '../../src/specs/load-pipeline-file';
@@ -222,5 +223,44 @@ describe('a pipeline', () => {
     expect(new Set(deploys).size).toBe(deploys.length);
     const head = await pipelines.head('pipe-super');
     expect(head.newest?.sha).toBe('ccc0003');
+  });
+});
+
+describe('tollgate dora --pipeline', () => {
+  it('measures lead time from the commit to production, deploys per environment, and failures in production only', async () => {
+    const pipelines = new PipelineClient(tollgate.client, tollgate.taskQueue);
+    const since = new Date();
+    const committedAt = new Date(Date.now() - 2 * 3_600_000).toISOString();
+    const file = writePipelineFiles(journal, {
+      service: 'pipe-dora',
+      verification: { checks: [{ name: 'health', http: { url: target.url } }], attempts: 1, interval: '100ms' },
+      environments: [{ name: 'staging' }, { name: 'production' }],
+    });
+    const good = await pipelines.start(
+      loadPipelineFile(file, { commit: { sha: 'ddd0001', committedAt }, version: '5.0.0' }),
+      alice,
+    );
+    expect((await pipelines.result(good.pipelineId)).outcome).toBe('Succeeded');
+    target.breakVersion('5.0.1');
+    const bad = await pipelines.start(
+      loadPipelineFile(file, { commit: { sha: 'ddd0002', committedAt: new Date().toISOString() }, version: '5.0.1' }),
+      alice,
+    );
+    expect((await pipelines.result(bad.pipelineId)).outcome).toBe('Failed');
+
+    const query = { service: 'pipe-dora', environments: ['staging', 'production'], since };
+    const metrics = await pipelineDeliveryMetrics(under.database.db, query);
+    const production = await under.database.db('releases').where({ release_id: 'pipe-dora:production:5.0.0' }).first();
+    const expectedLead = new Date(production.finished_at).getTime() - Date.parse(committedAt);
+    expect(metrics.production).toBe('production');
+    expect(metrics.leadTimeToProduction).toMatchObject({ measured: 1, medianMs: expectedLead });
+    expect(metrics.deploymentFrequency.map((e) => [e.environment, e.frequency.deployments])).toEqual([
+      ['staging', 1],
+      ['production', 1],
+    ]);
+    // The smoke check that failed in staging kept the change from users: production never failed.
+    expect(metrics.changeFailureRate).toMatchObject({ failed: 0, finished: 1, rate: 0 });
+    const everywhere = await pipelineDeliveryMetrics(under.database.db, { ...query, failuresIn: 'all' });
+    expect(everywhere.changeFailureRate).toMatchObject({ failed: 1, finished: 3 });
   });
 });
