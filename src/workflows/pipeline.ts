@@ -73,6 +73,7 @@ export async function pipelineWorkflow(input: PipelineInput): Promise<PipelineRe
   }
   run.finish(stop?.outcome ?? 'Succeeded', stop?.reason);
   await leaveHead(input);
+  await run.recorded();
   await condition(allHandlersFinished);
 
   const result: PipelineResult = {

@@ -1,4 +1,6 @@
-import { log, setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
+import { log, proxyActivities, setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
+import type { Activities } from '../../activities';
+import type { SlackMessageRef } from '../../activities/notify';
 import type { PendingApproval } from '../../domain/approval';
 import type { EnvironmentStatus, PipelineInput, PipelineOutcome, PipelineStatus } from '../../domain/pipeline';
 import {
@@ -8,6 +10,12 @@ import {
   ReleaseStage,
   ReleaseVersion,
 } from '../../domain/search-attributes';
+
+/** The run's Slack message: a few quick attempts, then the run goes on without it. */
+const slack = proxyActivities<Activities>({
+  startToCloseTimeout: '10s',
+  retry: { initialInterval: '1s', maximumAttempts: 5 },
+});
 
 /** The run itself, when it decides something on its own. */
 export const TOLLGATE_ACTOR = 'tollgate';
@@ -28,6 +36,11 @@ export interface RunRequests {
 export class PipelineRun {
   readonly status: PipelineStatus;
   readonly asked: RunRequests = { changes: 0 };
+  /** The live Slack message, once posted; updates are chained so they land in order. */
+  private message?: SlackMessageRef;
+  private publishing: Promise<void> = Promise.resolve();
+  private changes = 0;
+  private published = 0;
 
   constructor(readonly input: PipelineInput) {
     const now = new Date().toISOString();
@@ -103,6 +116,40 @@ export class PipelineRun {
 
   private refreshDetails(): void {
     setCurrentDetails(pipelineDetails(this.status));
+    this.changes++;
+    this.publish();
+  }
+
+  /**
+   * Brings the Slack message up to date in the background (when the pipeline names a channel);
+   * only the newest status is sent, so a burst of changes is one update.
+   */
+  private publish(): void {
+    const channel = this.input.notify?.slack?.channel;
+    if (!channel) return;
+    this.publishing = this.publishing.then(async () => {
+      if (this.published >= this.changes) return;
+      this.published = this.changes;
+      try {
+        this.message = await slack.publishPipelineMessage.executeWithOptions(
+          { summary: `Slack message in ${channel}` },
+          [{ pipelineId: this.input.pipelineId, channel, message: this.message, status: this.status }],
+        );
+      } catch (err) {
+        log.warn('could not update the Slack message', {
+          pipelineId: this.input.pipelineId,
+          error: String(err),
+        });
+      }
+    });
+  }
+
+  /** Resolves once the Slack message shows everything so far. */
+  async recorded(): Promise<void> {
+    for (let seen; seen !== this.publishing;) {
+      seen = this.publishing;
+      await seen;
+    }
   }
 }
 
