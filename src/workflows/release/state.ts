@@ -3,6 +3,7 @@ import type { PublishRequest, PublishResult } from '../../activities/notify';
 import type { AnalysisResult } from '../../domain/analysis';
 import type { PendingApproval } from '../../domain/approval';
 import type { Deployment } from '../../domain/deployment';
+import type { FlagSetting } from '../../domain/flags';
 import { forwardFence, rollbackFence, type Fence } from '../../domain/fence';
 import type { JsonValue, ReleaseEvent, ReleaseEventKind } from '../../domain/events';
 import type { Gate, LanePolicy } from '../../domain/lane-policy';
@@ -254,6 +255,21 @@ export class ReleaseState {
     else backfills.push(progress);
     this.refreshDetails();
     this.records.publishSoon();
+  }
+
+  /** Where the release left a flag: its latest setFlag on it. */
+  setFlag(setting: FlagSetting): void {
+    const flags = (this.status.flags ??= []);
+    const index = flags.findIndex((candidate) => candidate.flag === setting.flag);
+    if (index >= 0) flags[index] = setting;
+    else flags.push(setting);
+    this.refreshDetails();
+  }
+
+  /** The rollback put the flag back as the release found it. */
+  markFlagRestored(flag: string): void {
+    const setting = this.status.flags?.find((candidate) => candidate.flag === flag);
+    if (setting) setting.restored = true;
   }
 
   setContractedAt(at: string): void {
