@@ -1,3 +1,4 @@
+import type { ReleaseStatus } from './release';
 import type { SetFlagStep } from './spec';
 
 /**
@@ -28,10 +29,17 @@ export function describeFlagChange(change: Pick<SetFlagStep, 'flag' | 'percentag
 
 /**
  * Flags a succeeded release turned on for every user: their code paths are the only ones left, so
- * the flag (and the dead branch) should now be removed. A segment-only setting is not everyone.
+ * the flag (and the dead branch behind it) should now be removed. Listed once the release has
+ * Succeeded (after the contract, when it has one); a segment-only setting is not everyone.
  */
-export function flagsToCleanUp(flags: FlagSetting[] | undefined): string[] {
-  return (flags ?? [])
+export function flagsToCleanUp(status: Pick<ReleaseStatus, 'flags' | 'outcome'>): string[] {
+  if (status.outcome?.stage !== 'Succeeded') return [];
+  return (status.flags ?? [])
     .filter((flag) => !flag.restored && flag.percentage === 100 && !flag.segment)
     .map((flag) => flag.flag);
+}
+
+/** Where the release left one flag, for the CLI and Slack. */
+export function describeFlagSetting(setting: FlagSetting): string {
+  return setting.restored ? `${setting.flag}: put back as the release found it` : describeFlagChange(setting);
 }

@@ -71,7 +71,8 @@ export function planRelease(spec: Pick<ReleaseSpec, 'strategy'> & Partial<Pick<R
       }
       if (step.approval) return approval(step.approval);
       if (step.analysis) return analysis(step.analysis);
-      if (step.setFlag) return { kind: 'setFlag', setFlag: step.setFlag, label: `setFlag ${describeFlagChange(step.setFlag)}` };
+      if (step.setFlag)
+        return { kind: 'setFlag', setFlag: step.setFlag, label: `setFlag ${describeFlagChange(step.setFlag)}` };
       throw new Error('unreachable: the schema allows exactly one key per step');
     });
     return { strategy: 'canary', steps: withFullPromotion(steps), bakeMs: bake(canary.bake) };

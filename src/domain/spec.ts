@@ -687,7 +687,10 @@ export type FlagProvider = z.infer<typeof FlagProvider>;
 export type SetFlagStep = z.infer<typeof SetFlagStep>;
 
 /** setFlag steps need a flag provider to change flags with. */
-function flagProblems(spec: { flags?: FlagProvider; strategy: Strategy }): { path: (string | number)[]; message: string }[] {
+function flagProblems(spec: {
+  flags?: FlagProvider;
+  strategy: Strategy;
+}): { path: (string | number)[]; message: string }[] {
   if (spec.flags) return [];
   return (spec.strategy.canary?.steps ?? []).flatMap((step, index) =>
     step.setFlag

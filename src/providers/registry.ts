@@ -1,4 +1,9 @@
-import type { AnalysisTemplate, DeployProvider, FlagProvider as FlagProviderConfig, TrafficProvider } from '../domain/spec';
+import type {
+  AnalysisTemplate,
+  DeployProvider,
+  FlagProvider as FlagProviderConfig,
+  TrafficProvider,
+} from '../domain/spec';
 import type { FlagProvider } from './flags/flag-provider';
 import { ExecFlagProvider } from './flags/exec';
 import { UnleashFlagProvider } from './flags/unleash';

@@ -77,11 +77,21 @@ export class UnleashAdminApi {
   }
 
   async updateStrategy(flag: string, id: string, strategy: StrategyBody): Promise<void> {
-    await this.call('PUT', `${this.environmentPath(flag)}/strategies/${encodeURIComponent(id)}`, strategy, `flag ${flag}`);
+    await this.call(
+      'PUT',
+      `${this.environmentPath(flag)}/strategies/${encodeURIComponent(id)}`,
+      strategy,
+      `flag ${flag}`,
+    );
   }
 
   async deleteStrategy(flag: string, id: string): Promise<void> {
-    await this.call('DELETE', `${this.environmentPath(flag)}/strategies/${encodeURIComponent(id)}`, undefined, `flag ${flag}`);
+    await this.call(
+      'DELETE',
+      `${this.environmentPath(flag)}/strategies/${encodeURIComponent(id)}`,
+      undefined,
+      `flag ${flag}`,
+    );
   }
 
   async setEnabled(flag: string, enabled: boolean): Promise<void> {

@@ -35,6 +35,11 @@ export async function setFlag(ctx: ReleaseContext, index: number, change: SetFla
   await activities.forward.setFlag.executeWithOptions({ summary: `setFlag ${describeFlagChange(change)}` }, [
     { facts: release.facts, config, stepId, change, fence: release.nextFence() },
   ]);
-  release.setFlag({ flag: change.flag, percentage: change.percentage, variant: change.variant, segment: change.segment });
+  release.setFlag({
+    flag: change.flag,
+    percentage: change.percentage,
+    variant: change.variant,
+    segment: change.segment,
+  });
   release.emit('step', `flag ${describeFlagChange(change)}`);
 }
