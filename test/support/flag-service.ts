@@ -73,7 +73,9 @@ export class FlagService {
     const worker = async () => {
       for (let user = queue.shift(); user !== undefined; user = queue.shift()) {
         const query = new URLSearchParams({ userId: user, ...context });
-        const response = await fetch(`${this.url}/api/frontend?${query.toString()}`, { headers: { authorization: token } });
+        const response = await fetch(`${this.url}/api/frontend?${query.toString()}`, {
+          headers: { authorization: token },
+        });
         if (!response.ok) throw new Error(`frontend API: HTTP ${response.status} ${await response.text()}`);
         const toggle = ((await response.json()) as FrontendAnswer).toggles.find((candidate) => candidate.name === flag);
         results.set(user, {
