@@ -33,6 +33,8 @@ export interface UnleashOptions {
   /** Keep the tokens here so the same ones work on the next start (Unleash creates them only in an empty database). */
   tokensFile?: string;
   port?: number;
+  /** A string put in its command line, to recognise it later; one naming the database when not given. */
+  marker?: string;
   /** How often Unleash's frontend (evaluation) API picks up flag changes. */
   frontendRefreshMs?: number;
   log?: (line: string) => void;
@@ -50,7 +52,7 @@ export async function startUnleash(options: UnleashOptions): Promise<LocalUnleas
   const tokens = readOrMakeTokens(options.tokensFile);
   const port = options.port ?? (await freePort());
   const url = `http://127.0.0.1:${port}`;
-  const marker = `tollgate-unleash:${database}`;
+  const marker = options.marker ?? `tollgate-unleash:${database}`;
   const entry = pathToFileURL(require.resolve('unleash-server')).href;
   // The package is an ES module: import it, then start it on loopback.
   const script =
