@@ -11,7 +11,7 @@ export interface FlagSnapshot {
   state: unknown;
 }
 
-/** Where a release left one flag: its last setFlag step's change. */
+/** Where a release left one flag for one audience (everyone, or a segment): its last setFlag step's change there. */
 export interface FlagSetting {
   flag: string;
   percentage: number;
@@ -34,9 +34,8 @@ export function describeFlagChange(change: Pick<SetFlagStep, 'flag' | 'percentag
  */
 export function flagsToCleanUp(status: Pick<ReleaseStatus, 'flags' | 'outcome'>): string[] {
   if (status.outcome?.stage !== 'Succeeded') return [];
-  return (status.flags ?? [])
-    .filter((flag) => !flag.restored && flag.percentage === 100 && !flag.segment)
-    .map((flag) => flag.flag);
+  const everyone = (status.flags ?? []).filter((flag) => !flag.restored && flag.percentage === 100 && !flag.segment);
+  return [...new Set(everyone.map((flag) => flag.flag))];
 }
 
 /** Where the release left one flag, for the CLI and Slack. */

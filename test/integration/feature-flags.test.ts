@@ -167,6 +167,38 @@ describe('setFlag steps against a real Unleash', () => {
     }
   });
 
+  it('turns a flag on for a segment of internal users only, with its variant, and lists no clean-up for it', async () => {
+    const flag = 'new-pricing';
+    await flags.createFlag(flag);
+    await flags.createSegment('internal-users', [
+      {
+        contextName: 'userId',
+        operator: 'STR_ENDS_WITH',
+        values: ['@example.com'],
+        inverted: false,
+        caseInsensitive: false,
+      },
+    ]);
+    const spec = flagSpec('flags-segment', [
+      { setWeight: 100 },
+      { setFlag: { flag, segment: 'internal-users', percentage: 100, variant: 'blue' } },
+    ]);
+    const { releaseId } = await under.tollgate.releases.start(spec, alice);
+    expect((await under.tollgate.releases.result(releaseId)).outcome).toBe('Succeeded');
+
+    const staff = Array.from({ length: 50 }, (_, index) => `staff-${index}@example.com`);
+    const everyoneElse = USERS.slice(0, 200);
+    const served = await eventually('Unleash to serve the flag to internal users', async () => {
+      const evaluations = await flags.evaluate(flag, [...staff, ...everyoneElse]);
+      return enabledUsers(evaluations).size > 0 ? evaluations : undefined;
+    });
+    expect(staff.map((user) => served.get(user))).toEqual(staff.map(() => ({ enabled: true, variant: 'blue' })));
+    expect(everyoneElse.filter((user) => served.get(user)?.enabled)).toEqual([]);
+    const status = await under.tollgate.releases.status(releaseId);
+    expect(status.flags).toEqual([{ flag, percentage: 100, segment: 'internal-users', variant: 'blue' }]);
+    expect(flagsToCleanUp(status)).toEqual([]);
+  });
+
   it('puts the flag back exactly as the release found it when the release is rejected at 50%', async () => {
     const flag = 'new-search';
     await flags.createFlag(flag);

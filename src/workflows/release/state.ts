@@ -257,10 +257,12 @@ export class ReleaseState {
     this.records.publishSoon();
   }
 
-  /** Where the release left a flag: its latest setFlag on it. */
+  /** Where the release left a flag for one audience (everyone, or a segment): its latest setFlag on it. */
   setFlag(setting: FlagSetting): void {
     const flags = (this.status.flags ??= []);
-    const index = flags.findIndex((candidate) => candidate.flag === setting.flag);
+    const index = flags.findIndex(
+      (candidate) => candidate.flag === setting.flag && candidate.segment === setting.segment,
+    );
     if (index >= 0) flags[index] = setting;
     else flags.push(setting);
     this.refreshDetails();
@@ -268,8 +270,7 @@ export class ReleaseState {
 
   /** The rollback put the flag back as the release found it. */
   markFlagRestored(flag: string): void {
-    const setting = this.status.flags?.find((candidate) => candidate.flag === flag);
-    if (setting) setting.restored = true;
+    for (const setting of this.status.flags ?? []) if (setting.flag === flag) setting.restored = true;
   }
 
   setContractedAt(at: string): void {
