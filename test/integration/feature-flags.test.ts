@@ -94,12 +94,36 @@ function flagSpec(service: string, steps: NonNullable<ReleaseSpecInput['strategy
   });
 }
 
-/** Unleash's own evaluation, once it serves `percentage` (its frontend API picks up changes within a moment). */
-async function servedAt(flag: string, percentage: number): Promise<Set<string>> {
-  return eventually(`Unleash to serve ${flag} to ${percentage}% of users`, async () => {
-    const enabled = enabledUsers(await flags.evaluate(flag, USERS));
-    return servesPercentage(enabled.size, USERS.length, percentage) ? enabled : undefined;
+/**
+ * Unleash's own evaluation of `flag` for `users`, once it has settled and `accept` takes it. Its
+ * frontend API picks up changes a moment after they are made, possibly while a round of
+ * questions is under way; two rounds in a row that agree were both answered from one state.
+ */
+async function settledEvaluation(
+  flag: string,
+  users: string[],
+  accept: (evaluations: Map<string, Evaluation>) => boolean,
+  what: string,
+): Promise<Map<string, Evaluation>> {
+  let previous: string | undefined;
+  return eventually(what, async () => {
+    const evaluations = await flags.evaluate(flag, users);
+    const answers = JSON.stringify(users.map((user) => evaluations.get(user)));
+    const settled = answers === previous;
+    previous = answers;
+    return settled && accept(evaluations) ? evaluations : undefined;
   });
+}
+
+/** The users Unleash serves `flag` to, once it serves it to `percentage` of them. */
+async function servedAt(flag: string, percentage: number): Promise<Set<string>> {
+  const evaluations = await settledEvaluation(
+    flag,
+    USERS,
+    (evaluations) => servesPercentage(enabledUsers(evaluations).size, USERS.length, percentage),
+    `Unleash to serve ${flag} to ${percentage}% of users`,
+  );
+  return enabledUsers(evaluations);
 }
 
 /** Saves a finished release's history under test/replay/histories/flags/ when RECORD_HISTORIES=1. */
@@ -188,10 +212,12 @@ describe('setFlag steps against a real Unleash', () => {
 
     const staff = Array.from({ length: 50 }, (_, index) => `staff-${index}@example.com`);
     const everyoneElse = USERS.slice(0, 200);
-    const served = await eventually('Unleash to serve the flag to internal users', async () => {
-      const evaluations = await flags.evaluate(flag, [...staff, ...everyoneElse]);
-      return enabledUsers(evaluations).size > 0 ? evaluations : undefined;
-    });
+    const served = await settledEvaluation(
+      flag,
+      [...staff, ...everyoneElse],
+      (evaluations) => enabledUsers(evaluations).size > 0,
+      'Unleash to serve the flag to internal users',
+    );
     expect(staff.map((user) => served.get(user))).toEqual(staff.map(() => ({ enabled: true, variant: 'blue' })));
     expect(everyoneElse.filter((user) => served.get(user)?.enabled)).toEqual([]);
     const status = await under.tollgate.releases.status(releaseId);
