@@ -17,5 +17,11 @@ export function instantProviders(): ProviderRegistry {
         message: 'instant',
       }),
     }),
+    flagProvider: () => ({
+      type: 'instant',
+      read: async (_ctx, flag) => ({ flag, state: {} }),
+      set: async () => {},
+      restore: async () => {},
+    }),
   };
 }

@@ -3,6 +3,7 @@ import { createAuditActivities } from './audit';
 import { createDeployActivities } from './deploy';
 import type { ActivityDeps } from './deps';
 import { createFencingActivities } from './fencing';
+import { createFlagActivities } from './flags';
 import { createErrorBudgetActivities } from './error-budget';
 import { createLaneActivities } from './lane';
 import { createNotifyActivities } from './notify';
@@ -27,6 +28,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createFencingActivities(deps),
     ...createVerificationActivities(deps),
     ...createPipelineActivities(deps),
+    ...createFlagActivities(deps),
   };
 }
 

@@ -1,4 +1,5 @@
 import { temporalUiLink } from '../domain/temporal-ui-link';
+import { describeFlagSetting, flagsToCleanUp } from '../domain/flags';
 import { describeBackfill } from '../domain/migration-plan';
 import type { ReleaseStatus } from '../domain/release';
 
@@ -49,6 +50,13 @@ export function renderStatus(status: ReleaseStatus, uiUrl?: string, events = 10,
     for (const backfill of status.backfills ?? [])
       lines.push(`    ${describeBackfill(backfill)}${backfill.done ? ', done' : ''}`);
     if (status.contractedAt) lines.push(`    contracted at ${status.contractedAt}: no rollback, fix forward`);
+  }
+  if (status.flags?.length) {
+    lines.push('  feature flags');
+    for (const setting of status.flags) lines.push(`    ${describeFlagSetting(setting)}`);
+    const cleanup = flagsToCleanUp(status);
+    if (cleanup.length)
+      lines.push(`    clean up (on for everyone; remove from code and archive): ${cleanup.join(', ')}`);
   }
   if (events > 0) {
     lines.push('  recent events');

@@ -12,8 +12,12 @@ export interface ChildDaemon {
  * A server the local stack runs in the foreground as its child (HAProxy, Prometheus): stopped with
  * SIGTERM, then SIGKILL, and killed with this process if it exits first.
  */
-export function startChildDaemon(binary: string, args: string[], options: { cwd?: string } = {}): ChildDaemon {
-  const child = spawn(binary, args, { cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+export function startChildDaemon(
+  binary: string,
+  args: string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): ChildDaemon {
+  const child = spawn(binary, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const keep = (chunk: Buffer) => (output = (output + chunk.toString('utf8')).slice(-4000));
   child.stdout?.on('data', keep);

@@ -13,6 +13,7 @@ import {
   type StackRecord,
 } from './stack-file';
 import { startTemporalDevServer, type DevServer } from './temporal-server';
+import { startUnleash, type LocalUnleash } from './unleash';
 
 export { STATE_DIR } from './stack-file';
 
@@ -21,6 +22,8 @@ export interface LocalStack {
   /** Tollgate's own database. */
   databaseUrl: string;
   uiUrl?: string;
+  /** The Unleash flag service, when asked for (`flags`). */
+  unleash?: LocalUnleash;
   stop(): Promise<void>;
 }
 
@@ -33,6 +36,8 @@ export interface LocalStackOptions {
   log?: (line: string) => void;
   /** Redraw the progress of a first-run build on this terminal. */
   terminal?: NodeJS.WriteStream;
+  /** Also run an Unleash flag service (docs/feature-flags.md), its data in the same PostgreSQL. */
+  flags?: boolean;
 }
 
 /** Another `tollgate dev` is alive in this folder: two would fight over one database. */
@@ -61,6 +66,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
   let postgres: LocalPostgres | undefined;
   let temporal: DevServer | undefined;
+  let unleash: LocalUnleash | undefined;
   try {
     let databaseUrl = process.env.DATABASE_URL;
     if (!databaseUrl) {
@@ -89,20 +95,39 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       terminal: options.terminal,
       onSpawn: (pid) => dbFilename && remember({ name: 'temporal', pid, marker: dbFilename }),
     });
-    Object.assign(record, { temporalAddress: temporal.address, databaseUrl, uiUrl: temporal.uiUrl });
+    if (options.flags) {
+      const marker = `tollgate-unleash:${stateDir}`;
+      unleash = await startUnleash({
+        postgresUrl: postgres?.url ?? databaseUrl,
+        database: persistent ? 'unleash' : undefined,
+        tokensFile: persistent ? path.join(stateDir, 'unleash-tokens.json') : undefined,
+        marker,
+        log,
+      });
+      if (unleash.pid) remember({ name: 'unleash', pid: unleash.pid, marker });
+    }
+    Object.assign(record, {
+      temporalAddress: temporal.address,
+      databaseUrl,
+      uiUrl: temporal.uiUrl,
+      unleashUrl: unleash?.url,
+    });
     writeStackFile(stateDir, record);
-    const started = { temporal, postgres };
+    const started = { temporal, postgres, unleash };
     return {
       temporal,
       databaseUrl,
       uiUrl: temporal.uiUrl,
+      unleash,
       stop: async () => {
+        await started.unleash?.stop();
         await started.temporal.stop();
         await started.postgres?.stop();
         removeStackFile(stateDir);
       },
     };
   } catch (err) {
+    await unleash?.stop();
     await temporal?.stop();
     await postgres?.stop();
     removeStackFile(stateDir);

@@ -7,7 +7,7 @@ const STACK_FILE = 'stack.json';
 
 /** A server `tollgate dev` started, recorded so that a later one can stop it if this one dies. */
 export interface RecordedProcess {
-  name: 'postgres' | 'temporal';
+  name: 'postgres' | 'temporal' | 'unleash';
   pid: number;
   /** A string in the process's command line (its data folder or file), so a reused pid is never taken for it. */
   marker: string;
@@ -18,6 +18,8 @@ export interface StackRecord {
   temporalAddress: string;
   databaseUrl: string;
   uiUrl?: string;
+  /** The local Unleash (tollgate dev --flags). */
+  unleashUrl?: string;
   /** The `tollgate dev` process. */
   pid?: number;
   processes?: RecordedProcess[];

@@ -1,4 +1,5 @@
-import type { AnalysisStep, ApprovalStep, ReleaseSpec } from './spec';
+import type { AnalysisStep, ApprovalStep, ReleaseSpec, SetFlagStep } from './spec';
+import { describeFlagChange } from './flags';
 import { updatesInPlace } from './in-place';
 import type { RolloutRequest } from './rollout';
 import { toMillis } from './duration';
@@ -13,7 +14,9 @@ export type PlanStep =
   | { kind: 'approval'; approval: ApprovalStep; label: string }
   | { kind: 'analysis'; analysis: AnalysisStep; label: string }
   /** A Deployment updated in place: at least `rollout.updated` of its pods on the new version. */
-  | { kind: 'rollout'; rollout: RolloutRequest; label: string };
+  | { kind: 'rollout'; rollout: RolloutRequest; label: string }
+  /** A feature flag changed through the spec's flag provider (docs/feature-flags.md). */
+  | { kind: 'setFlag'; setFlag: SetFlagStep; label: string };
 
 export interface ReleasePlan {
   strategy: 'canary' | 'blueGreen' | 'rolling' | 'recreate';
@@ -68,6 +71,8 @@ export function planRelease(spec: Pick<ReleaseSpec, 'strategy'> & Partial<Pick<R
       }
       if (step.approval) return approval(step.approval);
       if (step.analysis) return analysis(step.analysis);
+      if (step.setFlag)
+        return { kind: 'setFlag', setFlag: step.setFlag, label: `setFlag ${describeFlagChange(step.setFlag)}` };
       throw new Error('unreachable: the schema allows exactly one key per step');
     });
     return { strategy: 'canary', steps: withFullPromotion(steps), bakeMs: bake(canary.bake) };

@@ -1,6 +1,7 @@
 import type { AnalysisResult } from './analysis';
 import type { DecisionRecord, PendingApproval } from './approval';
 import type { ReleaseEvent } from './events';
+import type { FlagSetting } from './flags';
 import type { Gate, LanePolicy } from './lane-policy';
 import type { BackfillProgress, MigrationPhase } from './migration-plan';
 import type { Actor, ReleaseSpec } from './spec';
@@ -67,6 +68,8 @@ export interface ReleaseStatus {
   migrations?: MigrationState[];
   /** Backfills declared by the expand migrations, as they progress. */
   backfills?: BackfillProgress[];
+  /** Feature flags the release's setFlag steps changed, and where it left each (docs/feature-flags.md). */
+  flags?: FlagSetting[];
   /** When the contract began: from then on the release cannot roll back. */
   contractedAt?: string;
   startedAt: string;

@@ -265,6 +265,65 @@ export const TrafficProvider = z.discriminatedUnion(
   { error: 'traffic.provider must be one of: exec, haproxy, gateway-api, service-selector' },
 );
 
+/** A feature flag's name as flag services spell them: "new-checkout", "checkout.v2". */
+const FlagName = z
+  .string({ error: expected('must be the name of a feature flag, such as "new-checkout"') })
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, {
+    error: 'must be the name of a feature flag: letters, digits, ".", "_", "-" (such as "new-checkout")',
+  });
+
+/**
+ * Unleash through its Admin API (docs/feature-flags.md): each setFlag step keeps one gradual-rollout
+ * strategy of its own on the flag, in one Unleash environment; other strategies are left alone.
+ */
+export const UnleashFlags = z.strictObject({
+  provider: z.literal('unleash'),
+  /** The Unleash server: its URL, or env:NAME for a worker variable that holds it. */
+  url: z.string().refine((value) => SECRET_REF_PATTERN.test(value) || /^https?:\/\/[^\s]+$/.test(value), {
+    error: 'must be the URL of an Unleash server, such as http://unleash:4242, or env:NAME',
+  }),
+  /** An Admin API token (or a personal access token), always env:NAME: the worker holds it. */
+  token: SecretRef,
+  project: z.string().min(1).default('default'),
+  /** The Unleash environment the flag changes in; the release's environment when not given. */
+  environment: z.string().min(1).optional(),
+  timeout: Duration.default('10s'),
+});
+
+/**
+ * Flags through the user's own commands. `read` prints the flag's state (any JSON) on stdout;
+ * `set` applies TOLLGATE_FLAG_*; `restore` puts back TOLLGATE_FLAG_STATE, what `read` printed.
+ */
+export const ExecFlags = z.strictObject({
+  provider: z.literal('exec'),
+  read: z.string().min(1),
+  set: z.string().min(1),
+  restore: z.string().min(1),
+  ...execOptions,
+});
+
+export const FlagProvider = z.discriminatedUnion('provider', [UnleashFlags, ExecFlags], {
+  error: 'flags.provider must be one of: unleash, exec',
+});
+
+/**
+ * One feature flag change: `percentage` of users (sticky: the same users stay in as it grows) get
+ * the flag, or its `variant`, within `segment` when given (internal users first, then everyone).
+ */
+export const SetFlagStep = z.strictObject({
+  flag: FlagName,
+  percentage: z
+    .int({ error: expected('percentage must be a whole percentage, 0 to 100') })
+    .min(0, { error: 'percentage must be between 0 and 100' })
+    .max(100, { error: 'percentage must be between 0 and 100' }),
+  /** The variant those users get; without it, the flag is simply on for them. */
+  variant: z.string().min(1).max(100).optional(),
+  /** Only users in this segment (an Unleash segment's name, such as internal-users). */
+  segment: z.string().min(1).max(100).optional(),
+  /** The context field that keeps a user in or out from one step to the next. */
+  stickiness: z.string().min(1).default('default'),
+});
+
 const analysisCommon = {
   /** Time between two measurements. */
   interval: Duration.default('30s'),
@@ -414,6 +473,7 @@ export const CanaryStep = z
     pause: z.strictObject({ duration: Duration.optional() }).optional(),
     approval: ApprovalStep.optional(),
     analysis: AnalysisStep.optional(),
+    setFlag: SetFlagStep.optional(),
   })
   .superRefine((step, ctx) => {
     const kinds = Object.keys(step).filter((key) => step[key as keyof typeof step] !== undefined);
@@ -422,8 +482,8 @@ export const CanaryStep = z
         code: 'custom',
         message:
           kinds.length === 0
-            ? 'a step needs one of setWeight, pause, approval, analysis'
-            : `a step has exactly one of setWeight, pause, approval, analysis (found ${kinds.join(', ')}); split it into ${kinds.length} steps`,
+            ? 'a step needs one of setWeight, pause, approval, analysis, setFlag'
+            : `a step has exactly one of setWeight, pause, approval, analysis, setFlag (found ${kinds.join(', ')}); split it into ${kinds.length} steps`,
       });
     }
   });
@@ -631,8 +691,11 @@ export const ReleaseSpec = z
     errorBudget: ErrorBudget.optional(),
     database: Database.optional(),
     verification: Verification.optional(),
+    /** Where setFlag steps change feature flags (docs/feature-flags.md). */
+    flags: FlagProvider.optional(),
   })
   .superRefine((spec, ctx) => {
+    for (const problem of flagProblems(spec)) ctx.addIssue({ code: 'custom', ...problem });
     // Contract is the point of no return: someone must be able to approve it.
     if (spec.database && !spec.database.contractApproval && strategyApprovers(spec.strategy).length === 0) {
       ctx.addIssue({
@@ -684,6 +747,27 @@ export type ComparisonAnalysis = z.infer<typeof ComparisonAnalysis>;
 export type Database = z.infer<typeof Database>;
 export type SmokeCheck = z.infer<typeof SmokeCheck>;
 export type Verification = z.infer<typeof Verification>;
+export type FlagProvider = z.infer<typeof FlagProvider>;
+export type SetFlagStep = z.infer<typeof SetFlagStep>;
+
+/** setFlag steps need a flag provider to change flags with. */
+function flagProblems(spec: {
+  flags?: FlagProvider;
+  strategy: Strategy;
+}): { path: (string | number)[]; message: string }[] {
+  if (spec.flags) return [];
+  return (spec.strategy.canary?.steps ?? []).flatMap((step, index) =>
+    step.setFlag
+      ? [
+          {
+            path: ['strategy', 'canary', 'steps', index, 'setFlag'],
+            message:
+              'a setFlag step needs a flag service: add flags: { provider: unleash, url: ..., token: env:UNLEASH_TOKEN } (or provider: exec)',
+          },
+        ]
+      : [],
+  );
+}
 
 /** Kubernetes traffic routes to pods the kubernetes deployer labelled and (for routes) gave a Service. */
 function kubernetesProblems(spec: {

@@ -1,4 +1,12 @@
-import type { AnalysisTemplate, DeployProvider, TrafficProvider } from '../domain/spec';
+import type {
+  AnalysisTemplate,
+  DeployProvider,
+  FlagProvider as FlagProviderConfig,
+  TrafficProvider,
+} from '../domain/spec';
+import type { FlagProvider } from './flags/flag-provider';
+import { ExecFlagProvider } from './flags/exec';
+import { UnleashFlagProvider } from './flags/unleash';
 import type { Deployer } from './deploy/deployer';
 import { ExecDeployer } from './deploy/exec';
 import { KubernetesDeployer } from './deploy/kubernetes';
@@ -22,6 +30,8 @@ export interface ProviderRegistry {
   deployer(config: DeployProvider): Deployer;
   trafficRouter(config: TrafficProvider): TrafficRouter;
   metricSource(config: AnalysisTemplate): MetricSource;
+  /** `environment` is the release's: the flag service's environment unless the spec names another. */
+  flagProvider(config: FlagProviderConfig, environment: string): FlagProvider;
 }
 
 export function createProviderRegistry(): ProviderRegistry {
@@ -58,6 +68,14 @@ export function createProviderRegistry(): ProviderRegistry {
           return new HttpMetricSource(config);
         case 'comparison':
           return new ComparisonMetricSource(config);
+      }
+    },
+    flagProvider(config, environment) {
+      switch (config.provider) {
+        case 'unleash':
+          return new UnleashFlagProvider(config, environment);
+        case 'exec':
+          return new ExecFlagProvider(config);
       }
     },
   };

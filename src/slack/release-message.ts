@@ -1,6 +1,7 @@
 import { temporalUiLink } from '../domain/temporal-ui-link';
 import type { Button, KnownBlock } from '@slack/types';
 import type { ReleaseStatus } from '../domain/release';
+import { describeFlagSetting, flagsToCleanUp } from '../domain/flags';
 import { describeBackfill } from '../domain/migration-plan';
 import { isEndStage } from '../domain/stages';
 import { escapeMrkdwn } from './mrkdwn';
@@ -124,6 +125,18 @@ export function renderReleaseMessage(
   if (schema.length)
     blocks.push({ type: 'section', text: { type: 'mrkdwn', text: clip(`*Schema*\n${schema.join('\n')}`) } });
 
+  if (status.flags?.length) {
+    const cleanup = flagsToCleanUp(status);
+    const flags = [
+      ...status.flags.map((setting) => `${setting.restored ? '↩️' : '🚩'} ${describeFlagSetting(setting)}`),
+      ...(cleanup.length
+        ? [
+            `🧹 clean up, on for everyone: ${cleanup.map((flag) => `\`${flag}\``).join(', ')} (remove from code, archive)`,
+          ]
+        : []),
+    ];
+    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: clip(`*Feature flags*\n${flags.join('\n')}`) } });
+  }
   if (status.outcome?.reason)
     blocks.push({
       type: 'section',

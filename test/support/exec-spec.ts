@@ -46,6 +46,7 @@ export interface ExecSpecOptions {
   execution?: ReleaseSpecInput['execution'];
   database?: ReleaseSpecInput['database'];
   verification?: ReleaseSpecInput['verification'];
+  flags?: ReleaseSpecInput['flags'];
   /** More variables for the deploy and traffic commands (values may be env:NAME). */
   env?: Record<string, string>;
 }
@@ -79,6 +80,7 @@ export function execSpec(journal: Journal, options: ExecSpecOptions): ReleaseSpe
     execution: { attempts: 2, heartbeatTimeout: '5s', stepTimeout: '2m', rollbackTimeout: '5m', ...options.execution },
     database: options.database,
     verification: options.verification,
+    flags: options.flags,
   };
   return validateReleaseSpec(input, 'test spec');
 }

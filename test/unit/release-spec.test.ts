@@ -86,7 +86,7 @@ describe('the release spec', () => {
   it('names a misspelt step key and the key it most likely meant', () => {
     expect(problemsOf(valid.replace('- setWeight: 10', '- setweight: 10'))).toEqual([
       'strategy.canary.steps.2.setweight: unknown field "setweight"; did you mean "setWeight"?',
-      'strategy.canary.steps.2: a step needs one of setWeight, pause, approval, analysis',
+      'strategy.canary.steps.2: a step needs one of setWeight, pause, approval, analysis, setFlag',
     ]);
   });
 
@@ -123,7 +123,7 @@ describe('the release spec', () => {
 
   it('refuses two actions in one step and says how to split it', () => {
     expect(problemsOf(valid.replace('- setWeight: 1\n', '- { setWeight: 1, pause: { duration: 1m } }\n'))).toEqual([
-      'strategy.canary.steps.0: a step has exactly one of setWeight, pause, approval, analysis (found setWeight, pause); split it into 2 steps',
+      'strategy.canary.steps.0: a step has exactly one of setWeight, pause, approval, analysis, setFlag (found setWeight, pause); split it into 2 steps',
     ]);
   });
 

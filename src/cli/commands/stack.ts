@@ -12,7 +12,8 @@ export function registerStackCommands(program: Command, runBare: RunBare): void 
     .description('run the local stack: Temporal dev server and UI, PostgreSQL, and a worker (Ctrl-C stops all)')
     .option('--fresh', 'forget the releases and database of earlier runs')
     .option('--json', 'log JSON lines (the default when the output is not a terminal)')
-    .action((options: { fresh?: boolean; json?: boolean }) =>
+    .option('--flags', 'also run an Unleash flag service for setFlag steps (UNLEASH_URL, UNLEASH_ADMIN_TOKEN)')
+    .action((options: { fresh?: boolean; json?: boolean; flags?: boolean }) =>
       runBare(async () => {
         const { loadConfig } = require('../../config') as typeof import('../../config');
         const { createLogger } = require('../../logger') as typeof import('../../logger');
@@ -31,7 +32,13 @@ export function registerStackCommands(program: Command, runBare: RunBare): void 
         const stack = await startLocalStack({
           log: say,
           terminal: process.stderr.isTTY ? process.stderr : undefined,
+          flags: options.flags,
         });
+        if (stack.unleash) {
+          // Specs name these (flags.url: env:UNLEASH_URL, flags.token: env:UNLEASH_ADMIN_TOKEN); the worker resolves them.
+          process.env.UNLEASH_URL = stack.unleash.url;
+          process.env.UNLEASH_ADMIN_TOKEN = stack.unleash.tokens.admin;
+        }
         const workerConfig = loadConfig(
           {
             ...process.env,
@@ -170,7 +177,12 @@ function searchAttributeProtoType(type: string): number {
 
 /** What `tollgate dev` says once everything runs: where things are, and what to type next. */
 export function devBanner(
-  stack: { temporal: { address: string; namespace: string }; uiUrl?: string; databaseUrl: string },
+  stack: {
+    temporal: { address: string; namespace: string };
+    uiUrl?: string;
+    databaseUrl: string;
+    unleash?: { url: string };
+  },
   taskQueue: string,
   stateDir: string,
 ): string {
@@ -181,6 +193,9 @@ export function devBanner(
     `  Temporal     ${stack.temporal.address}, namespace ${stack.temporal.namespace}`,
     `  database     ${stack.databaseUrl.replace(/:[^:@/]+@/, ':***@')}`,
     `  worker       in this process, task queue ${taskQueue}`,
+    ...(stack.unleash
+      ? [`  Unleash      ${stack.unleash.url} (flags: url env:UNLEASH_URL, token env:UNLEASH_ADMIN_TOKEN)`]
+      : []),
     `  state        ${stateDir}/ (kept across runs; --fresh forgets it)`,
     'next, in another terminal in this folder:',
     '  tollgate start examples/exec-canary/release.yaml',

@@ -3,6 +3,7 @@ import type { PublishRequest, PublishResult } from '../../activities/notify';
 import type { AnalysisResult } from '../../domain/analysis';
 import type { PendingApproval } from '../../domain/approval';
 import type { Deployment } from '../../domain/deployment';
+import type { FlagSetting } from '../../domain/flags';
 import { forwardFence, rollbackFence, type Fence } from '../../domain/fence';
 import type { JsonValue, ReleaseEvent, ReleaseEventKind } from '../../domain/events';
 import type { Gate, LanePolicy } from '../../domain/lane-policy';
@@ -264,6 +265,22 @@ export class ReleaseState {
   setVerification(result: VerificationResult): void {
     this.status.verification = result;
     this.refreshDetails();
+  }
+
+  /** Where the release left a flag for one audience (everyone, or a segment): its latest setFlag on it. */
+  setFlag(setting: FlagSetting): void {
+    const flags = (this.status.flags ??= []);
+    const index = flags.findIndex(
+      (candidate) => candidate.flag === setting.flag && candidate.segment === setting.segment,
+    );
+    if (index >= 0) flags[index] = setting;
+    else flags.push(setting);
+    this.refreshDetails();
+  }
+
+  /** The rollback put the flag back as the release found it. */
+  markFlagRestored(flag: string): void {
+    for (const setting of this.status.flags ?? []) if (setting.flag === flag) setting.restored = true;
   }
 
   setContractedAt(at: string): void {

@@ -5,9 +5,10 @@ import { analyse } from '../steps/analysis';
 import { awaitApproval } from '../steps/approval';
 import { pause } from '../steps/pause';
 import { rollout } from '../steps/rollout';
+import { setFlag } from '../steps/set-flag';
 import { setWeight } from '../steps/set-weight';
 
-/** Shifting: the strategy's steps in order (setWeight, pause, analysis, approval), each after the step boundary's gates. */
+/** Shifting: the strategy's steps in order (setWeight, setFlag, pause, analysis, approval), each after the step boundary's gates. */
 export async function shifting(ctx: ReleaseContext): Promise<void> {
   const { plan, release } = ctx;
   release.enterStage('Shifting', `${plan.steps.length} steps`);
@@ -35,5 +36,7 @@ async function runStep(ctx: ReleaseContext, index: number, step: PlanStep): Prom
       return analyse(ctx, index, step);
     case 'rollout':
       return rollout(ctx, index, step.rollout);
+    case 'setFlag':
+      return setFlag(ctx, index, step.setFlag);
   }
 }
