@@ -1,3 +1,4 @@
+import { workerIdentity } from '../codec/key-announcement';
 import {
   type ActivityInterceptorsFactory,
   type NativeConnection,
@@ -79,6 +80,8 @@ export async function createTollgateWorker(options: TollgateWorkerOptions): Prom
     taskQueue: options.taskQueue,
     activities,
     dataConverter: options.dataConverter,
+    // Clients read the key ids from it before they encrypt (src/codec/key-announcement.ts).
+    identity: workerIdentity(options.dataConverter),
     ...(options.workflowBundleCode
       ? { workflowBundle: { code: options.workflowBundleCode } }
       : { workflowsPath: workflowBundleOptions().workflowsPath }),
