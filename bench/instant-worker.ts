@@ -83,7 +83,7 @@ async function main(): Promise<void> {
   process.stdout.write('worker running\n');
   await Promise.all([worker.run(), bare.run()]);
   await db.destroy();
-  process.disconnect?.(); // the IPC channel would keep this process alive
+  if (process.connected) process.disconnect(); // the IPC channel would keep this process alive
 }
 
 void main();
