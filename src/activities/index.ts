@@ -6,8 +6,10 @@ import { createFencingActivities } from './fencing';
 import { createErrorBudgetActivities } from './error-budget';
 import { createLaneActivities } from './lane';
 import { createNotifyActivities } from './notify';
+import { createPipelineActivities } from './pipeline';
 import { createMigrationActivities } from './migrations';
 import { createTrafficActivities } from './traffic';
+import { createVerificationActivities } from './verification';
 
 export type { ActivityDeps } from './deps';
 
@@ -23,6 +25,8 @@ export function createActivities(deps: ActivityDeps) {
     ...createErrorBudgetActivities(deps),
     ...createMigrationActivities(deps),
     ...createFencingActivities(deps),
+    ...createVerificationActivities(deps),
+    ...createPipelineActivities(deps),
   };
 }
 

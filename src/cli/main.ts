@@ -3,6 +3,7 @@ import { TollgateError } from '../domain/errors';
 import type { CliContext } from './context';
 import { tollgateVersion } from './version';
 import { registerLaneCommands } from './commands/lanes';
+import { registerPipelineCommands } from './commands/pipelines';
 import { registerReleaseCommands } from './commands/releases';
 import { registerReportCommands } from './commands/reports';
 import { registerStackCommands } from './commands/stack';
@@ -40,6 +41,7 @@ export function buildProgram(): Command {
 
   registerReleaseCommands(program, run);
   registerLaneCommands(program, run);
+  registerPipelineCommands(program, run);
   registerReportCommands(program, run);
   registerStackCommands(program, runBare);
   registerDemoCommand(program, runBare);
