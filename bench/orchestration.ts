@@ -13,6 +13,7 @@ import type { ReleaseSpecInput } from '../src/domain/spec';
 import { DEFAULT_MAX_CACHED_WORKFLOWS } from '../src/workers/worker';
 import type { bareWorkflow } from './bare-workflow';
 import { cpuByProgram, cpuSince } from './process-cpu';
+import { required } from '../src/domain/required';
 
 /**
  * npm run bench:orchestration — what Tollgate itself costs, on providers that take no time, beside
@@ -166,10 +167,19 @@ async function main(): Promise<void> {
       TOLLGATE_WORKFLOW_BUNDLE: bundlePath,
       TOLLGATE_MAX_CACHED_WORKFLOWS: String(CACHE),
     },
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
   });
+  /** Milliseconds inside each activity type since the last call, from the worker. */
+  const activityTimings = () =>
+    new Promise<Record<string, number[]>>((resolve) => {
+      worker.once('message', (message: { activityMs: Record<string, number[]> }) => resolve(message.activityMs));
+      worker.send('activity-timings');
+    });
   await new Promise<void>((resolve) =>
-    worker.stdout.on('data', (chunk: Buffer) => chunk.toString().includes('worker running') && resolve()),
+    required(worker.stdout, 'worker stdout').on(
+      'data',
+      (chunk: Buffer) => chunk.toString().includes('worker running') && resolve(),
+    ),
   );
   const memoryMiB = (field: 'VmHWM' | 'VmRSS') => {
     const status = fs.readFileSync(`/proc/${worker.pid}/status`, 'utf8');
@@ -195,6 +205,7 @@ async function main(): Promise<void> {
     // Warm-up, unreported: the first workflows of each kind pay for the workers' first polls and caches.
     await releases.result((await releases.start(spec('warm-up', EIGHT_STEPS), who)).releaseId);
     await (await startBare()).result();
+    await activityTimings();
 
     // 1. Per step: consecutive step starts of a workflow running alone, Tollgate and bare interleaved.
     const tollgateSteps: number[] = [];
@@ -223,6 +234,13 @@ async function main(): Promise<void> {
     say(`   ratio of p50s: ${ratio.toFixed(2)} (goal: at most 1.2)`);
     say(`   where a Tollgate step goes: ${describePhases(tollgatePhases)}`);
     say(`   where a bare step goes:     ${describePhases(barePhases)}`);
+    const timings = await activityTimings();
+    say(
+      `   inside the worker's activity functions (mean ms): ${Object.entries(timings)
+        .map(([type, ms]) => `${type} ${mean(ms).toFixed(2)} (${ms.length}×)`)
+        .join(', ')}`,
+    );
+    if (IN_FLIGHT === 0) return;
 
     // 2. Throughput with 200 in flight (different services: a lane runs one release at a time).
     const cpuBefore = cpuByProgram();

@@ -51,8 +51,11 @@ export interface BackfillChunkArgs {
 const BATCH_LOCK_TIMEOUT = '2s';
 /** Per batch: a batch is meant to take milliseconds; one this slow is halved rather than left running. */
 const BATCH_STATEMENT_TIMEOUT = '30s';
-/** Above this many rows (by the planner's estimate), rows to do are estimated rather than counted. */
-const EXACT_COUNT_LIMIT = 1_000_000;
+/**
+ * Above this many rows (by the planner's estimate), rows to do are estimated rather than counted:
+ * counting a million rows took longer than the first 50 batches (bench:backfill).
+ */
+const EXACT_COUNT_LIMIT = 100_000;
 /** lock_not_available, deadlock_detected, query_canceled (the statement timeout): worth another try. */
 const BUSY_CODES = new Set(['55P03', '40P01', '57014']);
 const STATEMENT_TIMEOUT_CODE = '57014';
@@ -81,7 +84,14 @@ export async function runBackfillChunk(db: Knex, args: BackfillChunkArgs): Promi
     const batchStarted = Date.now();
     const result = await runBatchWithRetry(db, args, batchSize);
     const row = result.row;
-    batchSize = adapt ? nextBatchSize(result.batchSize, Date.now() - batchStarted, batchTimeMs) : result.batchSize;
+    batchSize = adapt
+      ? nextBatchSize(
+          result.batchSize,
+          Date.now() - batchStarted,
+          batchTimeMs,
+          Math.min(backfill.batchSize, result.batchSize),
+        )
+      : result.batchSize;
     scannedThisRun += result.scanned;
     const elapsedSeconds = Math.max(0.001, (Date.now() - started) / 1000);
     const progress = progressOf(row, scannedThisRun / elapsedSeconds);
@@ -171,11 +181,14 @@ async function openChunk(db: Knex, args: BackfillChunkArgs): Promise<CheckpointR
 
 /**
  * The next batch's size: the last one scaled toward the target time, at most doubled or halved at
- * a time (one slow batch, a checkpoint or a vacuum, does not swing it), within 1..MAX_BATCH_ROWS.
+ * a time (one slow batch, a checkpoint or a vacuum, does not swing it), never below the declared
+ * size (`floor`) nor above MAX_BATCH_ROWS. The floor matters on a starved machine: there every
+ * batch is slow, and shrinking them made each one pay its commit for fewer rows, slower still
+ * (bench:backfill fell to 1,000 rows/s). Only a statement timeout takes a batch below it.
  */
-export function nextBatchSize(lastSize: number, lastMs: number, targetMs: number): number {
+export function nextBatchSize(lastSize: number, lastMs: number, targetMs: number, floor = 1): number {
   const factor = lastMs <= 0 ? 2 : Math.min(2, Math.max(0.5, targetMs / lastMs));
-  return Math.min(MAX_BATCH_ROWS, Math.max(1, Math.round(lastSize * factor)));
+  return Math.min(MAX_BATCH_ROWS, Math.max(floor, Math.round(lastSize * factor)));
 }
 
 /**

@@ -1,5 +1,11 @@
 import { workerIdentity } from '../codec/key-announcement';
-import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import {
+  type ActivityInterceptorsFactory,
+  type NativeConnection,
+  Worker,
+  type WorkerOptions,
+} from '@temporalio/worker';
+import type { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import type { WebClient } from '@slack/web-api';
 import type { DataConverter } from '@temporalio/common';
@@ -37,6 +43,8 @@ export interface TollgateWorkerOptions {
   tracing?: Tracing;
   /** Workflows kept in memory between their tasks; the rest are replayed from history when they wake. */
   maxCachedWorkflows?: number;
+  /** More activity interceptors (bench/instant-worker.ts times every activity). */
+  activityInterceptors?: ActivityInterceptorsFactory[];
 }
 
 /**
@@ -78,7 +86,10 @@ export async function createTollgateWorker(options: TollgateWorkerOptions): Prom
       ? { workflowBundle: { code: options.workflowBundleCode } }
       : { workflowsPath: workflowBundleOptions().workflowsPath }),
     interceptors: {
-      activity: options.tracing ? [(ctx) => ({ inbound: new ReleaseTracingInterceptor(ctx) })] : [],
+      activity: [
+        ...(options.tracing ? [(ctx: Context) => ({ inbound: new ReleaseTracingInterceptor(ctx) })] : []),
+        ...(options.activityInterceptors ?? []),
+      ],
     },
     shutdownGraceTime: options.shutdownGraceTime ?? DEFAULT_SHUTDOWN_GRACE,
     // Thousands of releases wait at approvals for hours: they cost history, not memory, once evicted.

@@ -18,6 +18,11 @@ describe('the backfill batch size', () => {
     expect(nextBatchSize(4321, 100, 100)).toBe(4321);
   });
 
+  it('never shrinks below the declared size', () => {
+    expect(nextBatchSize(1000, 5000, 100, 1000)).toBe(1000);
+    expect(nextBatchSize(4000, 5000, 100, 1000)).toBe(2000);
+  });
+
   it('stays between one row and the ceiling', () => {
     expect(nextBatchSize(1, 1000, 100)).toBe(1);
     expect(nextBatchSize(MAX_BATCH_ROWS, 1, 100)).toBe(MAX_BATCH_ROWS);
