@@ -3,6 +3,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, DefaultLogger } from '@temporalio/worker';
 import pino from 'pino';
 import { openDatabase } from '../src/audit/database';
+import { DecisionVerifier } from '../src/identity/decision-verifier';
 import { createTollgateWorker } from '../src/workers/worker';
 import { instantProviders } from './instant-providers';
 import { required } from '../src/domain/required';
@@ -22,6 +23,7 @@ async function main(): Promise<void> {
     db,
     log: pino({ level: 'silent' }),
     providers: instantProviders(),
+    identity: new DecisionVerifier({ mode: 'none' }),
     workflowBundleCode: fs.readFileSync(
       required(process.env.TOLLGATE_WORKFLOW_BUNDLE, 'TOLLGATE_WORKFLOW_BUNDLE'),
       'utf8',

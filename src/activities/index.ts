@@ -3,6 +3,7 @@ import { createAuditActivities } from './audit';
 import { createDeployActivities } from './deploy';
 import type { ActivityDeps } from './deps';
 import { createFencingActivities } from './fencing';
+import { createIdentityActivities } from './identity';
 import { createErrorBudgetActivities } from './error-budget';
 import { createLaneActivities } from './lane';
 import { createNotifyActivities } from './notify';
@@ -23,6 +24,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createErrorBudgetActivities(deps),
     ...createMigrationActivities(deps),
     ...createFencingActivities(deps),
+    ...createIdentityActivities(deps),
   };
 }
 

@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { TollgateError } from '../domain/errors';
 import type { CliContext } from './context';
 import { tollgateVersion } from './version';
+import { registerIdentityCommands } from './commands/identity';
 import { registerLaneCommands } from './commands/lanes';
 import { registerReleaseCommands } from './commands/releases';
 import { registerReportCommands } from './commands/reports';
@@ -40,6 +41,7 @@ export function buildProgram(): Command {
 
   registerReleaseCommands(program, run);
   registerLaneCommands(program, run);
+  registerIdentityCommands(program, run);
   registerReportCommands(program, run);
   registerStackCommands(program, runBare);
   registerDemoCommand(program, runBare);

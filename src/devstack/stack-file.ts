@@ -18,6 +18,8 @@ export interface StackRecord {
   temporalAddress: string;
   databaseUrl: string;
   uiUrl?: string;
+  /** How the stack's worker establishes who decides: `none` is local mode, whose CLI takes --as. */
+  auth?: 'none' | 'oidc';
   /** The `tollgate dev` process. */
   pid?: number;
   processes?: RecordedProcess[];
