@@ -129,6 +129,12 @@ function listenToPeople(ctx: ReleaseContext): void {
       requestRollback(ctx, actor.id, why);
     }),
   );
+  listenForRollback(ctx);
+}
+
+/** A rollback is an update: the person hears at once whether it was accepted. */
+function listenForRollback(ctx: ReleaseContext): void {
+  const { release } = ctx;
   setHandler(
     rollbackUpdate,
     ({ actor: claimed, reason, proof }) =>
