@@ -35,6 +35,8 @@ export async function cliIdentity(settings: IdentitySettings, options: ClaimedId
   const { actorFromClaims } = require('../identity/claims') as typeof import('../identity/claims');
   const { decodeJwt } = require('jose') as typeof import('jose');
   const idToken = await currentIdToken(settings);
-  // Read here only to show and record who acts; the worker verifies the token itself.
-  return { actor: actorFromClaims(decodeJwt(idToken), settings, 'cli'), proof: idToken };
+  // Read here only to show who acts: the worker verifies the token itself, and only then is the
+  // identity recorded as verified.
+  const { trust: _unchecked, ...actor } = actorFromClaims(decodeJwt(idToken), settings, 'cli');
+  return { actor, proof: idToken };
 }

@@ -4,7 +4,7 @@ import { SignJWT, exportJWK, generateKeyPair, type JWK } from 'jose';
 import { required } from '../../src/domain/required';
 
 /**
- * A real OpenID Connect provider on loopback (the `oidc-provider` package, certified by the
+ * A real OpenID Connect provider on loopback (the `oidc-provider` package 8.x, for Node 20; certified by the
  * OpenID Foundation), with test users and their groups: discovery, JWKS, the device authorization
  * grant, refresh tokens. `approveDevice` plays the person who opens the verification page in a
  * browser, enters the code and logs in.
@@ -17,13 +17,7 @@ export interface TestUser {
 
 export const CLI_CLIENT_ID = 'tollgate-cli';
 
-/** oidc-provider is an ES module: loaded with Node's own require (see client-node-native.js). */
-function loadProvider(): new (issuer: string, configuration: Record<string, unknown>) => OidcProvider {
-  const nodeModule = process.getBuiltinModule('node:module');
-  const loaded = nodeModule.createRequire(__filename)('oidc-provider') as { default: unknown };
-  return loaded.default as new (issuer: string, configuration: Record<string, unknown>) => OidcProvider;
-}
-
+/** Made by oidc-provider-native.js, outside Jest's module registry (see there why). */
 interface OidcProvider {
   callback(): (req: http.IncomingMessage, res: http.ServerResponse) => void;
   interactionFinished(
@@ -32,15 +26,17 @@ interface OidcProvider {
     result: Record<string, unknown>,
     options?: Record<string, unknown>,
   ): Promise<void>;
-  Grant: new (fields: { accountId: string; clientId: string }) => {
-    addOIDCScope(scope: string): void;
-    save(): Promise<string>;
-  };
-  proxy: boolean;
 }
 
-interface GrantContext {
-  oidc: { client: { clientId: string }; session: { accountId: string } };
+function createTestProvider(
+  issuer: string,
+  options: { clientId: string; users: Record<string, TestUser>; signingJwk: JWK },
+): OidcProvider {
+  const nodeModule = process.getBuiltinModule('node:module');
+  const loaded = nodeModule.createRequire(__filename)('./oidc-provider-native.js') as {
+    createTestProvider: typeof createTestProvider;
+  };
+  return loaded.createTestProvider(issuer, options);
 }
 
 export class TestOidcIssuer {
@@ -60,41 +56,10 @@ export class TestOidcIssuer {
     this.server = http.createServer();
     await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
     this.issuer = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-    const Provider = loadProvider();
-    const users = this.users;
-    const provider = new Provider(this.issuer, {
-      clients: [
-        {
-          client_id: CLI_CLIENT_ID,
-          token_endpoint_auth_method: 'none',
-          grant_types: ['urn:ietf:params:oauth:grant-type:device_code', 'refresh_token'],
-          response_types: [],
-          redirect_uris: [],
-        },
-      ],
-      jwks: { keys: [this.privateJwk] },
-      features: { deviceFlow: { enabled: true }, devInteractions: { enabled: false } },
-      scopes: ['openid', 'email', 'profile', 'groups', 'offline_access'],
-      claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'], groups: ['groups'] },
-      // People's claims in the ID token itself, which is what Tollgate verifies.
-      conformIdTokenClaims: false,
-      ttl: { IdToken: 600, AccessToken: 600, RefreshToken: 3600, DeviceCode: 600, Grant: 3600, Session: 3600 },
-      findAccount: (_ctx: unknown, id: string) => {
-        const user = users[id];
-        if (!user) return undefined;
-        return {
-          accountId: id,
-          claims: () => ({ sub: id, email: user.email, email_verified: true, name: user.name, groups: user.groups }),
-        };
-      },
-      interactions: { url: (_ctx: unknown, interaction: { uid: string }) => `/interaction/${interaction.uid}` },
-      // The test users consented to Tollgate once and for all: logging in is the only step.
-      loadExistingGrant: async (ctx: GrantContext) => {
-        const grant = new provider.Grant({ accountId: ctx.oidc.session.accountId, clientId: ctx.oidc.client.clientId });
-        grant.addOIDCScope('openid email profile groups offline_access');
-        await grant.save();
-        return grant;
-      },
+    const provider = createTestProvider(this.issuer, {
+      clientId: CLI_CLIENT_ID,
+      users: this.users,
+      signingJwk: this.privateJwk,
     });
     const handle = provider.callback();
     this.server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {

@@ -40,7 +40,7 @@ export function registerIdentityCommands(program: Command, run: Run): void {
         print(actor, options.json, () =>
           actor.trust === 'none'
             ? `${actor.id} (local mode, TOLLGATE_AUTH=none: taken on trust, never for production)`
-            : `${actor.id}${groupsOf(actor.groups)} (verified by ${actor.issuer})`,
+            : `${actor.id}${groupsOf(actor.groups)} (logged in at ${actor.issuer}; the worker verifies each decision)`,
         );
       }),
     );
