@@ -19,7 +19,9 @@ import { createSlackApp } from '../../src/slack/slack-app';
 import { createSlackWebClient } from '../../src/slack/web-client';
 import { SpecCatalogue } from '../../src/specs/catalogue';
 import { approveUpdate, pauseSignal } from '../../src/workflows/api';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { eventually } from '../support/eventually';
+import { expectReplays } from '../support/replays';
 import { execSpec, Journal } from '../support/exec-spec';
 import { FakeSlack } from '../support/fake-slack';
 import { CLI_CLIENT_ID, TestOidcIssuer } from '../support/oidc-issuer';
@@ -110,6 +112,19 @@ afterAll(async () => {
   if (configDir) fs.rmSync(configDir, { recursive: true, force: true });
 });
 
+/**
+ * A finished release replays against today's code; with TOLLGATE_RECORD_HISTORIES=1 its history is
+ * also kept under test/replay/histories/proofs/, so later changes must keep replaying it.
+ */
+async function keepHistory(releaseId: string, name: string): Promise<void> {
+  await expectReplays(under.tollgate.client, releaseId);
+  if (!process.env.TOLLGATE_RECORD_HISTORIES) return;
+  const history = await under.tollgate.client.workflow.getHandle(releaseId).fetchHistory();
+  const folder = path.join(__dirname, '..', 'replay', 'histories', 'proofs');
+  fs.mkdirSync(folder, { recursive: true });
+  fs.writeFileSync(path.join(folder, `${name}.json`), historyToJSON(history));
+}
+
 /** A production release that waits for one approval from the release managers, four-eyes on. */
 function productionSpec(service: string): ReleaseSpec {
   return {
@@ -153,6 +168,7 @@ const cliEnv = (): NodeJS.ProcessEnv => ({
   TOLLGATE_OIDC_ISSUER: issuer.issuer,
   TOLLGATE_OIDC_CLIENT_ID: CLI_CLIENT_ID,
   TOLLGATE_CONFIG_DIR: configDir,
+  DATABASE_URL: under.database.url,
   TOLLGATE_AUTH: '',
   TOLLGATE_USER: '',
 });
@@ -223,6 +239,14 @@ describe('the CLI, logged in through the identity provider', () => {
       via: 'cli',
     });
     expect(await under.tollgate.releases.result(releaseId)).toMatchObject({ outcome: 'Succeeded' });
+    await keepHistory(releaseId, 'approved-with-id-token');
+    const history = await eventually('the audit log to have the decision', async () => {
+      const shown = await tollgateCli('history', 'ledger', '--release', releaseId);
+      return /decisions:/.test(shown.stdout) ? shown.stdout : undefined;
+    });
+    expect(history).toMatch(
+      new RegExp(`bob@example.com approved "[^"]+" via cli, verified by ${issuer.issuer} \\(subject bob\\)`),
+    );
 
     expect(await tollgateCli('logout')).toMatchObject({ code: 0, stdout: 'logged out\n' });
     const after = await tollgateCli('whoami');
@@ -261,6 +285,7 @@ describe('the CLI, logged in through the identity provider', () => {
       proof: await issuer.mintIdToken('alice'),
     });
     expect(await under.tollgate.releases.result(releaseId)).toMatchObject({ outcome: 'RolledBack' });
+    await keepHistory(releaseId, 'four-eyes-across-channels-then-aborted');
   });
 });
 
@@ -307,6 +332,7 @@ describe('a client that writes to Temporal directly', () => {
     const proof = await signAssertion(ASSERTION_KEY, { ...bob, via: 'slack' }, { kind: 'approve', target: releaseId });
     expect(await under.tollgate.releases.approve(releaseId, { approver: bob, proof })).toMatchObject({ remaining: 0 });
     expect(await under.tollgate.releases.result(releaseId)).toMatchObject({ outcome: 'Succeeded' });
+    await keepHistory(releaseId, 'forged-decisions-refused-then-approved');
   });
 });
 

@@ -32,7 +32,15 @@ function createTestProvider(issuer, options) {
     claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'], groups: ['groups'] },
     // People's claims in the ID token itself, which is what Tollgate verifies.
     conformIdTokenClaims: false,
-    ttl: { IdToken: 600, AccessToken: 600, RefreshToken: 3600, DeviceCode: 600, Grant: 3600, Session: 3600, Interaction: 600 },
+    ttl: {
+      IdToken: 600,
+      AccessToken: 600,
+      RefreshToken: 3600,
+      DeviceCode: 600,
+      Grant: 3600,
+      Session: 3600,
+      Interaction: 600,
+    },
     findAccount: (_ctx, id) => {
       const user = users[id];
       if (!user) return undefined;
