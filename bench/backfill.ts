@@ -4,38 +4,66 @@ import path from 'node:path';
 import knex, { type Knex } from 'knex';
 import { startEmbeddedPostgres, type LocalPostgres } from '../src/devstack/postgres';
 import type { BackfillDeclaration, BackfillProgress } from '../src/domain/migration-plan';
-import { readBackfillProgress, runBackfillChunk } from '../src/service-db/backfill';
+import { batchSql, runBackfillChunk } from '../src/service-db/backfill';
+import { ensureCheckpointTable } from '../src/service-db/backfill-checkpoint';
 import { openServiceDatabase } from '../src/service-db/service-database';
-import { required } from '../src/domain/required';
 
 /**
- * `npm run bench:backfill`: the users.email_address → primary_email backfill on a real PostgreSQL
- * (DATABASE_URL's server, or an embedded one with fsync on, so each batch's commit costs what it
- * would in production), with and without an application inserting as fast as it can, and a run
- * stopped a third of the way and resumed from its checkpoint by a fresh connection pool (a new
- * worker). Prints rows per second, the application's inserts meanwhile, and what a resume costs.
+ * `npm run bench:backfill`: the backfill engine against the limit, one `UPDATE` of the whole
+ * table, on identical copies of the same table (a fresh database from a template per run), each
+ * with and without an application at work beside it, on a real PostgreSQL (DATABASE_URL's server,
+ * or an embedded one with fsync on, so a commit costs what it would in production).
+ *
+ *   npm run bench:backfill                  1,000,000 rows
+ *   npm run bench:backfill -- --large       10,000,000 rows
+ *   npm run bench:backfill -- --rows 200000 --batch-size 1000 --batch-time 100ms --fixed
+ *
+ * Prints rows/s and the backfill/UPDATE ratio, the backfill's rate in its first and last tenth,
+ * and for the application: statements/s, p50/p99/max latency and statements that waited over 1 s.
  */
-const ROWS = Number(process.env.BENCH_ROWS ?? 200_000);
-const BATCH = Number(process.env.BENCH_BATCH ?? 1000);
-const INSERTERS = 4;
-/** How long the inserters run alone first, to know their rate without a backfill beside them. */
-const LOAD_BASELINE_MS = 3000;
-const RELEASE = 'bench';
-const MIGRATION = 'add_primary_email';
-
+const flag = (name: string) => process.argv.includes(`--${name}`);
+const option = (name: string) => {
+  const index = process.argv.indexOf(`--${name}`);
+  return index > 0 ? process.argv[index + 1] : undefined;
+};
+const ROWS = Number(option('rows') ?? (flag('large') ? 10_000_000 : 1_000_000));
 const BACKFILL: BackfillDeclaration = {
   table: 'users',
   key: 'id',
   set: { primary_email: 'email_address' },
-  batchSize: BATCH,
+  batchSize: Number(option('batch-size') ?? 1000),
+  batchTime: option('batch-time'),
+  adaptBatchSize: !flag('fixed'),
   pause: '0ms',
 };
+/** The application: this many connections, each updating a random existing user, then inserting one. */
+const APP_CONNECTIONS = 2;
+/** The application runs alone this long first, so its latency without a migration is known. */
+const APP_ALONE_MS = 3000;
+const SLOW_STATEMENT_MS = 1000;
+const TEMPLATE = 'tollgate_bench_template';
 
-interface Figures {
-  scenario: string;
+interface AppFigures {
+  statements: number;
+  perSecond: number;
+  p50: number;
+  p99: number;
+  max: number;
+  over1s: number;
+}
+
+interface Run {
+  method: 'one UPDATE' | 'backfill';
+  load: boolean;
   seconds: number;
-  progress: BackfillProgress;
-  appInserts?: { alone: number; during: number; perSecondAlone: number; perSecondDuring: number };
+  rows: number;
+  /** Backfill only: rows/s in the first and the last tenth of the rows. */
+  firstTenth?: number;
+  lastTenth?: number;
+  /** Backfill only: batches and their median size. */
+  batches?: number;
+  medianBatchSize?: number;
+  app?: { alone: AppFigures; during: AppFigures };
   exact: boolean;
 }
 
@@ -48,163 +76,40 @@ async function main(): Promise<void> {
     embedded = await startEmbeddedPostgres({ dataDir });
     serverUrl = embedded.url;
   }
+  const say = (line: string) => process.stdout.write(`${line}\n`);
   try {
-    // Unreported: the first backfill on a fresh server pays for cold caches and warms up the pool.
-    await noLoadScenario(serverUrl);
-    const quiet = await noLoadScenario(serverUrl);
-    const loaded = await insertLoadScenario(serverUrl);
-    const resume = await resumeScenario(serverUrl);
-    printReport(quiet, loaded, resume);
+    say(`backfill benchmark: ${ROWS} rows, ${os.cpus().length} cores, ${os.cpus()[0].model}`);
+    const seeding = Date.now();
+    await createTemplate(serverUrl);
+    say(`template seeded in ${secondsSince(seeding).toFixed(1)} s`);
+    await explainBatch(serverUrl, say);
+    const runs: Run[] = [];
+    for (const load of [false, true]) {
+      for (const method of ['one UPDATE', 'backfill'] as const) {
+        const run = await withCopy(serverUrl, (copy) =>
+          method === 'backfill' ? backfillRun(copy, load) : singleUpdateRun(copy, load),
+        );
+        say(`  ${describe(run)}`);
+        runs.push(run);
+      }
+    }
+    printReport(runs, say);
   } finally {
+    const admin = knex({ client: 'pg', connection: serverUrl, pool: { min: 0, max: 1 } });
+    await admin.raw('DROP DATABASE IF EXISTS ?? WITH (FORCE)', [TEMPLATE]).catch(() => undefined);
+    await admin.destroy();
     await embedded?.stop();
     if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
   }
 }
 
-async function noLoadScenario(serverUrl: string): Promise<Figures> {
-  return withSeededDatabase(serverUrl, async ({ db }) => {
-    const started = Date.now();
-    const progress = await backfillToEnd(db);
-    return { scenario: 'no load', seconds: secondsSince(started), progress, exact: await exact(db) };
-  });
-}
-
-async function insertLoadScenario(serverUrl: string): Promise<Figures> {
-  return withSeededDatabase(serverUrl, async ({ db, url }) => {
-    const load = startInserters(url);
-    await sleep(LOAD_BASELINE_MS);
-    const alone = load.inserts();
-    const started = Date.now();
-    const progress = await backfillToEnd(db);
-    const seconds = secondsSince(started);
-    const during = (await load.stop()) - alone;
-    return {
-      scenario: `${INSERTERS} connections inserting`,
-      seconds,
-      progress,
-      appInserts: {
-        alone,
-        during,
-        perSecondAlone: alone / (LOAD_BASELINE_MS / 1000),
-        perSecondDuring: during / seconds,
-      },
-      exact: await exact(db),
-    };
-  });
-}
-
-interface ResumeFigures extends Figures {
-  stoppedAt: BackfillProgress;
-  /** From the new pool's first call to its first committed batch. */
-  restartToFirstBatchMs: number;
-}
-
-/** Stopped after a third of the rows (as a crash would stop it), then resumed by a new pool. */
-async function resumeScenario(serverUrl: string): Promise<ResumeFigures> {
-  return withSeededDatabase(serverUrl, async ({ db, url }) => {
-    const started = Date.now();
-    let stopping = false;
-    await runBackfillChunk(db, {
-      releaseId: RELEASE,
-      migration: MIGRATION,
-      backfill: BACKFILL,
-      chunkMs: 3_600_000,
-      onBatch: (progress) => (stopping ||= progress.rowsScanned >= ROWS / 3),
-      shouldStop: () => stopping,
-    });
-    const stoppedAt = required(await readBackfillProgress(db, RELEASE, MIGRATION), 'backfill checkpoint');
-
-    // A new worker: a fresh pool, the heartbeat as its only memory.
-    const newWorker = openServiceDatabase(url, { lockTimeout: '2000' });
-    try {
-      const restarted = Date.now();
-      let restartToFirstBatchMs = 0;
-      const progress = await runBackfillChunk(newWorker, {
-        releaseId: RELEASE,
-        migration: MIGRATION,
-        backfill: BACKFILL,
-        chunkMs: 3_600_000,
-        resumeFrom: stoppedAt,
-        onBatch: () => (restartToFirstBatchMs ||= Date.now() - restarted),
-      });
-      return {
-        scenario: 'stopped at 1/3, resumed',
-        seconds: secondsSince(started),
-        progress,
-        stoppedAt,
-        restartToFirstBatchMs,
-        exact: await exact(db),
-      };
-    } finally {
-      await newWorker.destroy();
-    }
-  });
-}
-
-function printReport(quiet: Figures, loaded: Figures, resume: ResumeFigures): void {
-  const rate = (figures: Figures) => Math.round(figures.progress.rowsScanned / figures.seconds);
-  console.log(`\nbackfill of ${ROWS} rows, batches of ${BATCH}, keyset on users.id\n`);
-  printTable(
-    [
-      'scenario',
-      'seconds',
-      'rows/s',
-      'rows rewritten',
-      'app inserts during',
-      'app inserts/s (alone → during)',
-      'exact',
-    ],
-    [quiet, loaded, resume].map((figures) => [
-      figures.scenario,
-      figures.seconds.toFixed(2),
-      String(rate(figures)),
-      String(figures.progress.rowsUpdated),
-      figures.appInserts ? String(figures.appInserts.during) : '-',
-      figures.appInserts
-        ? `${Math.round(figures.appInserts.perSecondAlone)} → ${Math.round(figures.appInserts.perSecondDuring)}`
-        : '-',
-      String(figures.exact),
-    ]),
-  );
-  const rescanned = resume.progress.rowsScanned - resume.progress.rowsTotal;
-  console.log(`\nresume (stopped at key ${resume.stoppedAt.lastKey}, ${resume.stoppedAt.rowsScanned} rows done)\n`);
-  printTable(
-    ['figure', 'value'],
-    [
-      ['rows scanned twice', String(rescanned)],
-      ['restart → first batch committed', `${resume.restartToFirstBatchMs} ms`],
-      ['one batch at the no-load rate', `${Math.round((BATCH / rate(quiet)) * 1000)} ms`],
-      ['time lost vs uninterrupted run', `${(resume.seconds - quiet.seconds).toFixed(2)} s (noise included)`],
-      ['resumes counted', String(resume.progress.resumes)],
-    ],
-  );
-}
-
-function printTable(header: string[], rows: string[][]): void {
-  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column].length)));
-  const line = (cells: string[]) => cells.map((cell, column) => cell.padEnd(widths[column])).join('  ');
-  console.log(line(header));
-  console.log(widths.map((width) => '-'.repeat(width)).join('  '));
-  for (const row of rows) console.log(line(row));
-}
-
-function backfillToEnd(db: Knex): Promise<BackfillProgress> {
-  return runBackfillChunk(db, { releaseId: RELEASE, migration: MIGRATION, backfill: BACKFILL, chunkMs: 3_600_000 });
-}
-
-interface SeededDatabase {
-  url: string;
-  db: Knex;
-}
-
-/** A fresh database with ROWS users written before the expand, and the expand's sync trigger. */
-async function withSeededDatabase<T>(serverUrl: string, run: (seeded: SeededDatabase) => Promise<T>): Promise<T> {
-  const name = `tollgate_bench_${Date.now()}`;
+/** The table as an expand leaves it: ROWS users written before, the new column empty, the sync trigger on. */
+async function createTemplate(serverUrl: string): Promise<void> {
   const admin = knex({ client: 'pg', connection: serverUrl, pool: { min: 0, max: 1 } });
-  await admin.raw('CREATE DATABASE ??', [name]);
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  const db = openServiceDatabase(url.toString(), { lockTimeout: '2000' });
+  await admin.raw('DROP DATABASE IF EXISTS ?? WITH (FORCE)', [TEMPLATE]);
+  await admin.raw('CREATE DATABASE ??', [TEMPLATE]);
+  await admin.destroy();
+  const db = knex({ client: 'pg', connection: databaseUrl(serverUrl, TEMPLATE), pool: { min: 0, max: 1 } });
   try {
     await db.raw(
       'CREATE TABLE users (id bigserial PRIMARY KEY, name text NOT NULL, email_address text NOT NULL, primary_email text)',
@@ -213,17 +118,37 @@ async function withSeededDatabase<T>(serverUrl: string, run: (seeded: SeededData
       `INSERT INTO users (name, email_address) SELECT 'user ' || n, 'user' || n || '@example.com' FROM generate_series(1, ?) n`,
       [ROWS],
     );
-    // The expand's sync trigger: rows the application writes from now on carry both columns.
     await db.raw(
       `CREATE FUNCTION sync_email() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.primary_email := NEW.email_address; RETURN NEW; END $$`,
     );
     await db.raw(
       'CREATE TRIGGER sync_email BEFORE INSERT OR UPDATE OF email_address ON users FOR EACH ROW EXECUTE FUNCTION sync_email()',
     );
+    await ensureCheckpointTable(db);
     await db.raw('VACUUM ANALYZE users');
-    // So the seeding's WAL is not flushed by a checkpoint in the middle of the measured run.
-    await db.raw('CHECKPOINT').catch(() => undefined); // needs a superuser (or pg_checkpoint) on DATABASE_URL's server
-    return await run({ url: url.toString(), db });
+  } finally {
+    await db.destroy();
+  }
+}
+
+interface Copy {
+  url: string;
+  db: Knex;
+}
+
+/** A fresh copy of the template for one run, dropped afterwards. */
+async function withCopy<T>(serverUrl: string, run: (copy: Copy) => Promise<T>): Promise<T> {
+  const name = `tollgate_bench_${Date.now()}`;
+  const admin = knex({ client: 'pg', connection: serverUrl, pool: { min: 0, max: 1 } });
+  // FILE_COPY copies the files (after a checkpoint) instead of writing the whole table to the WAL.
+  await admin.raw('CREATE DATABASE ?? TEMPLATE ?? STRATEGY file_copy', [name, TEMPLATE]);
+  const url = databaseUrl(serverUrl, name);
+  const db = openServiceDatabase(url, { lockTimeout: '2s' });
+  try {
+    // Each run starts with the same cache and no checkpoint owed: read the table once, then checkpoint.
+    await db.raw('SELECT count(*) FROM users');
+    await admin.raw('CHECKPOINT').catch(() => undefined); // needs a superuser (or pg_checkpoint) on DATABASE_URL's server
+    return await run({ url, db });
   } finally {
     await db.destroy();
     await admin.raw('DROP DATABASE IF EXISTS ?? WITH (FORCE)', [name]);
@@ -231,33 +156,193 @@ async function withSeededDatabase<T>(serverUrl: string, run: (seeded: SeededData
   }
 }
 
-interface InsertLoad {
-  /** Inserts so far. */
-  inserts(): number;
-  /** Stops the inserters; resolves to the inserts in all. */
-  stop(): Promise<number>;
+async function singleUpdateRun(copy: Copy, load: boolean): Promise<Run> {
+  const app = load ? await startApplication(copy.url) : undefined;
+  const started = Date.now();
+  await copy.db.raw(
+    'UPDATE users SET primary_email = email_address WHERE primary_email IS DISTINCT FROM email_address',
+  );
+  const seconds = secondsSince(started);
+  return {
+    method: 'one UPDATE',
+    load,
+    seconds,
+    rows: ROWS,
+    app: await app?.stop(),
+    exact: await exact(copy.db),
+  };
 }
 
-/** The application: INSERTERS connections, each inserting one row at a time as fast as it can. */
-function startInserters(url: string): InsertLoad {
-  const app = knex({ client: 'pg', connection: url, pool: { min: 0, max: INSERTERS } });
+async function backfillRun(copy: Copy, load: boolean): Promise<Run> {
+  const app = load ? await startApplication(copy.url) : undefined;
+  const tenths: number[] = [];
+  const sizes: number[] = [];
+  let lastScanned = 0;
+  const started = Date.now();
+  const progress: BackfillProgress = await runBackfillChunk(copy.db, {
+    releaseId: 'bench',
+    migration: 'add_primary_email',
+    backfill: BACKFILL,
+    chunkMs: 24 * 3_600_000,
+    onBatch: (batch) => {
+      sizes.push(batch.rowsScanned - lastScanned);
+      lastScanned = batch.rowsScanned;
+      while (tenths.length < 10 && batch.rowsScanned >= ((tenths.length + 1) * ROWS) / 10) tenths.push(Date.now());
+    },
+  });
+  const seconds = secondsSince(started);
+  const tenthRate = (from: number, to: number) => ROWS / 10 / Math.max(0.001, (to - from) / 1000);
+  return {
+    method: 'backfill',
+    load,
+    seconds,
+    rows: progress.rowsScanned,
+    firstTenth: tenths.length ? tenthRate(started, tenths[0]) : undefined,
+    lastTenth: tenths.length === 10 ? tenthRate(tenths[8], tenths[9]) : undefined,
+    batches: sizes.length,
+    medianBatchSize: sizes.sort((a, b) => a - b)[Math.floor(sizes.length / 2)],
+    app: await app?.stop(),
+    exact: await exact(copy.db),
+  };
+}
+
+interface Application {
+  /** Stops it; its figures alone (before the migration began) and during the migration. */
+  stop(): Promise<{ alone: AppFigures; during: AppFigures }>;
+}
+
+/**
+ * The application: APP_CONNECTIONS connections, each in a loop updating a random user written
+ * before the expand (the rows the migration writes too), then inserting a new one. Resolves once
+ * it has run alone for APP_ALONE_MS.
+ */
+async function startApplication(url: string): Promise<Application> {
+  const app = knex({ client: 'pg', connection: url, pool: { min: APP_CONNECTIONS, max: APP_CONNECTIONS } });
+  const latencies: { at: number; ms: number }[] = [];
   let running = true;
-  let inserts = 0;
-  const loops = Array.from({ length: INSERTERS }, async () => {
+  const timed = async (sql: string, bindings: (string | number)[]) => {
+    const at = Date.now();
+    await app.raw(sql, bindings);
+    latencies.push({ at, ms: Date.now() - at });
+  };
+  const loops = Array.from({ length: APP_CONNECTIONS }, async () => {
     while (running) {
-      await app.raw(`INSERT INTO users (name, email_address) VALUES ('load', 'load-' || random() || '@example.com')`);
-      inserts++;
+      await timed(`UPDATE users SET email_address = 'moved' || id || '@example.com' WHERE id = ?`, [
+        1 + Math.floor(Math.random() * ROWS),
+      ]);
+      await timed(`INSERT INTO users (name, email_address) VALUES ('new', 'new-' || random() || '@example.com')`, []);
     }
   });
+  const appStarted = Date.now();
+  await sleep(APP_ALONE_MS);
+  const migrationStarted = Date.now();
   return {
-    inserts: () => inserts,
     stop: async () => {
+      const migrationEnded = Date.now();
       running = false;
       await Promise.all(loops);
       await app.destroy();
-      return inserts;
+      // Statements that began during the migration, however long after it they ended.
+      const during = latencies.filter((entry) => entry.at >= migrationStarted && entry.at < migrationEnded);
+      const alone = latencies.filter((entry) => entry.at < migrationStarted);
+      return {
+        alone: figures(alone, migrationStarted - appStarted),
+        during: figures(during, migrationEnded - migrationStarted),
+      };
     },
   };
+}
+
+function figures(entries: { ms: number }[], windowMs: number): AppFigures {
+  const sorted = entries.map((entry) => entry.ms).sort((a, b) => a - b);
+  const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+  return {
+    statements: sorted.length,
+    perSecond: sorted.length / Math.max(0.001, windowMs / 1000),
+    p50: at(50),
+    p99: at(99),
+    max: sorted[sorted.length - 1] ?? 0,
+    over1s: sorted.filter((ms) => ms > SLOW_STATEMENT_MS).length,
+  };
+}
+
+/** The plan of one batch in the middle of the table: an index range scan on the primary key. */
+async function explainBatch(serverUrl: string, say: (line: string) => void): Promise<void> {
+  const db = knex({ client: 'pg', connection: databaseUrl(serverUrl, TEMPLATE), pool: { min: 0, max: 1 } });
+  try {
+    const from = Math.floor(ROWS / 2);
+    const { rows } = await db.raw<{ rows: { 'QUERY PLAN': string }[] }>(`EXPLAIN ${batchSql(BACKFILL, true)}`, [
+      String(from),
+      String(from + 10_000),
+      String(from + 10_000),
+      10_000,
+      false,
+      'bench',
+      'add_primary_email',
+    ]);
+    say('plan of a batch of 10,000 keys:');
+    for (const row of rows) say(`  ${row['QUERY PLAN']}`);
+  } finally {
+    await db.destroy();
+  }
+}
+
+function describe(run: Run): string {
+  return `${run.method}${run.load ? ` with ${APP_CONNECTIONS} application connections` : ''}: ${run.rows} rows in ${run.seconds.toFixed(1)} s`;
+}
+
+function printReport(runs: Run[], say: (line: string) => void): void {
+  const rate = (run: Run) => run.rows / run.seconds;
+  const find = (method: Run['method'], load: boolean) =>
+    runs.find((run) => run.method === method && run.load === load) as Run;
+  const batching = BACKFILL.adaptBatchSize
+    ? `batches start at ${BACKFILL.batchSize} rows and adapt to ${BACKFILL.batchTime ?? '100ms'}`
+    : `batches of ${BACKFILL.batchSize} rows`;
+  say(`\n${ROWS} rows; ${batching}; application: ${APP_CONNECTIONS} connections (update a random old row, insert)\n`);
+  const header = [
+    'method',
+    'load',
+    'seconds',
+    'rows/s',
+    'ratio',
+    '1st→last tenth rows/s',
+    'batches (median rows)',
+    'app stmts/s',
+    'app p50/p99/max ms',
+    'app > 1 s',
+    'exact',
+  ];
+  const rows = runs.map((run) => {
+    const update = find('one UPDATE', run.load);
+    const app = run.app?.during;
+    return [
+      run.method,
+      run.load ? 'app' : 'none',
+      run.seconds.toFixed(1),
+      String(Math.round(rate(run))),
+      (rate(run) / rate(update)).toFixed(2),
+      run.firstTenth && run.lastTenth ? `${Math.round(run.firstTenth)} → ${Math.round(run.lastTenth)}` : '-',
+      run.batches ? `${run.batches} (${run.medianBatchSize})` : '-',
+      app ? String(Math.round(app.perSecond)) : '-',
+      app ? `${app.p50}/${app.p99}/${app.max}` : '-',
+      app ? String(app.over1s) : '-',
+      String(run.exact),
+    ];
+  });
+  printTable(header, rows, say);
+  const alone = runs.find((run) => run.app)?.app?.alone;
+  if (alone)
+    say(
+      `\napplication alone (first ${APP_ALONE_MS / 1000} s of a loaded run): ${Math.round(alone.perSecond)} stmts/s, p50/p99/max ${alone.p50}/${alone.p99}/${alone.max} ms`,
+    );
+}
+
+function printTable(header: string[], rows: string[][], say: (line: string) => void): void {
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column].length)));
+  const line = (cells: string[]) => cells.map((cell, column) => cell.padEnd(widths[column])).join('  ');
+  say(line(header));
+  say(widths.map((width) => '-'.repeat(width)).join('  '));
+  for (const row of rows) say(line(row));
 }
 
 async function exact(db: Knex): Promise<boolean> {
@@ -265,6 +350,12 @@ async function exact(db: Knex): Promise<boolean> {
     'SELECT count(*) AS wrong FROM users WHERE primary_email IS DISTINCT FROM email_address',
   );
   return rows[0].wrong === '0';
+}
+
+function databaseUrl(serverUrl: string, name: string): string {
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
 }
 
 function secondsSince(started: number): number {

@@ -1,24 +1,33 @@
 import fs from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Runtime, DefaultLogger } from '@temporalio/worker';
+import { NativeConnection, Runtime, DefaultLogger, Worker } from '@temporalio/worker';
 import pino from 'pino';
 import { openDatabase } from '../src/audit/database';
 import { DecisionVerifier } from '../src/identity/decision-verifier';
-import { createTollgateWorker } from '../src/workers/worker';
+import { createTollgateWorker, DEFAULT_MAX_CACHED_WORKFLOWS, DEFAULT_SHUTDOWN_GRACE } from '../src/workers/worker';
 import { instantProviders } from './instant-providers';
 import { required } from '../src/domain/required';
+import type { BareActivities } from './bare-workflow';
 
-/** A Tollgate worker on instant providers, in its own process so its memory can be measured alone. */
+/**
+ * A Tollgate worker on instant providers, in its own process so its memory can be measured alone,
+ * and beside it (on `<queue>-bare`, same connection, same worker options) the bare-Temporal
+ * baseline's worker.
+ */
 async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('ERROR') });
   const address = required(process.env.TEMPORAL_ADDRESS, 'TEMPORAL_ADDRESS');
+  const taskQueue = required(process.env.TOLLGATE_TASK_QUEUE, 'TOLLGATE_TASK_QUEUE');
+  const maxCachedWorkflows = process.env.TOLLGATE_MAX_CACHED_WORKFLOWS
+    ? Number(process.env.TOLLGATE_MAX_CACHED_WORKFLOWS)
+    : DEFAULT_MAX_CACHED_WORKFLOWS;
   const connection = await NativeConnection.connect({ address });
   const client = new Client({ connection: await Connection.connect({ address }) });
   const db = openDatabase(required(process.env.DATABASE_URL, 'DATABASE_URL'));
   const worker = await createTollgateWorker({
     connection,
     namespace: 'default',
-    taskQueue: required(process.env.TOLLGATE_TASK_QUEUE, 'TOLLGATE_TASK_QUEUE'),
+    taskQueue,
     client,
     db,
     log: pino({ level: 'silent' }),
@@ -28,12 +37,20 @@ async function main(): Promise<void> {
       required(process.env.TOLLGATE_WORKFLOW_BUNDLE, 'TOLLGATE_WORKFLOW_BUNDLE'),
       'utf8',
     ),
-    maxCachedWorkflows: process.env.TOLLGATE_MAX_CACHED_WORKFLOWS
-      ? Number(process.env.TOLLGATE_MAX_CACHED_WORKFLOWS)
-      : undefined,
+    maxCachedWorkflows,
+  });
+  const activities: BareActivities = { noop: async () => {} };
+  const bare = await Worker.create({
+    connection,
+    namespace: 'default',
+    taskQueue: `${taskQueue}-bare`,
+    workflowsPath: require.resolve('./bare-workflow'),
+    activities,
+    shutdownGraceTime: DEFAULT_SHUTDOWN_GRACE,
+    maxCachedWorkflows,
   });
   process.stdout.write('worker running\n');
-  await worker.run();
+  await Promise.all([worker.run(), bare.run()]);
   await db.destroy();
 }
 

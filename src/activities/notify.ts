@@ -1,6 +1,7 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { FailureType } from '../domain/failures';
 import type { ReleaseEvent } from '../domain/events';
+import { escapeMrkdwn } from '../slack/mrkdwn';
 import { MESSAGE_EVENT_TYPE, person, renderReleaseMessage, type MessageStatus } from '../slack/release-message';
 import { required } from '../domain/required';
 import type { ActivityDeps } from './deps';
@@ -145,7 +146,7 @@ export function createNotifyActivities(deps: ActivityDeps) {
         await slack.chat.postMessage({
           channel: message.channel,
           thread_ts: message.ts,
-          text: `*${event.stage}* · ${event.message.slice(0, 2900)} · ${person(event.actor)}`,
+          text: `*${event.stage}* · ${escapeMrkdwn(event.message.slice(0, 2900))} · ${person(event.actor)}`,
           metadata: { event_type: EVENT_TYPE_THREAD, event_payload: { release_id: request.releaseId, seq: event.seq } },
         });
       }

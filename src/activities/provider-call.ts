@@ -32,8 +32,8 @@ export interface ProviderCallOptions {
 }
 
 /**
- * Runs a provider call inside an activity: heartbeats while it runs (so a dead worker is noticed
- * within the heartbeat timeout), hands it the activity's cancellation, logs with the release id,
+ * Runs a provider call inside an activity: heartbeats while it runs, once a second (so a dead
+ * worker is noticed within the heartbeat timeout), hands it the activity's cancellation, logs with the release id,
  * and turns a ProviderError into a Temporal failure that says whether retrying can help.
  *
  * Before a retry or an undo, it stops what earlier attempts started on this host and may still
@@ -48,9 +48,10 @@ export async function callProvider<T>(
   options: ProviderCallOptions = {},
 ): Promise<T> {
   const activity = Context.current();
-  const beat = () => activity.heartbeat(options.heartbeatDetails?.());
-  beat();
-  const heartbeat = setInterval(beat, HEARTBEAT_EVERY_MS);
+  // No beat at the start: the heartbeat timeout already counts from the start, and a beat is a
+  // round trip to the history service that races the step's own completion (bench:orchestration).
+  // A call that lasts beats every second, which is also how it hears of a cancellation.
+  const heartbeat = setInterval(() => activity.heartbeat(options.heartbeatDetails?.()), HEARTBEAT_EVERY_MS);
   const { attempt } = activity.info;
   const owner = { releaseId: facts.releaseId, stepId, attempt, compensating: Boolean(options.compensating) };
   const log = deps.log.child({ releaseId: facts.releaseId, stepId, attempt });

@@ -13,15 +13,30 @@ export class RateLimiter {
 
   /** Takes one request from the caller's bucket; returns the seconds to wait when it is empty. */
   take(caller: string): { allowed: true } | { allowed: false; retryAfterSeconds: number } {
+    const bucket = this.refilled(caller);
+    if (bucket.tokens >= 1) {
+      bucket.tokens -= 1;
+      return { allowed: true };
+    }
+    return { allowed: false, retryAfterSeconds: this.secondsUntilOne(bucket) };
+  }
+
+  /** Like take, without taking: whether the caller's bucket has a request left. */
+  peek(caller: string): { allowed: true } | { allowed: false; retryAfterSeconds: number } {
+    const bucket = this.refilled(caller);
+    return bucket.tokens >= 1 ? { allowed: true } : { allowed: false, retryAfterSeconds: this.secondsUntilOne(bucket) };
+  }
+
+  private refilled(caller: string): { tokens: number; updatedAt: number } {
     const now = this.now();
     const bucket = this.buckets.get(caller) ?? { tokens: this.burst, updatedAt: now };
     bucket.tokens = Math.min(this.burst, bucket.tokens + ((now - bucket.updatedAt) / 60_000) * this.perMinute);
     bucket.updatedAt = now;
     this.buckets.set(caller, bucket);
-    if (bucket.tokens >= 1) {
-      bucket.tokens -= 1;
-      return { allowed: true };
-    }
-    return { allowed: false, retryAfterSeconds: Math.ceil(((1 - bucket.tokens) / this.perMinute) * 60) };
+    return bucket;
+  }
+
+  private secondsUntilOne(bucket: { tokens: number }): number {
+    return Math.ceil(((1 - bucket.tokens) / this.perMinute) * 60);
   }
 }

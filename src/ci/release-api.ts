@@ -8,7 +8,8 @@ import type { Logger } from '../logger';
 import type { SpecCatalogue } from '../specs/catalogue';
 import { TemporalUnreachable } from '../temporal/connection';
 import { allows, findToken, type ApiToken } from './api-tokens';
-import type { RateLimiter } from './rate-limiter';
+import { bearerToken } from '../domain/bearer-token';
+import { RateLimiter } from './rate-limiter';
 
 /** What a CI job sends: which lane, which version, which commit (lead time counts from it). */
 export const CiReleaseRequest = z.strictObject({
@@ -26,6 +27,11 @@ export interface ReleaseApiOptions {
   catalogue: SpecCatalogue;
   tokens: ApiToken[];
   limiter: RateLimiter;
+  /**
+   * Failed authentications per client address; once spent, the address is refused (429) before
+   * its token is even looked at, so tokens cannot be guessed at speed. Default: AUTH_FAILURE_RATE.
+   */
+  authFailures?: RateLimiter;
   log: Logger;
   uiUrl?: string;
   /** The Temporal namespace releases run in, for the UI link. */
@@ -33,6 +39,9 @@ export interface ReleaseApiOptions {
 }
 
 const MAX_BODY_BYTES = 64 * 1024;
+
+/** A client may present a wrong token 10 times at once, then one every 6 seconds. */
+export const AUTH_FAILURE_RATE = { perMinute: 10, burst: 10 };
 
 class HttpProblem extends Error {
   constructor(
@@ -55,11 +64,28 @@ class HttpProblem extends Error {
 export function createReleaseApi(
   options: ReleaseApiOptions,
 ): (req: http.IncomingMessage, res: http.ServerResponse) => Promise<boolean> {
+  const authFailures = options.authFailures ?? new RateLimiter(AUTH_FAILURE_RATE.perMinute, AUTH_FAILURE_RATE.burst);
   return async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://tollgate');
     if (!url.pathname.startsWith('/api/releases')) return false;
+    // Behind a proxy this is the proxy's address: then every client shares one budget, which still bounds guessing.
+    const client = req.socket.remoteAddress ?? 'unknown';
     try {
-      const token = authenticate(options, req);
+      const blocked = authFailures.peek(client);
+      if (!blocked.allowed) {
+        res.setHeader('Retry-After', String(blocked.retryAfterSeconds));
+        throw new HttpProblem(
+          429,
+          `too many failed authentications from ${client}; retry in ${blocked.retryAfterSeconds}s with a valid token`,
+        );
+      }
+      let token: ApiToken;
+      try {
+        token = authenticate(options, req);
+      } catch (err) {
+        authFailures.take(client);
+        throw err;
+      }
       const limit = options.limiter.take(token.name);
       if (!limit.allowed) {
         res.setHeader('Retry-After', String(limit.retryAfterSeconds));
@@ -82,7 +108,7 @@ export function createReleaseApi(
 }
 
 function authenticate(options: ReleaseApiOptions, req: http.IncomingMessage): ApiToken {
-  const presented = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1];
+  const presented = bearerToken(req.headers.authorization);
   if (!presented)
     throw new HttpProblem(
       401,

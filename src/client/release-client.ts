@@ -1,3 +1,5 @@
+import { PayloadKeyUnknownToWorkers, unknownPayloadKeyOf } from './undecodable-workflow';
+import { PayloadKeyCheck } from './payload-key-check';
 import {
   type Client,
   type SignalDefinition,
@@ -79,6 +81,8 @@ export class ReleaseExists extends TollgateError {
  * Refusals come back as TollgateErrors whose message is the workflow's own reason.
  */
 export class ReleaseClient {
+  private keyCheck?: PayloadKeyCheck;
+
   constructor(
     readonly client: Client,
     readonly taskQueue: string,
@@ -87,6 +91,7 @@ export class ReleaseClient {
   async start(spec: ReleaseSpec, initiator: Actor, attempt = 1): Promise<StartedRelease> {
     const releaseId = releaseIdFor(spec, attempt);
     const input: ReleaseInput = { releaseId, spec, initiator, requestedAt: new Date().toISOString(), attempt };
+    await this.workersCanDecrypt();
     try {
       await this.client.workflow.start('releaseWorkflow', {
         workflowId: releaseId,
@@ -147,7 +152,11 @@ export class ReleaseClient {
   async status(releaseId: string): Promise<ReleaseStatus> {
     return this.handle(releaseId)
       .query(statusQuery)
-      .catch((err) => this.rethrow(releaseId, err));
+      .catch(async (err) => {
+        // Asked only after a failed query: status is asked often, and a readable release answers at once.
+        await this.decodableByWorkers(releaseId, releaseId);
+        return this.rethrow(releaseId, err);
+      });
   }
 
   /**
@@ -245,10 +254,15 @@ export class ReleaseClient {
 
   async lane(service: string, environment: string): Promise<LaneStatus> {
     const laneId = laneIdFor(service, environment);
+    // Asked first: a query of a lane no worker can read waits for an answer that never comes.
+    await this.decodableByWorkers(laneId, `${service}/${environment}`);
     return this.client.workflow
       .getHandle(laneId)
       .query(laneStatusQuery)
-      .catch((err) => this.rethrow(laneId, err));
+      .catch(async (err) => {
+        await this.decodableByWorkers(laneId, `${service}/${environment}`);
+        return this.rethrow(laneId, err);
+      });
   }
 
   private async signalLane<T>(
@@ -257,6 +271,7 @@ export class ReleaseClient {
     signal: SignalDefinition<[T]>,
     arg: T,
   ): Promise<void> {
+    await this.workersCanDecrypt();
     await this.client.workflow.signalWithStart('laneWorkflow', {
       workflowId: laneIdFor(service, environment),
       taskQueue: this.taskQueue,
@@ -268,6 +283,7 @@ export class ReleaseClient {
   }
 
   private async update<T>(releaseId: string, call: () => Promise<T>): Promise<T> {
+    await this.workersCanDecrypt();
     const giveUpAt = Date.now() + WORKFLOW_TASK_RETRY_MS;
     for (let delay = 250; ; delay = Math.min(delay * 2, 5000)) {
       try {
@@ -292,11 +308,24 @@ export class ReleaseClient {
   }
 
   private async signal(releaseId: string, call: () => Promise<void>): Promise<void> {
+    await this.workersCanDecrypt();
     try {
       await call();
     } catch (err) {
       this.rethrow(releaseId, err);
     }
+  }
+
+  /** Refuses to write a payload that the workers polling the task queue could not decrypt. */
+  private async workersCanDecrypt(): Promise<void> {
+    this.keyCheck ??= new PayloadKeyCheck(this.client, this.taskQueue);
+    await this.keyCheck.ensureWorkersCanDecrypt();
+  }
+
+  /** Says what is wrong, and how to fix it, when the workers cannot decrypt a workflow's payloads. */
+  private async decodableByWorkers(workflowId: string, what: string): Promise<void> {
+    const keyId = await unknownPayloadKeyOf(this.client, workflowId);
+    if (keyId !== undefined) throw new PayloadKeyUnknownToWorkers(what, keyId, this.taskQueue);
   }
 
   private rethrow(releaseId: string, err: unknown): never {

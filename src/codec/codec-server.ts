@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import { bearerToken } from '../domain/bearer-token';
 import { messageOf } from '../domain/failures';
 import type http from 'node:http';
 import type { Payload, PayloadCodec } from '@temporalio/common';
@@ -33,7 +34,7 @@ export function createCodecHandler(options: CodecServerOptions): http.RequestLis
   const allowed = options.tokens.map((token) => crypto.createHash('sha256').update(token).digest());
   const authorised = (header: string | undefined) => {
     if (options.allowAnyone) return true;
-    const token = /^Bearer (.+)$/.exec(header ?? '')?.[1];
+    const token = bearerToken(header);
     if (!token) return false;
     const digest = crypto.createHash('sha256').update(token).digest();
     return allowed.some((candidate) => crypto.timingSafeEqual(candidate, digest));

@@ -32,6 +32,16 @@ export class EncryptionCodec implements PayloadCodec {
     this.byId = new Map(keys.map(({ id, key }) => [id, key]));
   }
 
+  /** The id of the key new payloads are encrypted with. */
+  get encryptingKeyId(): string {
+    return this.keys[0].id;
+  }
+
+  /** The ids of every key this codec can decrypt with. */
+  get keyIds(): string[] {
+    return this.keys.map(({ id }) => id);
+  }
+
   async encode(payloads: Payload[]): Promise<Payload[]> {
     const { id, key } = this.keys[0];
     return payloads.map((payload) => {

@@ -10,6 +10,16 @@ import { preferredOrFreePort } from './free-port';
 import { findOrInstallTemporalCli } from './temporal-cli';
 
 /**
+ * How often a second the dev server's history service may read its transfer queue (new workflow
+ * and activity tasks to hand to matching). The server's default, 20, makes every step of every
+ * workflow wait for the next of those reads: a 50 ms quantum per step, for bare Temporal as for
+ * Tollgate (bench:orchestration). Reads are still triggered by new tasks, not by a clock, so an
+ * idle server does not read more often. A dev-server setting only: a production cluster sets its
+ * own dynamic config (docs/architecture.md, "Step latency").
+ */
+export const DEV_TRANSFER_POLLS_PER_SECOND = 1000;
+
+/**
  * Eager activity execution hands an activity to the worker that scheduled it in the same
  * round trip; without it each step waits on the activity task poll (measured here: 100 ms per
  * step without, 27 ms with). Off by default on servers; recommended for clusters in docs.
@@ -17,6 +27,8 @@ import { findOrInstallTemporalCli } from './temporal-cli';
 const DEV_SERVER_SETTINGS = [
   '--dynamic-config-value',
   'system.enableActivityEagerExecution=true',
+  '--dynamic-config-value',
+  `history.transferProcessorMaxPollRPS=${DEV_TRANSFER_POLLS_PER_SECOND}`,
   // What the SDK's own test server sets (sdk-core's ephemeral_server), so tests see the same server.
   '--dynamic-config-value',
   'frontend.enableServerVersionCheck=false',

@@ -26,8 +26,15 @@ export interface BackfillDeclaration {
    * column differs from its expression, so rows the application already wrote are left alone.
    */
   where?: string;
-  /** Rows per batch; each batch is its own short transaction. */
+  /** Rows in the first batch; each batch is its own short transaction. */
   batchSize: number;
+  /**
+   * How long a batch should take ("100ms" when not given): later batches grow or shrink toward it.
+   * It bounds how long an application statement can wait on a row the backfill holds.
+   */
+  batchTime?: string;
+  /** false: every batch has `batchSize` rows (no adaptation). */
+  adaptBatchSize?: boolean;
   /** Rest between batches, a duration such as "50ms". */
   pause: string;
   /** Optional ceiling on rows per second. */

@@ -6,6 +6,26 @@ import { findLiteralSecrets } from './secrets';
 import { conditionProblems } from './analysis-conditions';
 import { closestName, fieldsAt } from './field-suggestions';
 
+/**
+ * The largest spec accepted, in bytes. A real spec is a few KiB; the limit bounds what a hostile or
+ * mistaken file (a generated blob, a log pasted in) costs every check that reads it. docs/spec.md.
+ */
+export const MAX_SPEC_BYTES = 256 * 1024;
+
+/**
+ * How many aliases (`*name`) a spec may use. yaml's own guard against an alias bomb (a few lines
+ * that expand to millions of nodes); real specs use a handful, if any.
+ */
+const MAX_ALIAS_COUNT = 100;
+
+/** The problem of a spec over MAX_SPEC_BYTES, for the file reader that checks before it reads too. */
+export function specTooLarge(bytes: number): SpecProblem {
+  return {
+    path: '',
+    message: `the file is ${Math.ceil(bytes / 1024)} KiB; specs are limited to ${MAX_SPEC_BYTES / 1024} KiB (docs/spec.md). Move large content (scripts, queries) into files the spec names`,
+  };
+}
+
 /** Values given on the command line or by Slack that fill in or override the file. */
 export type SpecOverrides = Partial<Pick<ReleaseSpecInput, 'version' | 'commit'>>;
 
@@ -14,6 +34,8 @@ export type SpecOverrides = Partial<Pick<ReleaseSpecInput, 'version' | 'commit'>
  * so a bad spec is refused before anything starts.
  */
 export function parseReleaseSpec(text: string, origin: string, overrides: SpecOverrides = {}): ReleaseSpec {
+  const bytes = new TextEncoder().encode(text).length;
+  if (bytes > MAX_SPEC_BYTES) throw new SpecError(origin, [specTooLarge(bytes)]);
   const document = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (document.errors.length > 0) {
     // Only the first: later YAML errors are usually echoes of it.
@@ -25,7 +47,18 @@ export function parseReleaseSpec(text: string, origin: string, overrides: SpecOv
       },
     ]);
   }
-  const raw: unknown = document.toJS();
+  let raw: unknown;
+  try {
+    raw = document.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (err) {
+    // yaml throws (a ReferenceError) when the aliases would expand past the limit: the file's fault.
+    throw new SpecError(origin, [
+      {
+        path: '',
+        message: `${(err as Error).message}: the YAML's aliases (*name) expand to too much; a spec may use at most ${MAX_ALIAS_COUNT}, write the values out instead`,
+      },
+    ]);
+  }
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new SpecError(origin, [
       { path: '', message: 'the file must be a YAML mapping with service, environment, deploy, traffic and strategy' },

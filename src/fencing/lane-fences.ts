@@ -20,8 +20,8 @@ interface FenceRow {
 /**
  * The lanes' fences in Tollgate's PostgreSQL (docs/architecture.md, "What survives what").
  *
- * A write is fenced by holding the lane's row (SELECT ... FOR UPDATE) for the whole
- * read-decide-write: an older token than the row's is refused and recorded, and no other writer of
+ * A write is fenced by holding the lane's row (one upsert that moves its token only forwards) for
+ * the whole read-decide-write: an older token than the row's is refused and recorded, and no other writer of
  * the lane can write until this one commits or its session ends. A writer that dies releases the
  * row with its connection.
  */
@@ -48,13 +48,15 @@ export class LaneFences {
     );
   }
 
-  /** Refuses (and records) an attempt whose token something newer has overtaken, before it starts. */
+  /**
+   * Refuses (and records) an attempt whose token something newer has overtaken, before it starts.
+   * One read, outside a transaction: a single statement sees one snapshot, and the write itself is
+   * fenced again (`write`); only a refusal, which is rare, takes a transaction to record itself.
+   */
   async check(fence: Fence, writer: FencedWriter): Promise<void> {
-    const refused = await this.db.transaction(async (trx) => {
-      const newest = await this.newest(trx, fence.laneId, false);
-      return newest > fence.token ? this.refusal(trx, fence, newest, writer) : undefined;
-    });
-    if (refused) throw refused;
+    const newest = await this.newest(this.db, fence.laneId, false);
+    if (newest <= fence.token) return;
+    throw await this.db.transaction((trx) => this.refusal(trx, fence, newest, writer));
   }
 
   /** Records an attempt refused for another reason than its token (its release is rolling back), and says why. */
@@ -68,27 +70,34 @@ export class LaneFences {
     );
   }
 
-  /** Runs `write` under the lane's fence; afterwards the lane's newest token is this one. */
+  /**
+   * Runs `write` under the lane's fence; afterwards the lane's newest token is this one. One
+   * statement takes the lane's row (creating it if needed) and moves its token, only if it is not
+   * newer: the row stays locked until `write` is done and the transaction commits (or rolls back
+   * the token with a failed write). No row back means a newer token: refused and recorded.
+   */
   async write<T>(fence: Fence, writer: FencedWriter, write: () => Promise<T>): Promise<T> {
     let refused: StaleWriteRefused | undefined;
     const result = await this.db.transaction(async (trx) => {
-      await trx.raw(`INSERT INTO lane_fences (lane_id) VALUES (?) ON CONFLICT (lane_id) DO NOTHING`, [fence.laneId]);
-      const newest = await this.newest(trx, fence.laneId, true);
-      if (newest > fence.token) {
-        refused = await this.refusal(trx, fence, newest, writer);
+      const taken = await trx.raw<{ rows: unknown[] }>(
+        `INSERT INTO lane_fences (lane_id, token) VALUES (?, ?)
+         ON CONFLICT (lane_id) DO UPDATE SET token = EXCLUDED.token, updated_at = now()
+         WHERE lane_fences.token <= EXCLUDED.token
+         RETURNING token`,
+        [fence.laneId, fence.token],
+      );
+      if (taken.rows.length === 0) {
+        // ON CONFLICT locked the row even though it did not update it: this read sees the newer token.
+        refused = await this.refusal(trx, fence, await this.newest(trx, fence.laneId, false), writer);
         return undefined;
       }
-      const written = await write();
-      await trx('lane_fences')
-        .where({ lane_id: fence.laneId })
-        .update({ token: fence.token, updated_at: trx.fn.now() });
-      return { written };
+      return { written: await write() };
     });
     if (refused || !result) throw refused ?? new Error('unreachable: a fenced write neither wrote nor was refused');
     return result.written;
   }
 
-  private async newest(trx: Knex.Transaction, laneId: string, lock: boolean): Promise<number> {
+  private async newest(trx: Knex | Knex.Transaction, laneId: string, lock: boolean): Promise<number> {
     const query = trx<FenceRow>('lane_fences').where({ lane_id: laneId }).first('token');
     const row = await (lock ? query.forUpdate() : query);
     return row ? Number(row.token) : 0;

@@ -12,12 +12,16 @@ import {
 import { required } from '../domain/required';
 
 /**
- * Fills the new columns of rows written before the expand, in keyset-paginated batches on the
+ * Fills the new columns of rows written before the expand, in batches of consecutive keys on the
  * live database:
  *
- * - each batch is one statement in its own short transaction, with its own lock and statement
- *   timeouts, and commits together with its checkpoint row: a crash loses at most the batch that
- *   was running, and the next run starts right after the last committed key;
+ * - each batch is a range of the key (`key > last AND key <= bound`, read on the primary key's
+ *   index: no join, no list of keys) in its own short transaction, with its own lock and
+ *   statement timeouts, and commits together with its checkpoint row: a crash loses at most the
+ *   batch that was running, and the next run starts right after the last committed key;
+ * - the batch size adapts so that a batch takes about `batchTime`: large enough that the cost of a
+ *   transaction is small beside its rows, short enough that an application statement waiting on
+ *   one of its row locks waits no longer than that;
  * - rows that already hold the right value (the application wrote them after the expand) are not
  *   rewritten;
  * - keys above the largest key at the first start are left alone: the new code (or the expand's
@@ -53,6 +57,10 @@ const EXACT_COUNT_LIMIT = 1_000_000;
 const BUSY_CODES = new Set(['55P03', '40P01', '57014']);
 const STATEMENT_TIMEOUT_CODE = '57014';
 const MAX_BATCH_ATTEMPTS = 30;
+/** How long a batch should take when `batchTime` is not declared. */
+export const DEFAULT_BATCH_TIME = '100ms';
+/** Adaptation never grows a batch beyond this many rows (the declaration's own ceiling). */
+export const MAX_BATCH_ROWS = 100_000;
 /** Sleeps are cut into slices this long, so cancellation is seen during a long throttle rest. */
 const SLEEP_SLICE_MS = 250;
 
@@ -64,6 +72,8 @@ export async function runBackfillChunk(db: Knex, args: BackfillChunkArgs): Promi
   await openChunk(db, args);
 
   const pauseMs = toMillis(backfill.pause);
+  const batchTimeMs = toMillis(backfill.batchTime ?? DEFAULT_BATCH_TIME);
+  const adapt = backfill.adaptBatchSize !== false;
   const started = Date.now();
   let batchSize = backfill.batchSize;
   let scannedThisRun = 0;
@@ -71,7 +81,7 @@ export async function runBackfillChunk(db: Knex, args: BackfillChunkArgs): Promi
     const batchStarted = Date.now();
     const result = await runBatchWithRetry(db, args, batchSize);
     const row = result.row;
-    batchSize = result.batchSize;
+    batchSize = adapt ? nextBatchSize(result.batchSize, Date.now() - batchStarted, batchTimeMs) : result.batchSize;
     scannedThisRun += result.scanned;
     const elapsedSeconds = Math.max(0.001, (Date.now() - started) / 1000);
     const progress = progressOf(row, scannedThisRun / elapsedSeconds);
@@ -159,7 +169,20 @@ async function openChunk(db: Knex, args: BackfillChunkArgs): Promise<CheckpointR
   return row;
 }
 
-/** A chunk that returns (done, out of time, or cancelled) was no crash. */
+/**
+ * The next batch's size: the last one scaled toward the target time, at most doubled or halved at
+ * a time (one slow batch, a checkpoint or a vacuum, does not swing it), within 1..MAX_BATCH_ROWS.
+ */
+export function nextBatchSize(lastSize: number, lastMs: number, targetMs: number): number {
+  const factor = lastMs <= 0 ? 2 : Math.min(2, Math.max(0.5, targetMs / lastMs));
+  return Math.min(MAX_BATCH_ROWS, Math.max(1, Math.round(lastSize * factor)));
+}
+
+/**
+ * A chunk that returns (done, out of time, or cancelled) was no crash. Its commit is synchronous
+ * (the session's default), so it also makes every batch committed before it durable: what the
+ * chunk reports, above all "done", is never lost to a crash of the database server.
+ */
 async function closeChunk(db: Knex, args: BackfillChunkArgs): Promise<void> {
   await db(CHECKPOINT_TABLE)
     .where({ release_id: args.releaseId, migration: args.migration })
@@ -195,16 +218,23 @@ async function runBatchWithRetry(db: Knex, args: BackfillChunkArgs, batchSize: n
  * last key read under that lock: it, not this process's memory, says where the batch starts, so
  * two runners of the same backfill (a retry while the old attempt still runs) take turns rather
  * than doing the same rows twice or moving the checkpoint backwards.
+ *
+ * `synchronous_commit = off` for the batch only: its commit does not wait for the WAL flush. A
+ * crash of the database server can then lose the last few batches, but never half of one: each
+ * batch and its checkpoint are one transaction, so the backfill resumes from the last checkpoint
+ * that survived and does those rows again (it is idempotent). Nothing is reported before it is
+ * durable: closeChunk's synchronous commit flushes them all.
  */
 async function runBatch(
   db: Knex,
   args: BackfillChunkArgs,
   batchSize: number,
 ): Promise<{ row: CheckpointRow; scanned: number }> {
+  const { backfill } = args;
   return db.transaction(async (trx) => {
-    // No bindings, so pg sends both in one simple-protocol round trip; LOCAL ends with the transaction.
+    // No bindings, so pg sends them in one simple-protocol round trip; LOCAL ends with the transaction.
     await trx.raw(
-      `SET LOCAL lock_timeout = '${BATCH_LOCK_TIMEOUT}'; SET LOCAL statement_timeout = '${BATCH_STATEMENT_TIMEOUT}'`,
+      `SET LOCAL lock_timeout = '${BATCH_LOCK_TIMEOUT}'; SET LOCAL statement_timeout = '${BATCH_STATEMENT_TIMEOUT}'; SET LOCAL synchronous_commit = off`,
     );
     const checkpoint = await trx<CheckpointRow>(CHECKPOINT_TABLE)
       .where({ release_id: args.releaseId, migration: args.migration })
@@ -215,34 +245,67 @@ async function runBatch(
         `backfill ${args.migration}: its checkpoint row was deleted while it ran (was the migration reverted?)`,
       );
     if (checkpoint.finished_at) return { row: checkpoint, scanned: 0 };
-    const hasLastKey = checkpoint.last_key !== null;
-    const { rows } = await trx.raw<{ rows: (CheckpointRow & { batch_scanned: number })[] }>(
-      batchSql(args.backfill, hasLastKey),
-      [
-        ...(hasLastKey ? [checkpoint.last_key] : []),
-        checkpoint.upper_key,
-        batchSize,
-        batchSize,
-        args.releaseId,
-        args.migration,
-      ],
-    );
-    const { batch_scanned: scanned, ...row } = rows[0];
-    return { row, scanned };
+    const upperKey = required(checkpoint.upper_key, 'upper key of an unfinished backfill');
+    const after = checkpoint.last_key === null ? [] : [checkpoint.last_key];
+    // The batch's last key: the batchSize-th key after the last one, read from the index alone.
+    const bound = await trx.raw<{ rows: { bound: string }[] }>(boundSql(backfill, after.length > 0), [
+      ...after,
+      upperKey,
+      batchSize - 1,
+    ]);
+    const last = bound.rows[0]?.bound;
+    // Fewer than batchSize keys left: this batch takes them all and is the last.
+    const scanned =
+      last !== undefined
+        ? batchSize
+        : Number(
+            (await trx.raw<{ rows: { keys: string }[] }>(countSql(backfill, after.length > 0), [...after, upperKey]))
+              .rows[0].keys,
+          );
+    const { rows } = await trx.raw<{ rows: CheckpointRow[] }>(batchSql(backfill, after.length > 0), [
+      ...after,
+      last ?? upperKey,
+      last ?? upperKey,
+      scanned,
+      last === undefined,
+      args.releaseId,
+      args.migration,
+    ]);
+    return { row: rows[0], scanned };
   });
 }
 
+/** `key > ? AND key <= ?` (the first batch has no lower bound). */
+function keyRange(backfill: BackfillDeclaration, hasLastKey: boolean): string {
+  const column = `${quoteTable(backfill.table)}.${quoteIdentifier(backfill.key)}`;
+  return `${hasLastKey ? `${column} > ? AND ` : ''}${column} <= ?`;
+}
+
 /**
- * The next `batchSize` keys after the last one, up to the upper key; the rows among them that
- * still need it get their new values, and the checkpoint moves to the last key looked at. One
- * statement: the keys it reads, the rows it writes and the checkpoint it moves agree.
+ * The key `offset` places after the last one, up to the upper key; no row when fewer remain.
+ * Qualified, so ORDER BY sorts by the key itself, never by its text ('99' > '100').
+ */
+function boundSql(backfill: BackfillDeclaration, hasLastKey: boolean): string {
+  const table = quoteTable(backfill.table);
+  const column = `${table}.${quoteIdentifier(backfill.key)}`;
+  return `SELECT ${column}::text AS bound FROM ${table} WHERE ${keyRange(backfill, hasLastKey)} ORDER BY ${column} OFFSET ? LIMIT 1`;
+}
+
+function countSql(backfill: BackfillDeclaration, hasLastKey: boolean): string {
+  return `SELECT count(*) AS keys FROM ${quoteTable(backfill.table)} WHERE ${keyRange(backfill, hasLastKey)}`;
+}
+
+/**
+ * The rows of the key range that still need it get their new values, and the checkpoint moves to
+ * the range's last key. One statement: the rows it writes and the checkpoint it moves agree. The
+ * range's bounds are parameters, not a join, so the planner sees them and reads the primary
+ * key's index from the first key to the last (EXPLAIN in bench/backfill.ts shows it).
  *
- * The key is bound as text: PostgreSQL types the parameter from the column it is compared with,
+ * Keys are bound as text: PostgreSQL types the parameter from the column it is compared with,
  * so integer, bigint, text and uuid keys all page the same way.
  */
-function batchSql(backfill: BackfillDeclaration, hasLastKey: boolean): string {
+export function batchSql(backfill: BackfillDeclaration, hasLastKey: boolean): string {
   const table = quoteTable(backfill.table);
-  const key = quoteIdentifier(backfill.key);
   const assignments = Object.entries(backfill.set).map(
     ([column, expression]) => `${quoteIdentifier(column)} = (${literal(expression)})`,
   );
@@ -252,32 +315,19 @@ function batchSql(backfill: BackfillDeclaration, hasLastKey: boolean): string {
         .map(([column, expression]) => `${quoteIdentifier(column)} IS DISTINCT FROM (${literal(expression)})`)
         .join(' OR ');
   return `
-    WITH batch AS (
-      SELECT ${key} AS batch_key FROM ${table}
-      WHERE ${hasLastKey ? `${key} > ? AND ` : ''}${key} <= ?
-      ORDER BY ${key}
-      LIMIT ?
-    ), updated AS (
+    WITH updated AS (
       UPDATE ${table} SET ${assignments.join(', ')}
-      FROM batch
-      WHERE ${table}.${key} = batch.batch_key AND (${needsIt})
+      WHERE ${keyRange(backfill, hasLastKey)} AND (${needsIt})
       RETURNING 1
-    ), counts AS (
-      -- Qualified: a bare batch_key in ORDER BY would name the text output column, and '99' > '100'.
-      SELECT (SELECT batch.batch_key::text AS key_text FROM batch ORDER BY batch.batch_key DESC LIMIT 1) AS last_key,
-             (SELECT count(*) FROM batch)::int AS scanned,
-             (SELECT count(*) FROM updated)::int AS updated
     )
     UPDATE ${CHECKPOINT_TABLE} AS checkpoint SET
-      last_key = coalesce(counts.last_key, checkpoint.last_key),
-      rows_scanned = checkpoint.rows_scanned + counts.scanned,
-      rows_updated = checkpoint.rows_updated + counts.updated,
+      last_key = ?,
+      rows_scanned = checkpoint.rows_scanned + ?::bigint,
+      rows_updated = checkpoint.rows_updated + (SELECT count(*) FROM updated),
       updated_at = now(),
-      -- A short batch means the range is exhausted.
-      finished_at = CASE WHEN counts.scanned < ? THEN now() END
-    FROM counts
+      finished_at = CASE WHEN ?::boolean THEN now() END
     WHERE checkpoint.release_id = ? AND checkpoint.migration = ?
-    RETURNING checkpoint.*, counts.scanned AS batch_scanned`;
+    RETURNING checkpoint.*`;
 }
 
 /** How long to rest after a batch: the declared pause, or longer to stay under maxRowsPerSecond. */

@@ -32,6 +32,8 @@ export const BackfillSchema = z.strictObject({
     .refine((set) => Object.keys(set).length > 0, { error: 'set at least one column' }),
   where: z.string().min(1).optional(),
   batchSize: z.int().min(1).max(100_000).default(1000),
+  batchTime: Duration.optional(),
+  adaptBatchSize: z.boolean().optional(),
   pause: Duration.default('0ms'),
   maxRowsPerSecond: z.int().min(1).optional(),
 }) satisfies z.ZodType<BackfillDeclaration, unknown>;

@@ -3,6 +3,7 @@ import type { Button, KnownBlock } from '@slack/types';
 import type { ReleaseStatus } from '../domain/release';
 import { describeBackfill } from '../domain/migration-plan';
 import { isEndStage } from '../domain/stages';
+import { escapeMrkdwn } from './mrkdwn';
 
 /** action_ids of the message's buttons; each carries the release id as its value. */
 export const ACTIONS = {
@@ -80,9 +81,9 @@ export function slackTime(iso: string): string {
   return `<!date^${Math.floor(millis / 1000)}^{date_short_pretty} at {time}|${iso}>`;
 }
 
-/** Who did it, as Slack shows people: a mention for Slack user ids, the plain id otherwise. */
+/** Who did it, as Slack shows people: a mention for Slack user ids, the id as text otherwise. */
 export function person(id: string): string {
-  return /^[UW][A-Z0-9]{2,}$/.test(id) ? `<@${id}>` : id;
+  return /^[UW][A-Z0-9]{2,}$/.test(id) ? `<@${id}>` : escapeMrkdwn(id);
 }
 
 /** The live message of a release: where it stands, and the buttons that make sense right now. */
@@ -105,14 +106,18 @@ export function renderReleaseMessage(
       ],
     },
   ];
-  const steps = status.steps.map((step, index) => `${STEP_MARKS[step.state]} ${index + 1}. ${step.label}`).join('\n');
+  const steps = status.steps
+    .map((step, index) => `${STEP_MARKS[step.state]} ${index + 1}. ${escapeMrkdwn(step.label)}`)
+    .join('\n');
   if (steps) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: clip(`*Steps*\n${steps}`) } });
   const schema = [
     ...(status.migrations ?? []).map(
-      (migration) => `${MIGRATION_MARKS[migration.state]} ${migration.phase} \`${migration.name}\` ${migration.state}`,
+      (migration) =>
+        `${MIGRATION_MARKS[migration.state]} ${migration.phase} \`${escapeMrkdwn(migration.name)}\` ${migration.state}`,
     ),
     ...(status.backfills ?? []).map(
-      (backfill) => `${backfill.done ? '✅' : '⏳'} ${describeBackfill(backfill)}${backfill.done ? ', done' : ''}`,
+      (backfill) =>
+        `${backfill.done ? '✅' : '⏳'} ${escapeMrkdwn(describeBackfill(backfill))}${backfill.done ? ', done' : ''}`,
     ),
     ...(status.contractedAt ? [`🔒 contracted ${slackTime(status.contractedAt)}: no rollback, fix forward`] : []),
   ];
@@ -120,11 +125,14 @@ export function renderReleaseMessage(
     blocks.push({ type: 'section', text: { type: 'mrkdwn', text: clip(`*Schema*\n${schema.join('\n')}`) } });
 
   if (status.outcome?.reason)
-    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: clip(`*Outcome*\n${status.outcome.reason}`) } });
+    blocks.push({
+      type: 'section',
+      text: { type: 'mrkdwn', text: clip(`*Outcome*\n${escapeMrkdwn(status.outcome.reason)}`) },
+    });
   if (status.hold && !ended)
     blocks.push({
       type: 'section',
-      text: { type: 'mrkdwn', text: clip(`:hourglass: *Holding:* ${status.hold.reason}`) },
+      text: { type: 'mrkdwn', text: clip(`:hourglass: *Holding:* ${escapeMrkdwn(status.hold.reason)}`) },
     });
 
   const pending = status.pendingApproval;
@@ -135,7 +143,7 @@ export function renderReleaseMessage(
       text: {
         type: 'mrkdwn',
         text: clip(
-          `*Awaiting approval* (${pending.approvals.length}/${pending.quorum}) from ${pending.from.map((entry) => (entry.startsWith('group:') ? `@${entry.slice(6)}` : person(entry))).join(', ')}` +
+          `*Awaiting approval* (${pending.approvals.length}/${pending.quorum}) from ${pending.from.map((entry) => (entry.startsWith('group:') ? `@${escapeMrkdwn(entry.slice(6))}` : person(entry))).join(', ')}` +
             `${given ? `\nApproved by ${given}` : ''}\nTimes out ${slackTime(pending.deadline)}`,
         ),
       },
@@ -143,7 +151,8 @@ export function renderReleaseMessage(
   }
   if (status.decisions.length) {
     const lines = status.decisions.map(
-      (d) => `${d.decision === 'approved' ? '👍 Approved' : '👎 Rejected'} by ${person(d.approver)} (${d.step})`,
+      (d) =>
+        `${d.decision === 'approved' ? '👍 Approved' : '👎 Rejected'} by ${person(d.approver)} (${escapeMrkdwn(d.step)})`,
     );
     blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: clip(lines.join('\n'), 2000) }] });
   }
@@ -154,14 +163,17 @@ export function renderReleaseMessage(
       .map((template) => {
         const last = template.measurements
           .slice(-3)
-          .map((m) => `• ${m.phase}: ${m.message}`)
+          .map((m) => `• ${m.phase}: ${escapeMrkdwn(m.message)}`)
           .join('\n');
-        return `*${template.template}* (${template.provider}): ${template.verdict}\n${last}`;
+        return `*${escapeMrkdwn(template.template)}* (${template.provider}): ${template.verdict}\n${last}`;
       })
       .join('\n');
     blocks.push({
       type: 'section',
-      text: { type: 'mrkdwn', text: clip(`*Last analysis:* ${analysis.verdict} (${analysis.stepLabel})\n${evidence}`) },
+      text: {
+        type: 'mrkdwn',
+        text: clip(`*Last analysis:* ${analysis.verdict} (${escapeMrkdwn(analysis.stepLabel)})\n${evidence}`),
+      },
     });
   }
 

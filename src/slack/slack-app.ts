@@ -8,9 +8,11 @@ import type { Logger } from '../logger';
 import type { SpecCatalogue } from '../specs/catalogue';
 import { TemporalUnreachable } from '../temporal/connection';
 import { USAGE, parseReleaseCommand, type ReleaseCommand } from './command-text';
+import { escapeMrkdwn } from './mrkdwn';
 import { ACTIONS } from './release-message';
 import { releaseModal, RELEASE_MODAL, readReleaseModal } from './release-modal';
 import type { Releasers } from './releasers';
+import { refuseStaleOrFutureRequests } from './request-freshness';
 import { UserGroupDirectory } from './user-groups';
 import type { AppIdentity } from '../identity/app-identity';
 import type { DecisionKind } from '../domain/decision';
@@ -138,7 +140,7 @@ export function createSlackApp(deps: SlackAppDeps): SlackApp {
     deps.log.error({ err: error }, 'Slack listener failed');
   });
 
-  return { app, requestListener: receiver?.requestListener };
+  return { app, requestListener: receiver && refuseStaleOrFutureRequests(receiver.requestListener) };
 }
 
 /** Runs a `/release` command and says, in one message, what happened or why nothing did. */
@@ -177,7 +179,7 @@ async function runCommand(
         throw err;
       });
       if (lane && !lane.gate.open)
-        return `Not started: ${request.service}/${environment} is held (${lane.gate.reason}).`;
+        return `Not started: ${request.service}/${environment} is held (${escapeMrkdwn(lane.gate.reason)}).`;
       const slackChannel = spec.notify?.slack?.channel ?? channel;
       const withChannel = {
         ...spec,
@@ -190,7 +192,11 @@ async function runCommand(
     case 'status': {
       const releases = await (await deps.releases()).list({ service: request.service, limit: 10 });
       if (releases.length === 0) return request.service ? `No releases of ${request.service}.` : 'No releases yet.';
-      return releases.map((r) => `• \`${r.releaseId}\` ${r.stage} at ${r.weight ?? 0}% (by ${r.initiator})`).join('\n');
+      return releases
+        .map(
+          (r) => `• \`${r.releaseId}\` ${r.stage} at ${r.weight ?? 0}% (by ${escapeMrkdwn(r.initiator ?? 'unknown')})`,
+        )
+        .join('\n');
     }
     case 'rollback': {
       const environment = request.environment ?? 'production';
@@ -205,7 +211,7 @@ async function runCommand(
       if (!lane.current) return `Nothing to roll back: no release of ${request.service} is running in ${environment}.`;
       const proof = await proofOf(deps, actor, 'rollback', lane.current);
       const answer = await releases.rollback(lane.current, { actor, reason: 'asked in Slack', proof });
-      return `${answer.message}.`;
+      return `${escapeMrkdwn(answer.message)}.`;
     }
     case 'freeze':
     case 'unfreeze': {
@@ -224,7 +230,7 @@ async function runCommand(
           { reason: request.reason, by: actor.id, at: new Date().toISOString() },
           await proofOf(deps, actor, 'freeze', laneId),
         );
-        return `Froze ${request.service}/${request.environment}: ${request.reason}. Rollbacks still run.`;
+        return `Froze ${request.service}/${request.environment}: ${escapeMrkdwn(request.reason)}. Rollbacks still run.`;
       }
       const laneId = laneIdFor(request.service, request.environment);
       await releases.unfreeze(
@@ -293,12 +299,12 @@ async function pressButton(
 /** What the person is told when something is refused or broken: the reason, never a stack trace. */
 function describeError(err: unknown, log: Logger): string {
   if (err instanceof ApprovalRefused || err instanceof RollbackRefused || err instanceof InvalidActor)
-    return `Refused: ${err.message}`;
+    return `Refused: ${escapeMrkdwn(err.message)}`;
   if (err instanceof TemporalUnreachable)
     return 'Tollgate cannot reach Temporal right now, so nothing was started or changed. Try again in a minute; if it lasts, tell the platform team.';
   if (err instanceof SpecError)
-    return `The catalogue's spec is not valid, so nothing was started:\n\`\`\`${err.message}\`\`\``;
-  if (err instanceof TollgateError) return err.message;
+    return `The catalogue's spec is not valid, so nothing was started:\n\`\`\`${escapeMrkdwn(err.message)}\`\`\``;
+  if (err instanceof TollgateError) return escapeMrkdwn(err.message);
   log.error({ err }, 'Slack command failed');
   return 'Something went wrong in Tollgate; nothing was changed. The platform team can find the details in its log.';
 }

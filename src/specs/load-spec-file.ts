@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { SpecError, TollgateError } from '../domain/errors';
-import { parseReleaseSpec, type SpecOverrides } from '../domain/parse-spec';
+import { MAX_SPEC_BYTES, parseReleaseSpec, specTooLarge, type SpecOverrides } from '../domain/parse-spec';
 import type { ReleaseSpec } from '../domain/spec';
 
 /**
@@ -13,8 +13,12 @@ import type { ReleaseSpec } from '../domain/spec';
 export function loadSpecFile(file: string, overrides: SpecOverrides = {}): ReleaseSpec {
   let text: string;
   try {
+    // Refused before reading: a huge file must not be loaded into memory only to be refused.
+    const { size } = fs.statSync(file);
+    if (size > MAX_SPEC_BYTES) throw new SpecError(file, [specTooLarge(size)]);
     text = fs.readFileSync(file, 'utf8');
   } catch (err) {
+    if (err instanceof SpecError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT')
       throw new TollgateError('FILE_NOT_FOUND', `${file}: file not found (looked for ${path.resolve(file)})`);

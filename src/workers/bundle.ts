@@ -1,5 +1,6 @@
 import { bundleWorkflowCode, type BundleOptions } from '@temporalio/worker';
 import type { Logger } from 'pino';
+import { FAILURE_CONVERTER_PATH } from '../codec/data-converter';
 
 /**
  * How every workflow bundle is built (tests, `tollgate bundle`, the image, a worker without a
@@ -10,7 +11,8 @@ import type { Logger } from 'pino';
  * Releases are traced from their activities instead (src/telemetry/activity-tracing.ts).
  */
 export function workflowBundleOptions(): BundleOptions {
-  return { workflowsPath: require.resolve('../workflows') };
+  // Failures made in workflow code are encoded as payloads (encrypted with the payload keys).
+  return { workflowsPath: require.resolve('../workflows'), failureConverterPath: FAILURE_CONVERTER_PATH };
 }
 
 export async function buildWorkflowBundle(logger?: BundleOptions['logger']): Promise<string> {

@@ -1,3 +1,4 @@
+import { workerIdentity } from '../codec/key-announcement';
 import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Client } from '@temporalio/client';
 import type { WebClient } from '@slack/web-api';
@@ -41,6 +42,14 @@ export interface TollgateWorkerOptions {
   maxCachedWorkflows?: number;
 }
 
+/**
+ * Releases kept in memory between their tasks. Each costs about 0.6 MiB of worker memory (its
+ * workflow's V8 context); an evicted one is replayed from history when it wakes, which costs CPU
+ * and a history fetch. Sizing a worker: docs/architecture.md, "Sizing a worker".
+ */
+export const DEFAULT_MAX_CACHED_WORKFLOWS = 500;
+export const DEFAULT_SHUTDOWN_GRACE = '30s';
+
 /** A worker that runs every Tollgate workflow and activity on one task queue. */
 export async function createTollgateWorker(options: TollgateWorkerOptions): Promise<Worker> {
   const commands = new RunningCommands(options.db, options.log);
@@ -67,14 +76,16 @@ export async function createTollgateWorker(options: TollgateWorkerOptions): Prom
     taskQueue: options.taskQueue,
     activities,
     dataConverter: options.dataConverter,
+    // Clients read the key ids from it before they encrypt (src/codec/key-announcement.ts).
+    identity: workerIdentity(options.dataConverter),
     ...(options.workflowBundleCode
       ? { workflowBundle: { code: options.workflowBundleCode } }
       : { workflowsPath: workflowBundleOptions().workflowsPath }),
     interceptors: {
       activity: options.tracing ? [(ctx) => ({ inbound: new ReleaseTracingInterceptor(ctx) })] : [],
     },
-    shutdownGraceTime: options.shutdownGraceTime ?? '30s',
+    shutdownGraceTime: options.shutdownGraceTime ?? DEFAULT_SHUTDOWN_GRACE,
     // Thousands of releases wait at approvals for hours: they cost history, not memory, once evicted.
-    maxCachedWorkflows: options.maxCachedWorkflows ?? 500,
+    maxCachedWorkflows: options.maxCachedWorkflows ?? DEFAULT_MAX_CACHED_WORKFLOWS,
   });
 }

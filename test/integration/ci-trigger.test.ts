@@ -72,12 +72,20 @@ afterAll(async () => {
 });
 
 async function call(method: string, route: string, token?: string, body?: unknown) {
-  const response = await fetch(`${base}${route}`, {
+  return callWith(base, method, route, token ? `Bearer ${token}` : undefined, body);
+}
+
+async function callWith(server: string, method: string, route: string, authorization?: string, body?: unknown) {
+  const response = await fetch(`${server}${route}`, {
     method,
-    headers: { 'Content-Type': 'application/json', ...(token ? { Authorization: `Bearer ${token}` } : {}) },
+    headers: { 'Content-Type': 'application/json', ...(authorization ? { Authorization: authorization } : {}) },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
-  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  return {
+    status: response.status,
+    retryAfter: response.headers.get('retry-after'),
+    body: (await response.json()) as Record<string, unknown>,
+  };
 }
 
 const request = {
@@ -175,5 +183,49 @@ describe('the CI trigger', () => {
     }
     // A burst of 40 at most (fewer if earlier tests used some), then "too many requests".
     expect(statuses.slice(40)).toEqual([429, 429, 429, 429, 429]);
+  });
+
+  it('takes the bearer scheme in any case, as RFC 7235 says', async () => {
+    for (const scheme of ['bearer', 'BEARER', 'Bearer'])
+      expect(
+        await callWith(base, 'GET', '/api/releases/checkout%3Astaging%3A3.1.0', `${scheme} ${CHECKOUT_TOKEN}`),
+      ).toMatchObject({ status: 200, body: { releaseId: 'checkout:staging:3.1.0' } });
+  });
+
+  it('slows down a client that keeps presenting wrong tokens, before looking at its next token', async () => {
+    // An API of its own, so the budget it spends is not the one the other tests share.
+    let now = Date.now();
+    const api = createReleaseApi({
+      releases: async () => tollgate.releases,
+      catalogue: new SpecCatalogue(path.join(journal.dir, 'catalogue')),
+      tokens: parseApiTokens(`checkout-ci:${CHECKOUT_TOKEN}:checkout/staging`),
+      limiter: new RateLimiter(60, 40),
+      authFailures: new RateLimiter(10, 10, () => now),
+      log: pino({ level: 'silent' }),
+    });
+    const guarded = http.createServer(
+      (req, res) => void api(req, res).then((handled) => handled || res.writeHead(404).end()),
+    );
+    await new Promise<void>((resolve) => guarded.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(guarded.address() as AddressInfo).port}`;
+    const route = '/api/releases/checkout%3Astaging%3A3.1.0';
+    try {
+      const guesses: number[] = [];
+      for (let i = 0; i < 10; i++)
+        guesses.push((await callWith(url, 'GET', route, `Bearer guess-${i}-0123456789`)).status);
+      expect(guesses).toEqual(Array(10).fill(401));
+      const refused = await callWith(url, 'GET', route, 'Bearer guess-10-0123456789');
+      expect(refused).toMatchObject({
+        status: 429,
+        retryAfter: '6',
+        body: { error: expect.stringMatching(/too many failed authentications/) },
+      });
+      // Even the right token waits: a guesser must not learn which guess was right.
+      expect((await callWith(url, 'GET', route, `Bearer ${CHECKOUT_TOKEN}`)).status).toBe(429);
+      now += 6_000; // the budget refills: one more attempt
+      expect(await callWith(url, 'GET', route, `Bearer ${CHECKOUT_TOKEN}`)).toMatchObject({ status: 200 });
+    } finally {
+      guarded.close();
+    }
   });
 });

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
-import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import { DefaultLogger, Runtime, Worker, type LogEntry } from '@temporalio/worker';
 import { migrateToLatest } from '../../src/audit/database';
 import { createCodecHandler } from '../../src/codec/codec-server';
 import { dataConverterFor } from '../../src/codec/data-converter';
@@ -29,7 +29,11 @@ let database: TestDatabase;
 let tollgate: TestWorker;
 let journal: Journal;
 
+/** What the worker's workflows and the SDK log, as an operator's log collector would keep it. */
+const workerLog: LogEntry[] = [];
+
 beforeAll(async () => {
+  Runtime.install({ logger: new DefaultLogger('INFO', (entry) => workerLog.push(entry)) });
   database = await createTestDatabase();
   await migrateToLatest(database.db);
   tollgate = await startTestWorker({
@@ -56,6 +60,17 @@ function payloadTexts(node: unknown, path = ''): { path: string; text: string }[
   return [...here, ...Object.entries(record).flatMap(([key, value]) => payloadTexts(value, `${path}.${key}`))];
 }
 
+/** The history as an operator exports it: `temporal workflow show --output json`. */
+async function exportedHistory(workflowId: string): Promise<{ events: unknown[] }> {
+  const cli = await findOrInstallTemporalCli();
+  const { stdout } = await promisify(execFile)(
+    required(cli, 'Temporal CLI').path,
+    ['workflow', 'show', '--workflow-id', workflowId, '--output', 'json', '--address', testEnv('temporalAddress')],
+    { maxBuffer: 64 * 1024 * 1024 },
+  );
+  return JSON.parse(stdout) as { events: unknown[] };
+}
+
 describe('with payload encryption on', () => {
   let historyJson: { events: unknown[] };
   let releaseId: string;
@@ -73,15 +88,7 @@ describe('with payload encryption on', () => {
     await tollgate.releases.approve(releaseId, { approver: bob, comment: COMMENT_MARKER });
     expect(await tollgate.releases.result(releaseId)).toMatchObject({ outcome: 'Succeeded' });
 
-    const cli = await findOrInstallTemporalCli();
-    const { stdout } = await promisify(execFile)(
-      required(cli, 'Temporal CLI').path,
-      ['workflow', 'show', '--workflow-id', releaseId, '--output', 'json', '--address', testEnv('temporalAddress')],
-      {
-        maxBuffer: 64 * 1024 * 1024,
-      },
-    );
-    historyJson = JSON.parse(stdout);
+    historyJson = await exportedHistory(releaseId);
   });
 
   it('keeps the spec and the approver comment out of the history Temporal stores', () => {
@@ -94,6 +101,16 @@ describe('with payload encryption on', () => {
     expect(leaks).toEqual([]);
     // The release still ran its real commands, and a person reading through Tollgate sees the comment.
     expect(journal.lines()[0]).toBe('deploy 2.0.0');
+  });
+
+  it("keeps the approver's comment out of the worker's info log", () => {
+    const approval = workerLog.filter(
+      (entry) => entry.meta?.releaseId === releaseId && entry.meta?.kind === 'approval',
+    );
+    expect(approval).toHaveLength(1); // the decision is logged, without its words
+    expect(
+      JSON.stringify(workerLog, (_key, value: unknown) => (typeof value === 'bigint' ? String(value) : value)),
+    ).not.toContain(COMMENT_MARKER);
   });
 
   it('lets the worker replay that history with the same keys', async () => {
@@ -145,5 +162,47 @@ describe('with payload encryption on', () => {
     } finally {
       server.close();
     }
+  });
+});
+
+describe('a failed release with payload encryption on', () => {
+  const STDERR_MARKER = 'stderr-of-the-failed-deploy-5f4dcc3b';
+  const COMMAND_MARKER = 'command-line-of-the-deploy-e99a18c4';
+  let historyJson: { events: unknown[] };
+  let releaseId: string;
+
+  beforeAll(async () => {
+    const spec = execSpec(journal, {
+      service: 'vault-failing',
+      steps: [{ setWeight: 10 }, { setWeight: 100 }],
+      deploy: `echo "${STDERR_MARKER} in $PWD" >&2; exit 7 # ${COMMAND_MARKER}`,
+      execution: { attempts: 1 },
+    });
+    ({ releaseId } = await tollgate.releases.start(spec, alice));
+    const result = await tollgate.releases.result(releaseId);
+    // A reader holding the keys still learns why: the reason is only hidden from Temporal's storage.
+    expect(result).toMatchObject({ outcome: 'RolledBack', reason: expect.stringContaining(STDERR_MARKER) });
+    historyJson = await exportedHistory(releaseId);
+  });
+
+  it('stores no command line, stderr or path of the worker in clear text', () => {
+    const raw = JSON.stringify(historyJson);
+    // The failures are in the history (the failed deploy, the release's own failure), encoded.
+    expect(raw).toContain('encodedAttributes');
+    for (const secret of [STDERR_MARKER, COMMAND_MARKER, journal.dir, process.cwd()]) {
+      expect(raw).not.toContain(secret);
+      expect(payloadTexts(historyJson).filter(({ text }) => text.includes(secret))).toEqual([]);
+    }
+  });
+
+  it('lets the worker replay that history with the same keys', async () => {
+    await Worker.runReplayHistory(
+      {
+        workflowBundle: { code: fs.readFileSync(testEnv('workflowBundle'), 'utf8') },
+        dataConverter: dataConverterFor({ TOLLGATE_PAYLOAD_KEYS: KEYS }),
+      },
+      historyJson,
+      releaseId,
+    );
   });
 });

@@ -204,7 +204,7 @@ describe('the Slack app, with a worker', () => {
     expect(await tollgate.releases.result(releaseId)).toMatchObject({ outcome: 'RolledBack' });
   });
 
-  it('refuses, with 401 and nothing started, a forged signature, an altered body and a stale timestamp', async () => {
+  it('refuses, with 401 and nothing started, a forged signature, an altered body, and a timestamp over 5 minutes old or ahead', async () => {
     const { body } = command('storefront 6.6.6 production', 'U0ALICE', 'alice');
     const forged = await postSignedToSlackApp(app.url, body, { secret: 'not-the-secret' });
     const altered = await postSignedToSlackApp(app.url, body, {
@@ -215,7 +215,11 @@ describe('the Slack app, with a worker', () => {
       secret: SECRET,
       timestamp: Math.floor(Date.now() / 1000) - 600,
     });
-    expect([forged.status, altered.status, stale.status]).toEqual([401, 401, 401]);
+    const future = await postSignedToSlackApp(app.url, body, {
+      secret: SECRET,
+      timestamp: Math.floor(Date.now() / 1000) + 600,
+    });
+    expect([forged.status, altered.status, stale.status, future.status]).toEqual([401, 401, 401, 401]);
     const releases = await tollgate.releases.list({ service: 'storefront' });
     expect(releases.map((r) => r.version)).not.toEqual(expect.arrayContaining(['6.6.6']));
     expect(releases.map((r) => r.version)).not.toEqual(expect.arrayContaining(['7.7.7']));
@@ -239,6 +243,48 @@ describe('the Slack app, with a worker', () => {
     expect(
       fake.topLevelMessages(CHANNEL).filter((m) => m.metadata?.event_payload.release_id === 'basket:staging:1.2.0'),
     ).toHaveLength(1);
+  });
+
+  it('escapes names, reasons and output that are not Slack ids, so no broadcast or disguised link goes through', async () => {
+    const hostile = '<!channel> <http://evil.example|the runbook>';
+    const escaped = '&lt;!channel&gt; &lt;http://evil.example|the runbook&gt;';
+    const noMarkupFromOutside = (text: string) => {
+      expect(text).not.toContain('<!channel>');
+      expect(text).not.toContain('<http://evil.example');
+    };
+
+    // A freeze reason from elsewhere, shown to whoever tries to start a release.
+    await tollgate.releases.freeze('finder', 'staging', { reason: hostile, by: hostile, at: new Date().toISOString() });
+    const held = command('finder 5.0.0 staging', 'U0ALICE', 'alice');
+    await postSignedToSlackApp(app.url, held.body, { secret: SECRET });
+    const heldAnswer = (await answerTo(held.id)).text;
+    expect(heldAnswer).toContain(escaped);
+    noMarkupFromOutside(heldAnswer);
+    await tollgate.releases.unfreeze('finder', 'staging', 'U0ALICE', 'done');
+
+    // A release started by someone whose id is not a Slack id, rejected with a hostile reason.
+    const spec = catalogue.load('storefront', 'production', { version: '2.7.0' });
+    const { releaseId } = await tollgate.releases.start(spec, { id: hostile, via: 'cli' });
+    await eventually('the message to offer Approve', async () =>
+      blocksText(messageOf(releaseId)).includes(ACTIONS.approve) ? true : undefined,
+    );
+    await tollgate.releases.reject(releaseId, {
+      approver: { id: 'U0BOB', groups: ['release-managers'], via: 'slack' },
+      reason: hostile,
+    });
+    expect(await tollgate.releases.result(releaseId)).toMatchObject({ outcome: 'RolledBack' });
+    const message = await eventually('the message to show the end', async () =>
+      blocksText(messageOf(releaseId)).includes('RolledBack') ? messageOf(releaseId) : undefined,
+    );
+    const thread = await eventually('the rejection in the thread', async () => {
+      const texts = fake.messages.filter((m) => m.thread_ts === message.ts).map((m) => m.text ?? '');
+      return texts.some((text) => text.includes('rejected by')) ? texts.join('\n') : undefined;
+    });
+    // What Slack received: the text arrives as text, in the message and in its thread.
+    expect(blocksText(message)).toContain(JSON.stringify(escaped).slice(1, -1));
+    expect(thread).toContain(escaped);
+    noMarkupFromOutside(blocksText(message));
+    noMarkupFromOutside(`${message.text ?? ''}\n${thread}`);
   });
 
   it('answers in the channel who may not release to production, and starts nothing', async () => {

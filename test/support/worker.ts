@@ -41,7 +41,11 @@ export interface TestWorkerOptions {
 
 export async function startTestWorker(options: TestWorkerOptions): Promise<TestWorker> {
   if (!runtimeInstalled) {
-    Runtime.install({ logger: new DefaultLogger((process.env.TEST_SDK_LOG_LEVEL as 'ERROR') ?? 'ERROR') });
+    try {
+      Runtime.install({ logger: new DefaultLogger((process.env.TEST_SDK_LOG_LEVEL as 'ERROR') ?? 'ERROR') });
+    } catch {
+      // The test file installed its own, to read what workers log.
+    }
     runtimeInstalled = true;
   }
   const address = testEnv('temporalAddress');

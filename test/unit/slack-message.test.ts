@@ -122,6 +122,24 @@ describe('the release message', () => {
     expect(actionIds(contracting)).not.toContain(ACTIONS.rollback);
   });
 
+  it('shows text that is not a Slack id as text: no broadcast, mention or disguised link', () => {
+    const hostile = '<!channel> <http://evil.example|runbook> & <@U0BOSS>';
+    const message = renderReleaseMessage(
+      status({
+        initiator: { id: hostile, via: 'cli' },
+        stage: 'Shifting',
+        hold: { reason: `analysis inconclusive: ${hostile}` },
+        steps: [{ label: `approval from ${hostile}`, state: 'running' }],
+        decisions: [{ decision: 'rejected', approver: hostile, step: hostile, at: '2026-11-23T10:02:00Z' }],
+      } as Partial<ReleaseStatus>),
+    );
+    const text = JSON.stringify(message.blocks);
+    expect(text).not.toMatch(/<!channel>|<http:\/\/evil|<@U0BOSS>/);
+    expect(text).toContain('&lt;!channel&gt; &lt;http://evil.example|runbook&gt; &amp; &lt;@U0BOSS&gt;');
+    // Slack ids are still mentions.
+    expect(JSON.stringify(renderReleaseMessage(status()).blocks)).toContain('<@U0ALICE>');
+  });
+
   it('has no buttons once the release ended, and says how', () => {
     const message = renderReleaseMessage(
       status({ stage: 'RolledBack', outcome: { stage: 'RolledBack', reason: 'rejected by U0BOB' } }),

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { secretForms } from './secret-forms';
 
 /** How much of a failed command's output is kept for the error (the tail is where errors are). */
 export const OUTPUT_TAIL_BYTES = 2048;
@@ -110,10 +111,13 @@ function spawnAndWait(request: CommandRequest, onSpawn: (pid: number) => void): 
   });
 }
 
+/** The text with every secret replaced, in its own form and its encoded ones (secret-forms.ts). */
 export function redact(text: string, secrets: string[]): string {
   return secrets
     .filter((secret) => secret.length >= 4)
-    .reduce((out, secret) => out.split(secret).join('[redacted]'), text);
+    .flatMap((secret) => [secret, ...secretForms(secret)])
+    .sort((a, b) => b.length - a.length)
+    .reduce((out, form) => out.split(form).join('[redacted]'), text);
 }
 
 /** One paragraph for people: what ran, how it ended, and the end of what it printed. */

@@ -170,7 +170,11 @@ export class ReleaseState {
     };
     this.status.events.push(event);
     this.status.updatedAt = event.at;
-    log.info(message, { releaseId: this.input.releaseId, stage: event.stage, kind, actor });
+    // People's own words (an approver's comment, a rejection's reason) stay out of the worker's log,
+    // which is kept in clear, while the payload codec encrypts them everywhere else.
+    const logged =
+      data && 'comment' in data ? `${kind} by ${actor} (their comment is in the release's events)` : message;
+    log.info(logged, { releaseId: this.input.releaseId, stage: event.stage, kind, actor });
     this.refreshDetails();
     this.records.add(event);
   }
