@@ -7,8 +7,10 @@ import { createIdentityActivities } from './identity';
 import { createErrorBudgetActivities } from './error-budget';
 import { createLaneActivities } from './lane';
 import { createNotifyActivities } from './notify';
+import { createPipelineActivities } from './pipeline';
 import { createMigrationActivities } from './migrations';
 import { createTrafficActivities } from './traffic';
+import { createVerificationActivities } from './verification';
 
 export type { ActivityDeps } from './deps';
 
@@ -25,6 +27,8 @@ export function createActivities(deps: ActivityDeps) {
     ...createMigrationActivities(deps),
     ...createFencingActivities(deps),
     ...createIdentityActivities(deps),
+    ...createVerificationActivities(deps),
+    ...createPipelineActivities(deps),
   };
 }
 

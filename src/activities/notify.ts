@@ -6,6 +6,8 @@ import { MESSAGE_EVENT_TYPE, person, renderReleaseMessage, type MessageStatus } 
 import { required } from '../domain/required';
 import type { ActivityDeps } from './deps';
 import type { WebClient } from '@slack/web-api';
+import type { PipelineStatus } from '../domain/pipeline';
+import { renderPipelineMessage } from '../slack/pipeline-message';
 
 export interface SlackMessageRef {
   channel: string;
@@ -105,6 +107,39 @@ export function createNotifyActivities(deps: ActivityDeps) {
   }
 
   return {
+    /**
+     * Posts a pipeline run's live message the first time and edits it after: the whole run, every
+     * environment. Idempotent like the release's: a retry finds the message an earlier attempt posted.
+     */
+    async publishPipelineMessage(request: {
+      pipelineId: string;
+      channel: string;
+      message?: SlackMessageRef;
+      status: PipelineStatus;
+    }): Promise<SlackMessageRef> {
+      const { slack } = deps;
+      if (!slack)
+        throw ApplicationFailure.nonRetryable(
+          'SLACK_BOT_TOKEN is not set where the worker runs; the pipeline goes on without its Slack message',
+          FailureType.SlackNotConfigured,
+        );
+      const { text, blocks } = renderPipelineMessage(request.status);
+      const channel = request.message?.channel ?? (await channelId(slack, request.channel));
+      const message = request.message ?? (await postedBefore(slack, channel, request.pipelineId));
+      if (message) {
+        await slack.chat.update({ channel: message.channel, ts: message.ts, text, blocks });
+        return message;
+      }
+      const posted = await slack.chat.postMessage({
+        channel,
+        text,
+        blocks,
+        metadata: { event_type: MESSAGE_EVENT_TYPE, event_payload: { release_id: request.pipelineId } },
+        unfurl_links: false,
+      });
+      return { channel: posted.channel ?? channel, ts: required(posted.ts, 'ts of the posted message') };
+    },
+
     /**
      * Posts the release's live message the first time and edits it after; tells new events in its
      * thread. Idempotent across retries and worker crashes: never two messages for one release.

@@ -1,6 +1,7 @@
 import { formatMillis } from '../domain/duration';
 import type { DeliveryMetrics, DeliveryMetricsReport, PerformanceBand } from './dora';
 import type { ReleaseHistoryRow } from './history';
+import type { PipelineDeliveryMetrics } from './pipeline-dora';
 
 /** What a cell shows when there is nothing to measure, so a blank never reads as zero. */
 const NO_VALUE = '-';
@@ -41,6 +42,49 @@ export function renderDeliveryMetrics(report: DeliveryMetricsReport): string {
     report.byLane.map((lane) => [lane.service, lane.environment, ...laneCells(lane)]),
   );
   return `${title}\n\n${summary}\n\n${lanes}`;
+}
+
+/** `tollgate dora --pipeline`: lead time to production, deploys per environment, failures in production. */
+export function renderPipelineDeliveryMetrics(report: PipelineDeliveryMetrics): string {
+  const { window, leadTimeToProduction: lead, changeFailureRate: failures, timeToRestore: restore } = report;
+  const title =
+    `Pipeline delivery metrics for ${report.service}, ` +
+    `${formatTime(window.since)} to ${formatTime(window.until)} (${formatNumber(window.days)} days)`;
+  const where = report.failuresIn === 'production' ? report.production : 'every environment';
+  const summary = renderTable(
+    ['METRIC', 'VALUE', 'BAND', 'FROM'],
+    [
+      [
+        `Lead time (commit to ${report.production})`,
+        lead.medianMs === null
+          ? NO_VALUE
+          : `median ${formatDuration(lead.medianMs)}, p90 ${formatDuration(lead.p90Ms)}`,
+        lead.band ?? NO_VALUE,
+        `${plural(lead.measured, 'release')} measured`,
+      ],
+      [
+        `Change failure rate (${where})`,
+        formatRate(failures.rate),
+        failures.band ?? NO_VALUE,
+        `${failures.failed} of ${plural(failures.finished, 'release')}`,
+      ],
+      [
+        `Time to restore (${where})`,
+        formatDuration(restore.medianMs),
+        restore.band ?? NO_VALUE,
+        plural(restore.restored, 'failure'),
+      ],
+    ],
+  );
+  const frequency = renderTable(
+    ['ENVIRONMENT', 'DEPLOYS/DAY', 'SUCCESSFUL RELEASES'],
+    report.deploymentFrequency.map(({ environment, frequency: f }) => [
+      environment,
+      withBand(formatNumber(f.perDay), f.band),
+      String(f.deployments),
+    ]),
+  );
+  return `${title}\n\n${summary}\n\n${frequency}`;
 }
 
 function summaryRows(metrics: DeliveryMetrics): string[][] {

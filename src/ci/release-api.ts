@@ -1,6 +1,7 @@
 import { temporalUiLink } from '../domain/temporal-ui-link';
 import type http from 'node:http';
 import { z } from 'zod';
+import { PipelineClient } from '../client/pipeline-client';
 import type { ReleaseClient } from '../client/release-client';
 import { NotFound, SpecError, TollgateError } from '../domain/errors';
 import { Commit, Name, Version } from '../domain/spec';
@@ -10,6 +11,16 @@ import { TemporalUnreachable } from '../temporal/connection';
 import { allows, findToken, type ApiToken } from './api-tokens';
 import { bearerToken } from '../domain/bearer-token';
 import { RateLimiter } from './rate-limiter';
+
+/** What a CI job sends to start a pipeline run: the service, its pipeline, the commit and the version built from it. */
+export const CiPipelineRequest = z.strictObject({
+  service: Name,
+  /** The pipeline's name in the catalogue (<service>/pipelines/<pipeline>.yaml); the service's name when absent. */
+  pipeline: Name.optional(),
+  version: Version.optional(),
+  commit: Commit,
+  triggeredBy: z.string().max(200).optional(),
+});
 
 /** What a CI job sends: which lane, which version, which commit (lead time counts from it). */
 export const CiReleaseRequest = z.strictObject({
@@ -67,7 +78,8 @@ export function createReleaseApi(
   const authFailures = options.authFailures ?? new RateLimiter(AUTH_FAILURE_RATE.perMinute, AUTH_FAILURE_RATE.burst);
   return async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://tollgate');
-    if (!url.pathname.startsWith('/api/releases')) return false;
+    const pipelines = url.pathname.startsWith('/api/pipelines');
+    if (!url.pathname.startsWith('/api/releases') && !pipelines) return false;
     // Behind a proxy this is the proxy's address: then every client shares one budget, which still bounds guessing.
     const client = req.socket.remoteAddress ?? 'unknown';
     try {
@@ -91,7 +103,13 @@ export function createReleaseApi(
         res.setHeader('Retry-After', String(limit.retryAfterSeconds));
         throw new HttpProblem(429, `too many requests from ${token.name}; retry in ${limit.retryAfterSeconds}s`);
       }
-      if (req.method === 'POST' && url.pathname === '/api/releases') {
+      if (pipelines && req.method === 'POST' && url.pathname === '/api/pipelines') {
+        await startPipeline(options, token, req, res);
+      } else if (pipelines && req.method === 'GET' && url.pathname.startsWith('/api/pipelines/')) {
+        await describePipeline(options, token, decodeURIComponent(url.pathname.slice('/api/pipelines/'.length)), res);
+      } else if (pipelines) {
+        throw new HttpProblem(405, 'use POST /api/pipelines to start a run, GET /api/pipelines/<id> to follow one');
+      } else if (req.method === 'POST' && url.pathname === '/api/releases') {
         await startRelease(options, token, req, res);
       } else if (req.method === 'GET' && url.pathname.startsWith('/api/releases/')) {
         await describeRelease(options, token, decodeURIComponent(url.pathname.slice('/api/releases/'.length)), res);
@@ -185,6 +203,78 @@ async function describeRelease(
     weight: status.weight,
     outcome: status.outcome?.stage ?? null,
     reason: status.outcome?.reason ?? status.hold?.reason ?? null,
+    done: status.outcome !== undefined,
+  });
+}
+
+/**
+ * `POST /api/pipelines`: a run of a catalogue pipeline for a commit. The token must allow every
+ * environment of the pipeline; the same commit asked twice answers with the run it started.
+ */
+async function startPipeline(
+  options: ReleaseApiOptions,
+  token: ApiToken,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+): Promise<void> {
+  const parsed = CiPipelineRequest.safeParse(await readJson(req));
+  if (!parsed.success) {
+    throw new HttpProblem(400, 'the request is not a pipeline request', {
+      problems: parsed.error.issues.map((issue) => `${issue.path.join('.') || '(body)'}: ${issue.message}`),
+    });
+  }
+  const request = parsed.data;
+  const pipeline = options.catalogue.loadPipeline(request.service, request.pipeline, {
+    commit: request.commit,
+    version: request.version,
+  });
+  const refused = pipeline.stages.filter((stage) => !allows(token, request.service, stage.environment));
+  if (refused.length > 0)
+    throw new HttpProblem(
+      403,
+      `token ${token.name} may not release ${request.service} to ${refused.map((stage) => stage.environment).join(', ')}`,
+    );
+  const releases = await options.releases();
+  const { pipelineId, started } = await new PipelineClient(releases.client, releases.taskQueue).start(pipeline, {
+    id: `ci:${token.name}`,
+    name: request.triggeredBy ? `${token.name} (${request.triggeredBy})` : token.name,
+    via: 'ci',
+  });
+  options.log.info(
+    { pipelineId, started, token: token.name },
+    started ? 'pipeline started by CI' : 'duplicate CI request',
+  );
+  send(res, started ? 201 : 200, {
+    pipelineId,
+    started,
+    environments: pipeline.stages.map((stage) => stage.environment),
+    message: started ? `started ${pipelineId}` : `${pipelineId} is already running; nothing new was started`,
+    status: `/api/pipelines/${encodeURIComponent(pipelineId)}`,
+    ...(options.uiUrl ? { link: temporalUiLink(options.uiUrl, pipelineId, options.namespace) } : {}),
+  });
+}
+
+async function describePipeline(
+  options: ReleaseApiOptions,
+  token: ApiToken,
+  pipelineId: string,
+  res: http.ServerResponse,
+): Promise<void> {
+  const releases = await options.releases();
+  const status = await new PipelineClient(releases.client, releases.taskQueue).status(pipelineId);
+  const refused = status.environments.filter((environment) => !allows(token, status.service, environment.environment));
+  if (refused.length > 0)
+    throw new HttpProblem(403, `token ${token.name} may not read pipeline runs of ${status.service}`);
+  send(res, 200, {
+    pipelineId,
+    environments: status.environments.map(({ environment, state, releaseId, reason }) => ({
+      environment,
+      state,
+      releaseId: releaseId ?? null,
+      reason: reason ?? null,
+    })),
+    outcome: status.outcome?.outcome ?? null,
+    reason: status.outcome?.reason ?? null,
     done: status.outcome !== undefined,
   });
 }

@@ -4,6 +4,7 @@ import type { CliContext } from './context';
 import { tollgateVersion } from './version';
 import { registerIdentityCommands } from './commands/identity';
 import { registerLaneCommands } from './commands/lanes';
+import { registerPipelineCommands } from './commands/pipelines';
 import { registerReleaseCommands } from './commands/releases';
 import { registerReportCommands } from './commands/reports';
 import { registerStackCommands } from './commands/stack';
@@ -42,6 +43,7 @@ export function buildProgram(): Command {
   registerReleaseCommands(program, run);
   registerLaneCommands(program, run);
   registerIdentityCommands(program, run);
+  registerPipelineCommands(program, run);
   registerReportCommands(program, run);
   registerStackCommands(program, runBare);
   registerDemoCommand(program, runBare);

@@ -11,6 +11,7 @@ export type ReleaseEventKind =
   | 'abort'
   | 'hold'
   | 'analysis'
+  | 'verification'
   | 'compensation'
   | 'error';
 

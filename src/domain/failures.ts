@@ -34,6 +34,8 @@ export const FailureType = {
    */
   ReleaseRolledBack: 'ReleaseRolledBack',
   ReleaseFailed: 'ReleaseFailed',
+  /** A pipeline run that failed or was rejected (details[0]: its PipelineResult); a superseded one completes. */
+  PipelineStopped: 'PipelineStopped',
 } as const;
 
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];

@@ -5,6 +5,7 @@ import type { Gate, LanePolicy } from './lane-policy';
 import type { BackfillProgress, MigrationPhase } from './migration-plan';
 import type { Actor, ReleaseSpec } from './spec';
 import type { EndStage, Stage } from './stages';
+import type { VerificationResult } from './verification';
 
 /** What starts a release workflow. The spec is validated before it gets here. */
 export interface ReleaseInput {
@@ -23,6 +24,8 @@ export interface ReleaseResult {
   reason?: string;
   /** The version serving all traffic when the release ended. */
   stableVersion?: string;
+  /** What the post-deploy smoke checks found, when the spec has verification and they ran. */
+  verification?: VerificationResult;
 }
 
 export interface PauseState {
@@ -57,6 +60,8 @@ export interface ReleaseStatus {
   /** Every approval decision so far, kept after its step ends (the Slack message shows who approved). */
   decisions: DecisionRecord[];
   lastAnalysis?: AnalysisResult;
+  /** The post-deploy smoke checks, once they ran. */
+  verification?: VerificationResult;
   outcome?: { stage: EndStage; reason?: string };
   /** The release's pending schema migrations (when the spec has a database) and where each stands. */
   migrations?: MigrationState[];

@@ -559,6 +559,67 @@ export const Database = z.strictObject({
   contractApproval: ApprovalStep.optional(),
 });
 
+/**
+ * Post-deploy verification: smoke checks run against the new version right after it takes all
+ * traffic (through the same route users take). Any check that still fails after its attempts rolls
+ * the release back, and the outcome names the check. In a pipeline, it decides promotion.
+ */
+export const HttpSmokeCheck = z.strictObject({
+  /** Where to send the request; {{service}}, {{environment}}, {{version}} and {{releaseId}} are filled in. */
+  url: z
+    .string({ error: expected('must be a URL such as http://checkout.staging/healthz') })
+    .regex(/^https?:\/\/\S+$/, { error: 'must be an http:// or https:// URL such as http://checkout.staging/healthz' }),
+  method: HttpAnalysis.shape.method,
+  headers: HttpHeaders.optional(),
+  body: z.string().optional(),
+  expect: HttpAnalysis.shape.expect,
+  timeout: Duration.default('10s'),
+});
+
+export const ExecSmokeCheck = z.strictObject({
+  /** Exit status 0 passes; TOLLGATE_VERSION and the release's other facts are set. */
+  command: z.string().min(1),
+  ...execOptions,
+  timeout: Duration.default('1m'),
+});
+
+/** One smoke check: a name people read in the outcome, and exactly one of http, exec. */
+export const SmokeCheck = z
+  .strictObject({
+    name: Name,
+    http: HttpSmokeCheck.optional(),
+    exec: ExecSmokeCheck.optional(),
+  })
+  .superRefine((check, ctx) => {
+    const kinds = (['http', 'exec'] as const).filter((kind) => check[kind] !== undefined);
+    if (kinds.length !== 1)
+      ctx.addIssue({
+        code: 'custom',
+        message: `a smoke check has exactly one of http, exec${kinds.length ? ` (found ${kinds.join(', ')})` : ''}`,
+      });
+  });
+
+export const Verification = z
+  .strictObject({
+    checks: z.array(SmokeCheck).min(1, { error: 'name at least one smoke check' }),
+    /** A check is tried this many times (a version may still be warming up) before it fails. */
+    attempts: z.int().min(1).max(20).default(3),
+    /** Time between two attempts of a check. */
+    interval: Duration.default('2s'),
+  })
+  .superRefine((verification, ctx) => {
+    const seen = new Set<string>();
+    verification.checks.forEach((check, index) => {
+      if (seen.has(check.name))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['checks', index, 'name'],
+          message: `"${check.name}" names two checks; give each its own name`,
+        });
+      seen.add(check.name);
+    });
+  });
+
 export const Notify = z.strictObject({
   slack: z.strictObject({ channel: z.string().min(1) }).optional(),
 });
@@ -584,6 +645,7 @@ export const ReleaseSpec = z
     notify: Notify.optional(),
     errorBudget: ErrorBudget.optional(),
     database: Database.optional(),
+    verification: Verification.optional(),
   })
   .superRefine((spec, ctx) => {
     // Contract is the point of no return: someone must be able to approve it.
@@ -635,6 +697,8 @@ export type PrometheusAnalysis = z.infer<typeof PrometheusAnalysis>;
 export type HttpAnalysis = z.infer<typeof HttpAnalysis>;
 export type ComparisonAnalysis = z.infer<typeof ComparisonAnalysis>;
 export type Database = z.infer<typeof Database>;
+export type SmokeCheck = z.infer<typeof SmokeCheck>;
+export type Verification = z.infer<typeof Verification>;
 
 /** Kubernetes traffic routes to pods the kubernetes deployer labelled and (for routes) gave a Service. */
 function kubernetesProblems(spec: {

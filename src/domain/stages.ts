@@ -2,6 +2,8 @@
  * The stages of a release, in order. The names are what users see in Slack, the CLI and the
  * Temporal UI's ReleaseStage search attribute, so they never change meaning.
  *
+ * Verifying (post-deploy smoke checks) runs only when the spec has `verification`.
+ *
  * Backfilling comes right after Expanding (DESIGN.md put it after Baking): the new version reads
  * the new columns, so they must be filled before it takes traffic. See docs/architecture.md.
  */
@@ -12,6 +14,7 @@ export const FORWARD_STAGES = [
   'Backfilling',
   'Deploying',
   'Shifting',
+  'Verifying',
   'Baking',
   'AwaitingContract',
   'Contracting',

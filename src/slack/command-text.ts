@@ -4,6 +4,7 @@ import { NAME_PATTERN, VERSION_PATTERN } from '../domain/spec';
 export type ReleaseCommand =
   | { kind: 'modal' }
   | { kind: 'start'; service: string; version: string; environment?: string }
+  | { kind: 'pipeline'; service: string; version: string; sha: string; committedAt?: string }
   | { kind: 'status'; service?: string }
   | { kind: 'rollback'; service: string; environment?: string }
   | { kind: 'freeze' | 'unfreeze'; service: string; environment: string; reason: string }
@@ -12,6 +13,7 @@ export type ReleaseCommand =
 export const USAGE = [
   '`/release <service> <version> [environment]` start a release',
   '`/release` pick service, environment and version in a form',
+  '`/release pipeline <service> <version> <commit> [committed-at]` a pipeline run: every environment in order',
   '`/release status [service]` where releases stand',
   '`/release rollback <service> [environment]` roll back the running release',
   '`/release freeze <service> <environment> <reason>` / `/release unfreeze <service> <environment> [reason]`',
@@ -29,6 +31,16 @@ export function parseReleaseCommand(text: string): ReleaseCommand {
   switch (first.toLowerCase()) {
     case 'help':
       return { kind: 'help' };
+    case 'pipeline': {
+      const [service, version, sha, committedAt, ...extra] = rest;
+      const problem =
+        name(service, 'service') ??
+        (version && VERSION_PATTERN.test(version) ? undefined : `"${version ?? ''}" is not a version such as 2.4.0`) ??
+        (sha && /^[0-9a-f]{7,40}$/.test(sha) ? undefined : `"${sha ?? ''}" is not a commit sha`) ??
+        (extra.length ? `unexpected "${extra.join(' ')}"` : undefined);
+      if (problem) return { kind: 'help', problem };
+      return { kind: 'pipeline', service, version, sha, ...(committedAt ? { committedAt } : {}) };
+    }
     case 'status':
       if (rest[0] && name(rest[0], 'service')) return { kind: 'help', problem: name(rest[0], 'service') };
       return { kind: 'status', service: rest[0] };

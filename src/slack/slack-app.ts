@@ -6,6 +6,7 @@ import { laneIdFor } from '../domain/release';
 import type { Actor } from '../domain/spec';
 import type { Logger } from '../logger';
 import type { SpecCatalogue } from '../specs/catalogue';
+import { PipelineClient } from '../client/pipeline-client';
 import { TemporalUnreachable } from '../temporal/connection';
 import { USAGE, parseReleaseCommand, type ReleaseCommand } from './command-text';
 import { escapeMrkdwn } from './mrkdwn';
@@ -188,6 +189,25 @@ async function runCommand(
       const { releaseId, started } = await releases.start(withChannel, actor);
       if (!started) return `${releaseId} is already running${retryNum ? '' : '; nothing new was started'}.`;
       return `Started \`${releaseId}\`; its message in <#${slackChannel.replace(/^#/, '')}> follows it.`;
+    }
+    case 'pipeline': {
+      if (!deps.catalogue) return 'Pipelines cannot be started from Slack here: TOLLGATE_SPEC_CATALOGUE is not set.';
+      const pipeline = deps.catalogue.loadPipeline(request.service, undefined, {
+        commit: { sha: request.sha, committedAt: request.committedAt },
+        version: request.version,
+      });
+      for (const stage of pipeline.stages) {
+        const refusal = deps.releasers.refusal(stage.environment, { id: actor.id, groups: actor.groups ?? [] });
+        if (refusal) return `Not started: ${refusal}.`;
+      }
+      const slackChannel = pipeline.spec.notify?.slack?.channel ?? channel;
+      const releases = await deps.releases();
+      const { pipelineId, started } = await new PipelineClient(releases.client, releases.taskQueue).start(
+        { ...pipeline, spec: { ...pipeline.spec, notify: { slack: { channel: slackChannel } } } },
+        actor,
+      );
+      if (!started) return `${pipelineId} is already running${retryNum ? '' : '; nothing new was started'}.`;
+      return `Started \`${pipelineId}\` (${pipeline.stages.map((stage) => stage.environment).join(' → ')}); its message in <#${slackChannel.replace(/^#/, '')}> follows the whole run.`;
     }
     case 'status': {
       const releases = await (await deps.releases()).list({ service: request.service, limit: 10 });

@@ -3,12 +3,16 @@ import path from 'node:path';
 import { NotFound } from '../domain/errors';
 import type { SpecOverrides } from '../domain/parse-spec';
 import type { ReleaseSpec } from '../domain/spec';
+import { loadPipelineFile, type LoadedPipeline, type PipelineRequest } from './load-pipeline-file';
 import { loadSpecFile } from './load-spec-file';
 
 /**
  * The spec catalogue: a folder with one YAML per service and environment, as
  * `<service>/<environment>.yaml`. Slack and the CI trigger start releases only from it, so what
  * runs on workers is what the platform team reviewed, never what a request carries.
+ *
+ * Pipelines live beside them as `<service>/pipelines/<pipeline>.yaml` (the pipeline named after
+ * the service when a request names none), naming release specs relative to themselves.
  */
 export class SpecCatalogue {
   constructor(readonly dir: string) {}
@@ -45,5 +49,19 @@ export class SpecCatalogue {
       );
     }
     return loadSpecFile(file, overrides);
+  }
+
+  pipelineFile(service: string, pipeline = service): string {
+    return path.join(this.dir, service, 'pipelines', `${pipeline}.yaml`);
+  }
+
+  /** A service's pipeline, resolved for one commit. */
+  loadPipeline(service: string, pipeline: string | undefined, request: PipelineRequest): LoadedPipeline {
+    const file = this.pipelineFile(service, pipeline);
+    if (!/^[a-z0-9-]+$/.test(service) || !/^[a-z0-9-]*$/.test(pipeline ?? '') || !fs.existsSync(file))
+      throw new NotFound(
+        `no pipeline ${pipeline ?? service} for ${service}; put it in the catalogue as ${path.relative(this.dir, file)}`,
+      );
+    return loadPipelineFile(file, request);
   }
 }

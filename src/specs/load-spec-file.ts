@@ -47,7 +47,7 @@ export function withAbsolutePaths(spec: ReleaseSpec, specDir: string): ReleaseSp
 }
 
 /** `--commit <sha>` without a time: ask git for the commit time, which lead time counts from. */
-function withCommitTime(overrides: SpecOverrides, dir: string): SpecOverrides {
+export function withCommitTime(overrides: SpecOverrides, dir: string): SpecOverrides {
   const commit = overrides.commit;
   if (!commit || commit.committedAt) return overrides;
   try {

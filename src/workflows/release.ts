@@ -12,12 +12,13 @@ import { expanding } from './release/stages/expanding';
 import { planning } from './release/stages/planning';
 import { queued } from './release/stages/queued';
 import { shifting } from './release/stages/shifting';
+import { verifying } from './release/stages/verifying';
 import { PATCHES } from './release/patches';
 
 /**
  * One release: the state machine of docs/architecture.md, as its runbook.
  *
- *   Queued → Planning → Expanding → Backfilling → Deploying → Shifting → Baking
+ *   Queued → Planning → Expanding → Backfilling → Deploying → Shifting → (Verifying) → Baking
  *     → AwaitingContract → Contracting → Succeeded
  *   any stage before Contracting → RollingBack → RolledBack (or Failed when a compensation fails)
  *
@@ -37,6 +38,7 @@ export async function releaseWorkflow(input: ReleaseInput): Promise<ReleaseResul
       await backfilling(ctx);
       await deploying(ctx);
       await shifting(ctx);
+      await verifying(ctx);
       await baking(ctx);
       await awaitingContract(ctx);
       await contracting(ctx);

@@ -7,6 +7,7 @@ import YAML from 'yaml';
 import { migrateToLatest } from '../../src/audit/database';
 import { parseApiTokens } from '../../src/ci/api-tokens';
 import { RateLimiter } from '../../src/ci/rate-limiter';
+import { PipelineClient } from '../../src/client/pipeline-client';
 import { createReleaseApi } from '../../src/ci/release-api';
 import { SpecCatalogue } from '../../src/specs/catalogue';
 import { createTestDatabase, type TestDatabase } from '../support/database';
@@ -227,5 +228,53 @@ describe('the CI trigger', () => {
     } finally {
       guarded.close();
     }
+  });
+});
+
+describe('POST /api/pipelines', () => {
+  it('starts a run of the catalogue pipeline for a commit, finds it again on a duplicate, and says how it ended', async () => {
+    const pipelineDir = path.join(journal.dir, 'catalogue', 'checkout', 'pipelines');
+    fs.mkdirSync(pipelineDir, { recursive: true });
+    fs.writeFileSync(
+      path.join(pipelineDir, 'checkout.yaml'),
+      YAML.stringify({
+        service: 'checkout',
+        release: '../staging.yaml',
+        environments: [{ name: 'staging' }, { name: 'production' }],
+      }),
+    );
+    const body = {
+      service: 'checkout',
+      version: '4.0.0',
+      commit: { sha: 'c1c2c3d', committedAt: '2026-11-22T10:00:00Z' },
+    };
+
+    const started = await call('POST', '/api/pipelines', CHECKOUT_TOKEN, body);
+    expect(started).toMatchObject({
+      status: 201,
+      body: { pipelineId: 'pipeline:checkout:c1c2c3d', started: true, environments: ['staging', 'production'] },
+    });
+    const again = await call('POST', '/api/pipelines', CHECKOUT_TOKEN, body);
+    expect(again).toMatchObject({ status: 200, body: { pipelineId: 'pipeline:checkout:c1c2c3d', started: false } });
+
+    const result = await new PipelineClient(tollgate.client, tollgate.taskQueue).result('pipeline:checkout:c1c2c3d');
+    expect(result.outcome).toBe('Succeeded');
+    const status = await call('GET', '/api/pipelines/pipeline%3Acheckout%3Ac1c2c3d', CHECKOUT_TOKEN);
+    expect(status).toMatchObject({
+      status: 200,
+      body: {
+        done: true,
+        outcome: 'Succeeded',
+        environments: [
+          { environment: 'staging', state: 'Succeeded', releaseId: 'checkout:staging:4.0.0' },
+          { environment: 'production', state: 'Succeeded', releaseId: 'checkout:production:4.0.0' },
+        ],
+      },
+    });
+    const missing = await call('POST', '/api/pipelines', CHECKOUT_TOKEN, { ...body, pipeline: 'nightly' });
+    expect(missing.status).toBe(404);
+    expect(missing.body.error).toMatch(
+      /no pipeline nightly for checkout; put it in the catalogue as checkout\/pipelines\/nightly\.yaml/,
+    );
   });
 });

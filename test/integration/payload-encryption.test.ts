@@ -152,7 +152,8 @@ describe('with payload encryption on', () => {
         body: JSON.stringify(firstInput),
         headers: {
           'Content-Type': 'application/json',
-          Authorization: 'Bearer ui-reader-token',
+          // Any case of the scheme (RFC 7235), as some proxies and UIs write it.
+          Authorization: 'bearer ui-reader-token',
           'X-Namespace': 'default',
         },
       });

@@ -12,6 +12,7 @@ import { Releasers } from '../../src/slack/releasers';
 import { createSlackApp } from '../../src/slack/slack-app';
 import { createSlackWebClient } from '../../src/slack/web-client';
 import { SpecCatalogue } from '../../src/specs/catalogue';
+import { PipelineClient } from '../../src/client/pipeline-client';
 import { connectClient } from '../../src/temporal/connection';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { FakeSlack, type FakeMessage } from '../support/fake-slack';
@@ -144,6 +145,44 @@ describe('the Slack app, with a worker', () => {
     await tollgate?.stop();
   });
 
+  it('starts a pipeline from /release pipeline, and its one message shows the whole run and takes the approval', async () => {
+    fs.mkdirSync(path.join(journal.dir, 'catalogue', 'basket', 'pipelines'), { recursive: true });
+    fs.writeFileSync(
+      path.join(journal.dir, 'catalogue', 'basket', 'pipelines', 'basket.yaml'),
+      YAML.stringify({
+        service: 'basket',
+        release: '../staging.yaml',
+        environments: [
+          { name: 'staging', overrides: { strategy: { canary: { steps: [{ setWeight: 100 }] } } } },
+          { name: 'production', gate: { approval: { from: ['group:release-managers'] } } },
+        ],
+      }),
+    );
+    const { id, body } = command('pipeline basket 9.0.0 abc1234 2026-11-30T10:00:00Z', 'U0ALICE', 'alice');
+    expect((await postSignedToSlackApp(app.url, body, { secret: SECRET })).status).toBe(200);
+    expect((await answerTo(id)).text).toMatch(/^Started `pipeline:basket:abc1234` \(staging → production\)/);
+
+    const pipelineId = 'pipeline:basket:abc1234';
+    await eventually("the run's message to offer Approve", async () =>
+      blocksText(messageOf(pipelineId)).includes(ACTIONS.approve) ? true : undefined,
+    );
+    expect(blocksText(messageOf(pipelineId))).toContain('basket:staging:9.0.0');
+    const approve = click(ACTIONS.approve, pipelineId, 'U0BOB', 'bob');
+    expect((await postSignedToSlackApp(app.url, approve.body, { secret: SECRET })).status).toBe(200);
+
+    const pipelines = new PipelineClient(tollgate.client, tollgate.taskQueue);
+    expect(await pipelines.result(pipelineId)).toMatchObject({ outcome: 'Succeeded' });
+    const message = await eventually("the run's message to show the end", async () => {
+      const found = messageOf(pipelineId);
+      return blocksText(found).includes('*production* Succeeded') ? found : undefined;
+    });
+    expect(
+      fake.topLevelMessages(CHANNEL).filter((m) => m.metadata?.event_payload.release_id === pipelineId),
+    ).toHaveLength(1);
+    expect(blocksText(message)).toContain('*staging* Succeeded');
+    expect(blocksText(message)).not.toContain(ACTIONS.approve);
+  });
+
   it('starts a release from /release, posts one message, edits it as the release moves, and shows who approved', async () => {
     const { id, body } = command('storefront 2.4.0 production', 'U0ALICE', 'alice');
     const acked = await postSignedToSlackApp(app.url, body, { secret: SECRET });
@@ -253,14 +292,15 @@ describe('the Slack app, with a worker', () => {
       expect(text).not.toContain('<http://evil.example');
     };
 
-    // A freeze reason from elsewhere, shown to whoever tries to start a release.
-    await tollgate.releases.freeze('finder', 'staging', { reason: hostile, by: hostile, at: new Date().toISOString() });
-    const held = command('finder 5.0.0 staging', 'U0ALICE', 'alice');
+    // A freeze reason from elsewhere, shown to whoever tries to start a release. (basket: its lane
+    // runs on this worker's task queue; finder's belongs to the worker-crash test below.)
+    await tollgate.releases.freeze('basket', 'staging', { reason: hostile, by: hostile, at: new Date().toISOString() });
+    const held = command('basket 5.0.0 staging', 'U0ALICE', 'alice');
     await postSignedToSlackApp(app.url, held.body, { secret: SECRET });
     const heldAnswer = (await answerTo(held.id)).text;
     expect(heldAnswer).toContain(escaped);
     noMarkupFromOutside(heldAnswer);
-    await tollgate.releases.unfreeze('finder', 'staging', 'U0ALICE', 'done');
+    await tollgate.releases.unfreeze('basket', 'staging', 'U0ALICE', 'done');
 
     // A release started by someone whose id is not a Slack id, rejected with a hostile reason.
     const spec = catalogue.load('storefront', 'production', { version: '2.7.0' });

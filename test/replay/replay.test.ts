@@ -3,6 +3,11 @@ import path from 'node:path';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { testEnv } from '../support/stack-env';
 
+/** The part of a recorded history this test reads itself. */
+interface RecordedHistory {
+  events: { workflowExecutionStartedEventAttributes: { workflowType: { name: string } } }[];
+}
+
 /**
  * Replays recorded histories against today's workflow code. A failure means a change would break
  * releases already running: guard it with patched() (see docs/architecture.md), or, when no
@@ -26,6 +31,20 @@ describe('recorded histories', () => {
 
   it('exist', () => {
     expect(files.length).toBeGreaterThanOrEqual(14);
+  });
+
+  it('cover every workflow the worker runs', () => {
+    const types = new Set(
+      files.map(
+        (file) =>
+          (JSON.parse(fs.readFileSync(path.join(HISTORIES, file), 'utf8')) as RecordedHistory).events[0]
+            .workflowExecutionStartedEventAttributes.workflowType.name,
+      ),
+    );
+    // What the worker bundles, read from src/workflows/index.ts (`export { xWorkflow } from ...`).
+    const index = fs.readFileSync(path.join(__dirname, '..', '..', 'src', 'workflows', 'index.ts'), 'utf8');
+    const bundled = [...index.matchAll(/export \{ (\w+) \}/g)].map((match) => match[1]);
+    expect([...types].sort()).toEqual(bundled.sort());
   });
 
   it.each(files)('%s replays without non-determinism', async (file) => {

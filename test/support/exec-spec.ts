@@ -45,6 +45,7 @@ export interface ExecSpecOptions {
   approvals?: ReleaseSpecInput['approvals'];
   execution?: ReleaseSpecInput['execution'];
   database?: ReleaseSpecInput['database'];
+  verification?: ReleaseSpecInput['verification'];
   /** More variables for the deploy and traffic commands (values may be env:NAME). */
   env?: Record<string, string>;
 }
@@ -77,6 +78,7 @@ export function execSpec(journal: Journal, options: ExecSpecOptions): ReleaseSpe
     approvals: options.approvals,
     execution: { attempts: 2, heartbeatTimeout: '5s', stepTimeout: '2m', rollbackTimeout: '5m', ...options.execution },
     database: options.database,
+    verification: options.verification,
   };
   return validateReleaseSpec(input, 'test spec');
 }

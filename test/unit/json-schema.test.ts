@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { releaseSpecJsonSchema } from '../../src/specs/json-schema';
+import { pipelineSpecJsonSchema, releaseSpecJsonSchema } from '../../src/specs/json-schema';
 
 describe('the published JSON Schema', () => {
   it('matches the zod schema it is generated from (run `npm run schema` after changing the spec)', () => {
@@ -8,6 +8,13 @@ describe('the published JSON Schema', () => {
       fs.readFileSync(path.join(__dirname, '..', '..', 'schema', 'release-spec.schema.json'), 'utf8'),
     );
     expect(committed).toEqual(releaseSpecJsonSchema());
+  });
+
+  it('of pipeline files matches its zod schema too (`tollgate schema --pipeline`)', () => {
+    const committed = JSON.parse(
+      fs.readFileSync(path.join(__dirname, '..', '..', 'schema', 'pipeline-spec.schema.json'), 'utf8'),
+    );
+    expect(committed).toEqual(pipelineSpecJsonSchema());
   });
 
   it('tells editors the steps and the providers there are', () => {

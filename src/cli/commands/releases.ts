@@ -116,11 +116,12 @@ export function registerReleaseCommands(program: Command, run: Run): void {
   program
     .command('schema')
     .description('print the JSON Schema of release specs (for editors)')
-    .action(() =>
+    .option('--pipeline', 'of pipeline files instead')
+    .action((options: { pipeline?: boolean }) =>
       run(() => {
-        const { releaseSpecJsonSchema } =
+        const { releaseSpecJsonSchema, pipelineSpecJsonSchema } =
           require('../../specs/json-schema') as typeof import('../../specs/json-schema');
-        print(releaseSpecJsonSchema(), true, () => '');
+        print(options.pipeline ? pipelineSpecJsonSchema() : releaseSpecJsonSchema(), true, () => '');
         return Promise.resolve();
       }),
     );

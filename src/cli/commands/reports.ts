@@ -55,16 +55,52 @@ export function registerReportCommands(program: Command, run: Run): void {
     .option('--service <service>')
     .option('--environment <environment>')
     .option('--since <when>', 'a duration back from now (30d) or a date', '30d')
+    .option(
+      '--pipeline <pipeline-file>',
+      "a pipeline's metrics: lead time to its last environment, deploys per environment",
+    )
+    .option(
+      '--failures-in <where>',
+      'with --pipeline: count failures in "production" (default) or "all" environments',
+      'production',
+    )
     .option('--json', 'print JSON')
-    .action((options: { service?: string; environment?: string; since: string; json?: boolean }) =>
-      run(async (ctx) => {
-        const report = await deliveryMetrics(ctx.db(), {
-          service: options.service,
-          environment: options.environment,
-          since: sinceDate(options.since),
-        });
-        print(report, options.json, () => renderDeliveryMetrics(report));
-      }),
+    .action(
+      (options: {
+        service?: string;
+        environment?: string;
+        since: string;
+        pipeline?: string;
+        failuresIn: string;
+        json?: boolean;
+      }) =>
+        run(async (ctx) => {
+          if (options.pipeline) {
+            const { pipelineEnvironments } =
+              require('../../specs/load-pipeline-file') as typeof import('../../specs/load-pipeline-file');
+            const { pipelineDeliveryMetrics } =
+              require('../../audit/pipeline-dora') as typeof import('../../audit/pipeline-dora');
+            const { renderPipelineDeliveryMetrics } =
+              require('../../audit/report') as typeof import('../../audit/report');
+            if (options.failuresIn !== 'production' && options.failuresIn !== 'all')
+              throw new TollgateError('USAGE', `--failures-in ${options.failuresIn}: write production or all`);
+            const pipeline = pipelineEnvironments(options.pipeline);
+            const report = await pipelineDeliveryMetrics(ctx.db(), {
+              ...pipeline,
+              production: options.environment,
+              failuresIn: options.failuresIn,
+              since: sinceDate(options.since),
+            });
+            print(report, options.json, () => renderPipelineDeliveryMetrics(report));
+            return;
+          }
+          const report = await deliveryMetrics(ctx.db(), {
+            service: options.service,
+            environment: options.environment,
+            since: sinceDate(options.since),
+          });
+          print(report, options.json, () => renderDeliveryMetrics(report));
+        }),
     );
 }
 

@@ -27,6 +27,7 @@ import {
   ReleaseWeight,
 } from '../../domain/search-attributes';
 import type { EndStage, Stage } from '../../domain/stages';
+import type { VerificationResult } from '../../domain/verification';
 import { currentDetails } from './current-details';
 import { RecordKeeper } from './record-keeper';
 
@@ -258,6 +259,11 @@ export class ReleaseState {
     else backfills.push(progress);
     this.refreshDetails();
     this.records.publishSoon();
+  }
+
+  setVerification(result: VerificationResult): void {
+    this.status.verification = result;
+    this.refreshDetails();
   }
 
   setContractedAt(at: string): void {

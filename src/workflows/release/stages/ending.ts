@@ -10,7 +10,12 @@ import { RollbackRequested, stepFailure, StopRelease } from '../stop-reasons';
 /** Succeeded: the new version serves all traffic and is the lane's stable version from now on. */
 export function succeeded({ input, spec, release }: ReleaseContext): ReleaseResult {
   release.finish('Succeeded', `${spec.version} serves all traffic`);
-  return { releaseId: input.releaseId, outcome: 'Succeeded', stableVersion: spec.version };
+  return {
+    releaseId: input.releaseId,
+    outcome: 'Succeeded',
+    stableVersion: spec.version,
+    ...verificationOf(release),
+  };
 }
 
 /**
@@ -42,12 +47,24 @@ async function rollingBack(ctx: ReleaseContext, reason: string, actor: string): 
     return failed(ctx, `${reason}; then ${messageOf(err)}. A person must finish the rollback by hand`);
   }
   release.finish('RolledBack', reason);
-  return { releaseId: ctx.input.releaseId, outcome: 'RolledBack', reason, stableVersion: release.status.stableVersion };
+  return {
+    releaseId: ctx.input.releaseId,
+    outcome: 'RolledBack',
+    reason,
+    stableVersion: release.status.stableVersion,
+    ...verificationOf(release),
+  };
 }
 
 function failed({ input, release }: ReleaseContext, reason: string): ReleaseResult {
   release.finish('Failed', reason);
-  return { releaseId: input.releaseId, outcome: 'Failed', reason, stableVersion: release.status.stableVersion };
+  return {
+    releaseId: input.releaseId,
+    outcome: 'Failed',
+    reason,
+    stableVersion: release.status.stableVersion,
+    ...verificationOf(release),
+  };
 }
 
 /** Frees the lane for the next release and, when it Succeeded, makes its version the stable one. */
@@ -63,4 +80,9 @@ export async function tellLane({ laneId, spec, input, release }: ReleaseContext,
       release.emit('error', `could not tell the lane that the release ended: ${messageOf(err)}`);
     }
   });
+}
+
+/** The smoke checks' findings travel with the result (a pipeline's gate reads them); absent when none ran. */
+function verificationOf(release: ReleaseContext['release']): Pick<ReleaseResult, 'verification'> {
+  return release.status.verification ? { verification: release.status.verification } : {};
 }

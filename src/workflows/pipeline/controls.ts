@@ -1,0 +1,115 @@
+import { ApplicationFailure, setHandler } from '@temporalio/workflow';
+import { approvalRefusal, fourEyesApplies, rejectionRefusal, type ApprovalDecision } from '../../domain/approval';
+import { FailureType } from '../../domain/failures';
+import { required } from '../../domain/required';
+import type { Actor } from '../../domain/spec';
+import { abortSignal, approveUpdate, rejectUpdate, type ActorMessage, type ApprovalAnswer } from '../api';
+import { requireActor } from '../release/approval-decisions';
+import { pipelineStatusQuery, supersededSignal } from './api';
+import type { PipelineRun } from './state';
+
+/**
+ * How people and the head reach a run: its status, the promotion approvals (the release's own
+ * approve and reject updates, with the same rules), an abort, and the head's word that a newer
+ * commit's run superseded it. Set before the run's first await.
+ */
+export function listenToPeopleAndHead(run: PipelineRun): void {
+  const { input } = run;
+  const current = () => input.stages[run.status.pendingApproval?.stepIndex ?? 0];
+  const refusalToApprove = (approver: Actor) =>
+    approvalRefusal({
+      pending: run.status.pendingApproval,
+      currentStage: run.status.outcome?.outcome ?? `at ${run.status.current ?? 'its start'}`,
+      initiator: input.initiator,
+      fourEyes: fourEyesApplies(current().spec),
+      environment: current().environment,
+      approver,
+      rejectedBy: run.asked.rejection?.actor,
+      lastDecision: run.status.decisions.at(-1),
+    });
+  const refusalToReject = (approver: Actor) =>
+    rejectionRefusal({
+      pending: run.status.pendingApproval,
+      currentStage: run.status.outcome?.outcome ?? `at ${run.status.current ?? 'its start'}`,
+      initiator: input.initiator,
+      approver,
+      rejectedBy: run.asked.rejection?.actor,
+      lastDecision: run.status.decisions.at(-1),
+    });
+
+  setHandler(pipelineStatusQuery, () => run.status);
+  setHandler(
+    approveUpdate,
+    ({ approver, comment }) => {
+      refuseIf(refusalToApprove(approver));
+      return recordApproval(run, approver, comment);
+    },
+    {
+      validator: ({ approver }: ApprovalDecision) => {
+        requireActor(approver);
+        refuseIf(refusalToApprove(approver));
+      },
+    },
+  );
+  setHandler(
+    rejectUpdate,
+    ({ approver, comment, reason }) => {
+      refuseIf(refusalToReject(approver));
+      const pending = required(run.status.pendingApproval, 'the pending approval');
+      const why = reason ?? comment ?? 'no reason given';
+      run.asked.rejection = { actor: approver.id, reason: why };
+      run.asked.changes++;
+      run.status.decisions.push({
+        step: pending.label,
+        approver: approver.id,
+        decision: 'rejected',
+        at: new Date().toISOString(),
+      });
+      run.emit(`"${pending.label}" rejected by ${approver.name ?? approver.id}: ${why}`, undefined, approver.id);
+      return { remaining: 0, message: 'rejected; the run stops before this environment' };
+    },
+    {
+      validator: ({ approver }: ApprovalDecision) => {
+        requireActor(approver);
+        refuseIf(refusalToReject(approver));
+      },
+    },
+  );
+  setHandler(abortSignal, ({ actor, reason }: ActorMessage) => {
+    if (run.asked.abort || run.status.outcome) return;
+    run.asked.abort = { actor: actor.id, reason: reason ?? 'no reason given' };
+    run.asked.changes++;
+    run.emit(`abort asked by ${actor.id}: the run stops before its next environment`, undefined, actor.id);
+  });
+  setHandler(supersededSignal, ({ by, pipelineId }) => {
+    if (run.asked.supersededBy || run.status.outcome) return;
+    run.asked.supersededBy = { sha: by, pipelineId };
+    run.asked.changes++;
+    run.status.supersededBy = by;
+    run.emit(`superseded by commit ${by} (${pipelineId}): stops before its next environment`);
+  });
+}
+
+function recordApproval(run: PipelineRun, approver: Actor, comment: string | undefined): ApprovalAnswer {
+  const pending = required(run.status.pendingApproval, 'the pending approval');
+  const at = new Date().toISOString();
+  pending.approvals.push({ approver: approver.id, approverName: approver.name, at, comment });
+  run.status.decisions.push({ step: pending.label, approver: approver.id, decision: 'approved', at });
+  const remaining = Math.max(0, pending.quorum - pending.approvals.length);
+  run.emit(
+    `"${pending.label}" approved by ${approver.name ?? approver.id}${comment ? `: ${comment}` : ''}`,
+    undefined,
+    approver.id,
+  );
+  run.setPendingApproval(pending);
+  return {
+    remaining,
+    message: remaining ? `approved; ${remaining} more approval(s) needed` : 'approved; the run moves on',
+  };
+}
+
+/** Refuses a decision: the caller gets the reason, and the run is unchanged. */
+function refuseIf(refusal: string | undefined): void {
+  if (refusal === undefined) return;
+  throw ApplicationFailure.nonRetryable(refusal, FailureType.ApprovalRefused);
+}

@@ -1,0 +1,76 @@
+import { ParentClosePolicy, startChild, WorkflowIdReusePolicy } from '@temporalio/workflow';
+import { FailureType, deepestMessage } from '../../domain/failures';
+import { releaseIdFor, type ReleaseInput, type ReleaseResult } from '../../domain/release';
+import {
+  ReleaseEnvironment,
+  ReleaseInitiator,
+  ReleaseService,
+  ReleaseStage,
+  ReleaseVersion,
+  ReleaseWeight,
+} from '../../domain/search-attributes';
+import { releaseWorkflow } from '../release';
+import type { PipelineRun } from './state';
+
+/**
+ * Releases the run's version into environment `index` as a child release workflow: it keeps its
+ * own lane (one release at a time per environment), its own history and its own rollback, and
+ * the Temporal UI shows it under the run. The child's id is the release's usual id, so the same
+ * release is never started twice, also by a run that resumes on another worker.
+ */
+export async function releaseInto(run: PipelineRun, index: number): Promise<ReleaseResult> {
+  const { spec, environment } = run.input.stages[index];
+  const releaseId = releaseIdFor(spec);
+  const release: ReleaseInput = {
+    releaseId,
+    spec,
+    initiator: run.input.initiator,
+    requestedAt: new Date().toISOString(),
+    attempt: 1,
+  };
+  run.environment(index).releaseId = releaseId;
+  run.enter(index, 'releasing', `releasing ${spec.version} into ${environment} as ${releaseId}`);
+  let child;
+  try {
+    child = await startChild(releaseWorkflow, {
+      workflowId: releaseId,
+      args: [release],
+      // A release runs to its end (or its rollback) even if its pipeline run is terminated.
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+      typedSearchAttributes: [
+        { key: ReleaseService, value: spec.service },
+        { key: ReleaseEnvironment, value: spec.environment },
+        { key: ReleaseVersion, value: spec.version },
+        { key: ReleaseInitiator, value: run.input.initiator.id },
+        { key: ReleaseStage, value: 'Queued' },
+        { key: ReleaseWeight, value: 0 },
+      ],
+      staticSummary: `Release ${spec.service} ${spec.version} to ${environment} (pipeline ${run.input.pipeline})`,
+      staticDetails: `Pipeline run ${run.input.pipelineId}, commit ${run.input.commit.sha}`,
+    });
+  } catch (err) {
+    // The id is taken: this version was already released into this environment outside the run.
+    return {
+      releaseId,
+      outcome: 'Failed',
+      reason: `could not start ${releaseId}: ${deepestMessage(err)} (release a new version, or retry it with tollgate retry)`,
+    };
+  }
+  try {
+    return await child.result();
+  } catch (err) {
+    return releaseResultOf(err) ?? { releaseId, outcome: 'Failed', reason: deepestMessage(err) };
+  }
+}
+
+/** A release that did not succeed fails its workflow with its ReleaseResult as the failure's details. */
+function releaseResultOf(err: unknown): ReleaseResult | undefined {
+  const cause = (err as { cause?: { name?: string; type?: string; details?: unknown[] } }).cause;
+  if (
+    cause?.name === 'ApplicationFailure' &&
+    (cause.type === FailureType.ReleaseRolledBack || cause.type === FailureType.ReleaseFailed)
+  )
+    return cause.details?.[0] as ReleaseResult | undefined;
+  return undefined;
+}
