@@ -3,7 +3,11 @@ const common = {
   testEnvironment: 'node',
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', diagnostics: false }] },
   // An ES module; see the file for why it is loaded this way.
-  moduleNameMapper: { '^@kubernetes/client-node$': '<rootDir>/test/support/client-node-native.js' },
+  moduleNameMapper: {
+    '^@kubernetes/client-node$': '<rootDir>/test/support/client-node-native.js',
+    '^jose$': '<rootDir>/test/support/jose-native.js',
+    '^openid-client$': '<rootDir>/test/support/openid-client-native.js',
+  },
 };
 
 /** @type {import('jest').Config} */

@@ -10,6 +10,7 @@ import {
 import { type Context } from '@temporalio/activity';
 import pino from 'pino';
 import { openDatabase } from '../src/audit/database';
+import { DecisionVerifier } from '../src/identity/decision-verifier';
 import { createTollgateWorker, DEFAULT_MAX_CACHED_WORKFLOWS, DEFAULT_SHUTDOWN_GRACE } from '../src/workers/worker';
 import { instantProviders } from './instant-providers';
 import { required } from '../src/domain/required';
@@ -62,6 +63,7 @@ async function main(): Promise<void> {
     db,
     log: pino({ level: 'silent' }),
     providers: instantProviders(),
+    identity: new DecisionVerifier({ mode: 'none' }),
     workflowBundleCode: fs.readFileSync(
       required(process.env.TOLLGATE_WORKFLOW_BUNDLE, 'TOLLGATE_WORKFLOW_BUNDLE'),
       'utf8',

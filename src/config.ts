@@ -80,6 +80,26 @@ export const ConfigSchema = z.object({
   TOLLGATE_CODEC_TOKENS: z.string().min(1).optional(),
   /** The app's HTTP port: Slack requests, the CI trigger, /metrics, /healthz, /codec. */
   TOLLGATE_APP_PORT: z.coerce.number({ error: 'must be a port number' }).int().min(1).max(65535).default(3000),
+  /**
+   * How people prove who they are (docs/security.md): `oidc` (the default once an issuer or the
+   * app's assertion key is set) or `none`, local mode, identities on trust and never for production.
+   */
+  TOLLGATE_AUTH: z.enum(['oidc', 'none'], { error: 'must be oidc or none' }).optional(),
+  /** The organisation's OpenID Connect issuer, e.g. https://login.example.com/realms/acme. */
+  TOLLGATE_OIDC_ISSUER: z.url({ error: 'must be the issuer URL, e.g. https://login.example.com' }).optional(),
+  /** The client id of Tollgate's CLI at the issuer (a public client allowed the device flow). */
+  TOLLGATE_OIDC_CLIENT_ID: z.string().min(1).optional(),
+  /** Audiences accepted in people's tokens, separated by commas (default: the client id). */
+  TOLLGATE_OIDC_AUDIENCE: z.string().min(1).optional(),
+  /** The claim that names a person, the same in every channel. */
+  TOLLGATE_IDENTITY_CLAIM: z.string().min(1).default('email'),
+  /** The claim that lists a person's groups, for approvals from group:NAME. */
+  TOLLGATE_GROUPS_CLAIM: z.string().min(1).default('groups'),
+  /** Tollgate's app key (at least 32 characters): the app signs who decided in Slack or the HTTP API, the worker checks it. */
+  TOLLGATE_ASSERTION_KEY: z
+    .string()
+    .min(32, { error: 'must be at least 32 random characters (openssl rand -hex 32)' })
+    .optional(),
   /** How long a stopping worker lets running activities finish. */
   TOLLGATE_SHUTDOWN_GRACE: Duration.default('30s'),
 });

@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import type { WebClient } from '@slack/web-api';
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
+import type { DecisionVerifier } from '../identity/decision-verifier';
 import type { ProviderRegistry } from '../providers/registry';
 import type { LaneFences } from '../fencing/lane-fences';
 import type { RunningCommands } from '../fencing/running-commands';
@@ -23,6 +24,8 @@ export interface ActivityDeps {
   commands: RunningCommands;
   /** Slack's Web API, when SLACK_BOT_TOKEN is set: the releases' live messages. */
   slack?: WebClient;
+  /** Checks who sent a decision before a workflow accepts it. */
+  identity: DecisionVerifier;
   /** For links in messages. */
   temporalUiUrl?: string;
 }

@@ -4,6 +4,7 @@ import { createDeployActivities } from './deploy';
 import type { ActivityDeps } from './deps';
 import { createFencingActivities } from './fencing';
 import { createFlagActivities } from './flags';
+import { createIdentityActivities } from './identity';
 import { createErrorBudgetActivities } from './error-budget';
 import { createLaneActivities } from './lane';
 import { createNotifyActivities } from './notify';
@@ -26,6 +27,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createErrorBudgetActivities(deps),
     ...createMigrationActivities(deps),
     ...createFencingActivities(deps),
+    ...createIdentityActivities(deps),
     ...createVerificationActivities(deps),
     ...createPipelineActivities(deps),
     ...createFlagActivities(deps),

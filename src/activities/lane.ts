@@ -9,6 +9,8 @@ export interface JoinLaneRequest {
   environment: string;
   releaseId: string;
   version: string;
+  /** The release's spec marks its environment as production: so does the lane from then on. */
+  production?: boolean;
 }
 
 export function createLaneActivities(deps: ActivityDeps) {
@@ -17,13 +19,13 @@ export function createLaneActivities(deps: ActivityDeps) {
      * Puts a release in its lane's queue, starting the lane if it is the first release of that
      * service and environment (signal-with-start). Idempotent: the lane ignores a release it knows.
      */
-    async joinLane({ laneId, service, environment, releaseId, version }: JoinLaneRequest): Promise<void> {
+    async joinLane({ laneId, service, environment, releaseId, version, production }: JoinLaneRequest): Promise<void> {
       await deps.temporal.workflow.signalWithStart('laneWorkflow', {
         workflowId: laneId,
         taskQueue: Context.current().info.taskQueue,
         args: [{ service, environment }],
         signal: enqueueSignal,
-        signalArgs: [{ releaseId, version }],
+        signalArgs: [{ releaseId, version, ...(production ? { production } : {}) }],
         staticSummary: `Lane of ${service} in ${environment}: one release at a time`,
       });
     },

@@ -7,6 +7,8 @@ type Listener = (req: http.IncomingMessage, res: http.ServerResponse) => void;
 export interface AppRoutes {
   /** Bolt's request listener (Slack in HTTP mode), served at /slack/events. */
   slack?: Listener;
+  /** People's decisions with OIDC bearer tokens; answers false for paths it does not serve. */
+  decisionApi?: (req: http.IncomingMessage, res: http.ServerResponse) => Promise<boolean>;
   /** The CI trigger; answers false for paths it does not serve. */
   releaseApi?: (req: http.IncomingMessage, res: http.ServerResponse) => Promise<boolean>;
   /** Served at /metrics. */
@@ -40,9 +42,9 @@ export function createAppServer(routes: AppRoutes, log: Logger): http.Server {
         req.url = path.slice('/codec'.length);
         return routes.codec(req, res);
       }
-      if (path.startsWith('/api/') && routes.releaseApi) {
-        return void routes
-          .releaseApi(req, res)
+      if (path.startsWith('/api/') && (routes.decisionApi || routes.releaseApi)) {
+        const { decisionApi, releaseApi } = routes;
+        return void (async () => (await decisionApi?.(req, res)) || (await releaseApi?.(req, res)))()
           .then((handled) => handled || res.writeHead(404).end())
           .catch(fail);
       }

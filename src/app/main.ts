@@ -14,7 +14,10 @@ import { Releasers } from '../slack/releasers';
 import { SpecCatalogue } from '../specs/catalogue';
 import { createReleaseMetricsRegistry } from '../telemetry/release-metrics';
 import { connectClient } from '../temporal/connection';
+import { AppIdentity } from '../identity/app-identity';
+import { identitySettings, LOCAL_MODE_NOTICE } from '../identity/settings';
 import { createAppServer } from './app-server';
+import { createDecisionApi } from './decision-api';
 
 /** CI callers: a burst of 20, then 30 requests a minute each. */
 const CI_RATE = { perMinute: 30, burst: 20 };
@@ -26,6 +29,8 @@ const CI_RATE = { perMinute: 30, burst: 20 };
  */
 export async function runApp(config: Config): Promise<{ server: http.Server; stop(): Promise<void> }> {
   const log = createLogger(config.LOG_LEVEL, 'tollgate-app');
+  const identity = new AppIdentity(identitySettings(config));
+  if (identity.settings.mode === 'none') log.warn(LOCAL_MODE_NOTICE);
   let client: ReleaseClient | undefined;
   const releases = async () => {
     client ??= new ReleaseClient(await connectClient(config), config.TOLLGATE_TASK_QUEUE);
@@ -34,7 +39,14 @@ export async function runApp(config: Config): Promise<{ server: http.Server; sto
   const catalogue = config.TOLLGATE_SPEC_CATALOGUE ? new SpecCatalogue(config.TOLLGATE_SPEC_CATALOGUE) : undefined;
 
   const slack = config.SLACK_BOT_TOKEN
-    ? createSlackApp({ config, releases, catalogue, releasers: Releasers.parse(config.TOLLGATE_RELEASERS), log })
+    ? createSlackApp({
+        config,
+        releases,
+        catalogue,
+        releasers: Releasers.parse(config.TOLLGATE_RELEASERS),
+        log,
+        identity,
+      })
     : undefined;
   const tokens = parseApiTokens(config.TOLLGATE_API_TOKENS);
   const db = config.DATABASE_URL ? openDatabase(config.DATABASE_URL, { min: 0, max: 3 }) : undefined;
@@ -49,6 +61,9 @@ export async function runApp(config: Config): Promise<{ server: http.Server; sto
   const server = createAppServer(
     {
       slack: slack?.requestListener,
+      decisionApi: identity.acceptsBearerTokens
+        ? createDecisionApi({ releases, identity, ciTokens: tokens, log })
+        : undefined,
       releaseApi:
         tokens.length && catalogue
           ? createReleaseApi({

@@ -59,6 +59,10 @@ export async function appendToAuditLog(db: Knex, { release, events }: AuditBatch
             approver: event.actor,
             decision: event.kind === 'approval' ? 'approved' : 'rejected',
             comment: typeof event.data?.comment === 'string' ? event.data.comment : null,
+            channel: text(event.data?.via),
+            trust: text(event.data?.trust),
+            issuer: text(event.data?.issuer),
+            subject: text(event.data?.subject),
             at: event.at,
           })),
         )
@@ -66,4 +70,9 @@ export async function appendToAuditLog(db: Knex, { release, events }: AuditBatch
         .ignore();
     }
   });
+}
+
+/** A text field of an event's data, or null. */
+function text(value: unknown): string | null {
+  return typeof value === 'string' ? value : null;
 }

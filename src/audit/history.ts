@@ -35,6 +35,11 @@ export interface ApprovalRecord {
   decision: 'approved' | 'rejected';
   comment?: string;
   at: string;
+  /** Who decided, as the worker verified it: the channel, the trust, the issuer and its subject. */
+  channel?: string;
+  trust?: string;
+  issuer?: string;
+  subject?: string;
 }
 
 interface ReleaseHistorySqlRow {
@@ -67,6 +72,10 @@ interface ApprovalSqlRow {
   decision: 'approved' | 'rejected';
   comment: string | null;
   at: Date;
+  channel: string | null;
+  trust: string | null;
+  issuer: string | null;
+  subject: string | null;
 }
 
 /** A service's releases, newest request first. */
@@ -131,7 +140,18 @@ export async function releaseEvents(db: Knex, releaseId: string): Promise<Releas
 /** Who approved or rejected which step of one release, in the order they decided. */
 export async function approvalsOf(db: Knex, releaseId: string): Promise<ApprovalRecord[]> {
   const rows = await db('approvals')
-    .select<ApprovalSqlRow[]>('seq', 'step', 'approver', 'decision', 'comment', 'at')
+    .select<ApprovalSqlRow[]>(
+      'seq',
+      'step',
+      'approver',
+      'decision',
+      'comment',
+      'at',
+      'channel',
+      'trust',
+      'issuer',
+      'subject',
+    )
     .where({ release_id: releaseId })
     .orderBy('seq');
   return rows.map((row) => ({
@@ -141,5 +161,9 @@ export async function approvalsOf(db: Knex, releaseId: string): Promise<Approval
     decision: row.decision,
     ...(row.comment !== null ? { comment: row.comment } : {}),
     at: row.at.toISOString(),
+    ...(row.channel !== null ? { channel: row.channel } : {}),
+    ...(row.trust !== null ? { trust: row.trust } : {}),
+    ...(row.issuer !== null ? { issuer: row.issuer } : {}),
+    ...(row.subject !== null ? { subject: row.subject } : {}),
   }));
 }

@@ -3,6 +3,8 @@ import type { ReleaseClient } from '../client/release-client';
 import type { Config } from '../config';
 import { TollgateError } from '../domain/errors';
 import { readStackFile } from '../devstack/stack-file';
+import type { IdentitySettings } from '../identity/settings';
+import type { CliIdentity, ClaimedIdentityOptions } from './actor';
 
 /**
  * What CLI commands need, made only when asked for and loaded only then: `tollgate validate` needs
@@ -25,6 +27,8 @@ export class CliContext {
         TEMPORAL_ADDRESS: env.TEMPORAL_ADDRESS || local?.temporalAddress,
         DATABASE_URL: env.DATABASE_URL || local?.databaseUrl,
         TEMPORAL_UI_URL: env.TEMPORAL_UI_URL || local?.uiUrl,
+        // Beside a `tollgate dev` in local mode, so is the CLI (it said so when it started).
+        TOLLGATE_AUTH: env.TOLLGATE_AUTH || (!env.TOLLGATE_OIDC_ISSUER && local?.auth === 'none' ? 'none' : undefined),
       }),
     );
   }
@@ -36,6 +40,18 @@ export class CliContext {
       this.releaseClient = new ReleaseClient(await connectClient(this.config), this.config.TOLLGATE_TASK_QUEUE);
     }
     return this.releaseClient;
+  }
+
+  /** How this CLI proves who runs it: `tollgate login`'s tokens, or local mode. */
+  identitySettings(): IdentitySettings {
+    const { identitySettings } = require('../identity/settings') as typeof import('../identity/settings');
+    return identitySettings(this.config);
+  }
+
+  /** Who runs this command, with the proof the worker will check. */
+  identity(options: ClaimedIdentityOptions): Promise<CliIdentity> {
+    const { cliIdentity } = require('./actor') as typeof import('./actor');
+    return cliIdentity(this.identitySettings(), options);
   }
 
   db(): Knex {

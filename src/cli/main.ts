@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { TollgateError } from '../domain/errors';
 import type { CliContext } from './context';
 import { tollgateVersion } from './version';
+import { registerIdentityCommands } from './commands/identity';
 import { registerLaneCommands } from './commands/lanes';
 import { registerPipelineCommands } from './commands/pipelines';
 import { registerReleaseCommands } from './commands/releases';
@@ -41,6 +42,7 @@ export function buildProgram(): Command {
 
   registerReleaseCommands(program, run);
   registerLaneCommands(program, run);
+  registerIdentityCommands(program, run);
   registerPipelineCommands(program, run);
   registerReportCommands(program, run);
   registerStackCommands(program, runBare);

@@ -239,16 +239,17 @@ export class ReleaseClient {
     return releases;
   }
 
-  freeze(service: string, environment: string, freeze: Freeze): Promise<void> {
-    return this.signalLane(service, environment, freezeSignal, freeze);
+  /** Lane decisions take the proof of who made them (src/domain/decision.ts); local mode sends none. */
+  freeze(service: string, environment: string, freeze: Freeze, proof?: string): Promise<void> {
+    return this.signalLane(service, environment, freezeSignal, { ...freeze, proof });
   }
 
-  unfreeze(service: string, environment: string, by: string, reason: string): Promise<void> {
-    return this.signalLane(service, environment, unfreezeSignal, { by, reason });
+  unfreeze(service: string, environment: string, by: string, reason: string, proof?: string): Promise<void> {
+    return this.signalLane(service, environment, unfreezeSignal, { by, reason, proof });
   }
 
-  setWindows(service: string, environment: string, by: string, windows: DeployWindow[]): Promise<void> {
-    return this.signalLane(service, environment, setWindowsSignal, { by, windows });
+  setWindows(service: string, environment: string, by: string, windows: DeployWindow[], proof?: string): Promise<void> {
+    return this.signalLane(service, environment, setWindowsSignal, { by, windows, proof });
   }
 
   async lane(service: string, environment: string): Promise<LaneStatus> {

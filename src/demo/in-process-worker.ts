@@ -3,6 +3,7 @@ import { NativeConnection } from '@temporalio/worker';
 import pino from 'pino';
 import { migrateToLatest, openDatabase } from '../audit/database';
 import { ReleaseClient } from '../client/release-client';
+import { DecisionVerifier } from '../identity/decision-verifier';
 import { createTollgateWorker } from '../workers/worker';
 
 export interface InProcessWorker {
@@ -29,6 +30,8 @@ export async function startInProcessWorker(
     db,
     log: pino({ level: process.env.LOG_LEVEL ?? 'silent' }),
     shutdownGraceTime: '2s',
+    // The demo runs without an identity provider: local mode, identities on trust.
+    identity: new DecisionVerifier({ mode: 'none' }),
   });
   const running = worker.run();
   return {

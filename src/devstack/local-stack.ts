@@ -34,6 +34,8 @@ export interface LocalStackOptions {
   temporalPort?: number;
   uiPort?: number;
   log?: (line: string) => void;
+  /** The worker's identity mode, told to the CLI commands run beside the stack. */
+  auth?: 'none' | 'oidc';
   /** Redraw the progress of a first-run build on this terminal. */
   terminal?: NodeJS.WriteStream;
   /** Also run an Unleash flag service (docs/feature-flags.md), its data in the same PostgreSQL. */
@@ -57,7 +59,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const log = options.log ?? (() => {});
   await stopLeftovers(stateDir, log);
 
-  const record: StackRecord = { temporalAddress: '', databaseUrl: '', pid: process.pid, processes: [] };
+  const record: StackRecord = {
+    temporalAddress: '',
+    databaseUrl: '',
+    auth: options.auth,
+    pid: process.pid,
+    processes: [],
+  };
   const remember = (process: RecordedProcess) => {
     record.processes = [...(record.processes ?? []).filter((p) => p.name !== process.name), process];
     writeStackFile(stateDir, record);

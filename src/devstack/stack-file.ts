@@ -20,6 +20,8 @@ export interface StackRecord {
   uiUrl?: string;
   /** The local Unleash (tollgate dev --flags). */
   unleashUrl?: string;
+  /** How the stack's worker establishes who decides: `none` is local mode, whose CLI takes --as. */
+  auth?: 'none' | 'oidc';
   /** The `tollgate dev` process. */
   pid?: number;
   processes?: RecordedProcess[];

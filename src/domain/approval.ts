@@ -1,6 +1,9 @@
 import type { Actor, ApprovalStep, ReleaseSpec } from './spec';
 
-export interface ApprovalGiven {
+/** How a decision's sender was known: the channel, and whether a proof verified them (`none`: local mode). */
+export type Provenance = Partial<Pick<Actor, 'via' | 'trust'>>;
+
+export interface ApprovalGiven extends Provenance {
   approver: string;
   approverName?: string;
   at: string;
@@ -21,10 +24,12 @@ export interface PendingApproval {
 export interface ApprovalDecision {
   approver: Actor;
   comment?: string;
+  /** Proof of who the approver is (src/domain/decision.ts); checked by the worker, never kept in the release's state. */
+  proof?: string;
 }
 
 /** One decision on an approval step, as the release keeps it. */
-export interface DecisionRecord {
+export interface DecisionRecord extends Provenance {
   step: string;
   approver: string;
   decision: 'approved' | 'rejected';
@@ -36,12 +41,27 @@ function nothingAwaits(stage: string, last: DecisionRecord | undefined): string 
   return `nothing awaits approval: the release is ${stage}${decided}`;
 }
 
-/** Is this person among the step's approvers? Entries are user ids (optionally `user:`) or `group:<handle>`. */
+/** Every id a person is known by: the canonical one (an email), then aliases such as a Slack user id. */
+function idsOf(actor: Pick<Actor, 'id' | 'aliases'>): string[] {
+  return [actor.id, ...(actor.aliases ?? [])].map((id) => id.toLowerCase());
+}
+
+/** Are these the same person, whichever channel each came through? */
+export function samePerson(a: Pick<Actor, 'id' | 'aliases'>, b: Pick<Actor, 'id' | 'aliases'>): boolean {
+  const ids = new Set(idsOf(a));
+  return idsOf(b).some((id) => ids.has(id));
+}
+
+/**
+ * Is this person among the step's approvers? Entries are emails or other ids (optionally `user:`),
+ * Slack user ids (matched through the person's aliases), or `group:<handle>`.
+ */
 export function isListedApprover(approver: Actor, step: Pick<ApprovalStep, 'from'>): boolean {
   const groups = new Set(approver.groups ?? []);
+  const ids = new Set(idsOf(approver));
   return step.from.some((entry) => {
     if (entry.startsWith('group:')) return groups.has(entry.slice('group:'.length));
-    return (entry.startsWith('user:') ? entry.slice('user:'.length) : entry) === approver.id;
+    return ids.has((entry.startsWith('user:') ? entry.slice('user:'.length) : entry).toLowerCase());
   });
 }
 
@@ -68,7 +88,7 @@ export function approvalRefusal(args: {
   if (!isListedApprover(approver, pending)) {
     return `${approver.id} is not an approver for "${pending.label}"; approvers are ${pending.from.join(', ')}`;
   }
-  if (args.fourEyes && approver.id === args.initiator.id) {
+  if (args.fourEyes && samePerson(approver, args.initiator)) {
     return `four-eyes: ${approver.id} started this ${args.environment} release and cannot approve it; ask another of ${pending.from.join(', ')}`;
   }
   if (pending.approvals.length >= pending.quorum) {
@@ -98,7 +118,7 @@ export function rejectionRefusal(args: {
   if (pending.approvals.length >= pending.quorum) {
     return `"${pending.label}" is already approved by ${pending.approvals.map((given) => given.approver).join(', ')}; the release is moving on (abort it to roll back)`;
   }
-  if (args.approver.id === args.initiator.id || isListedApprover(args.approver, pending)) return undefined;
+  if (samePerson(args.approver, args.initiator) || isListedApprover(args.approver, pending)) return undefined;
   return `${args.approver.id} may not reject "${pending.label}"; approvers are ${pending.from.join(', ')}`;
 }
 

@@ -57,6 +57,16 @@ export const Actor = z.strictObject({
   /** Groups the caller vouches for (the Slack app resolves user groups through Slack's API). */
   groups: z.array(z.string().min(1)).max(100).optional(),
   via: z.enum(['cli', 'slack', 'ci', 'api', 'tollgate']).default('cli'),
+  /**
+   * How the id was established: `verified` from a proof the worker checked (an ID token, or the
+   * app's signed assertion), `none` taken on trust in local mode (TOLLGATE_AUTH=none).
+   */
+  trust: z.enum(['verified', 'none']).optional(),
+  /** The identity provider that vouched for this person, and its stable id for them (the audit log keeps both). */
+  issuer: z.string().max(256).optional(),
+  subject: z.string().max(256).optional(),
+  /** Other ids the same person is known by (a Slack user id), so approver lists naming them still match. */
+  aliases: z.array(z.string().min(1).max(128)).max(10).optional(),
 });
 
 /** Options every `exec` provider shares. Commands run on the worker's host through `sh -c`. */
@@ -678,6 +688,11 @@ export const ReleaseSpec = z
   .strictObject({
     service: Name,
     environment: Name,
+    /**
+     * A production environment: decisions on it need a verified identity, so local mode
+     * (TOLLGATE_AUTH=none) is refused for it. Four-eyes also applies unless `approvals` says otherwise.
+     */
+    production: z.boolean().optional(),
     version: Version,
     commit: Commit.optional(),
     deploy: DeployProvider,

@@ -33,11 +33,13 @@ export class Releasers {
   }
 
   /** Why this person may not act on this environment, or undefined when they may. */
-  refusal(environment: string, user: { id: string; groups: string[] }): string | undefined {
+  refusal(environment: string, user: { id: string; groups: string[]; aliases?: string[] }): string | undefined {
     const allowed = this.rules.get(environment);
     if (!allowed || allowed.includes('*')) return undefined;
     const groups = new Set(user.groups);
-    if (allowed.some((entry) => (entry.startsWith('group:') ? groups.has(entry.slice(6)) : entry === user.id)))
+    // Entries name people by email or by Slack user id (kept as an alias of the email).
+    const ids = new Set([user.id, ...(user.aliases ?? [])]);
+    if (allowed.some((entry) => (entry.startsWith('group:') ? groups.has(entry.slice(6)) : ids.has(entry))))
       return undefined;
     return `you may not release to ${environment}; ask one of ${allowed.map((entry) => (entry.startsWith('group:') ? `@${entry.slice(6)}` : `<@${entry}>`)).join(', ')}`;
   }

@@ -2,6 +2,7 @@ import { App, HTTPReceiver, LogLevel, type BlockButtonAction, type Logger as Bol
 import type { ReleaseClient } from '../client/release-client';
 import type { Config } from '../config';
 import { ApprovalRefused, InvalidActor, NotFound, RollbackRefused, SpecError, TollgateError } from '../domain/errors';
+import { laneIdFor } from '../domain/release';
 import type { Actor } from '../domain/spec';
 import type { Logger } from '../logger';
 import type { SpecCatalogue } from '../specs/catalogue';
@@ -14,6 +15,9 @@ import { releaseModal, RELEASE_MODAL, readReleaseModal } from './release-modal';
 import type { Releasers } from './releasers';
 import { refuseStaleOrFutureRequests } from './request-freshness';
 import { UserGroupDirectory } from './user-groups';
+import type { AppIdentity } from '../identity/app-identity';
+import type { DecisionKind } from '../domain/decision';
+import { SlackPeople } from './slack-people';
 
 export interface SlackAppDeps {
   config: Pick<
@@ -25,6 +29,13 @@ export interface SlackAppDeps {
   catalogue?: SpecCatalogue;
   releasers: Releasers;
   log: Logger;
+  /** Signs who decided for the worker to check; without it (local mode) decisions carry no proof. */
+  identity?: AppIdentity;
+}
+
+/** The proof that goes with a decision made in Slack (an assertion signed by the app), if any. */
+function proofOf(deps: SlackAppDeps, actor: Actor, kind: DecisionKind, target: string): Promise<string | undefined> {
+  return deps.identity?.proofFor(actor, kind, target) ?? Promise.resolve(undefined);
 }
 
 export interface SlackApp {
@@ -71,14 +82,12 @@ export function createSlackApp(deps: SlackAppDeps): SlackApp {
     receiver = new HTTPReceiver({ signingSecret: config.SLACK_SIGNING_SECRET, endpoints: ['/slack/events'], logger });
     app = new App({ token: config.SLACK_BOT_TOKEN, receiver, clientOptions, logger });
   }
-  const directory = new UserGroupDirectory(app.client);
-
-  const actorOf = async (user: { id: string; name?: string; username?: string }): Promise<Actor> => ({
-    id: user.id,
-    name: user.username ?? user.name,
-    groups: await directory.groupsOf(user.id),
-    via: 'slack',
-  });
+  const people = new SlackPeople(
+    app.client,
+    new UserGroupDirectory(app.client),
+    deps.identity !== undefined && deps.identity.settings.mode !== 'none',
+  );
+  const actorOf = (user: { id: string; name?: string; username?: string }): Promise<Actor> => people.actorOf(user);
 
   app.command('/release', async ({ command, ack, respond, context }) => {
     await ack();
@@ -158,7 +167,11 @@ async function runCommand(
         return `Which environment? ${request.service} has ${environments.join(', ')}: \`/release ${request.service} ${request.version} <environment>\``;
       if (!environments.includes(environment))
         return `${request.service} has no ${environment} spec; it has ${environments.join(', ')}.`;
-      const refusal = deps.releasers.refusal(environment, { id: actor.id, groups: actor.groups ?? [] });
+      const refusal = deps.releasers.refusal(environment, {
+        id: actor.id,
+        groups: actor.groups ?? [],
+        aliases: actor.aliases,
+      });
       if (refusal) return `Not started: ${refusal}.`;
       const spec = deps.catalogue.load(request.service, environment, { version: request.version });
       const releases = await deps.releases();
@@ -207,28 +220,46 @@ async function runCommand(
     }
     case 'rollback': {
       const environment = request.environment ?? 'production';
-      const refusal = deps.releasers.refusal(environment, { id: actor.id, groups: actor.groups ?? [] });
+      const refusal = deps.releasers.refusal(environment, {
+        id: actor.id,
+        groups: actor.groups ?? [],
+        aliases: actor.aliases,
+      });
       if (refusal) return `Not rolled back: ${refusal}.`;
       const releases = await deps.releases();
       const lane = await releases.lane(request.service, environment);
       if (!lane.current) return `Nothing to roll back: no release of ${request.service} is running in ${environment}.`;
-      const answer = await releases.rollback(lane.current, { actor, reason: 'asked in Slack' });
+      const proof = await proofOf(deps, actor, 'rollback', lane.current);
+      const answer = await releases.rollback(lane.current, { actor, reason: 'asked in Slack', proof });
       return `${escapeMrkdwn(answer.message)}.`;
     }
     case 'freeze':
     case 'unfreeze': {
-      const refusal = deps.releasers.refusal(request.environment, { id: actor.id, groups: actor.groups ?? [] });
+      const refusal = deps.releasers.refusal(request.environment, {
+        id: actor.id,
+        groups: actor.groups ?? [],
+        aliases: actor.aliases,
+      });
       if (refusal) return `Not changed: ${refusal}.`;
       const releases = await deps.releases();
       if (request.kind === 'freeze') {
-        await releases.freeze(request.service, request.environment, {
-          reason: request.reason,
-          by: actor.id,
-          at: new Date().toISOString(),
-        });
+        const laneId = laneIdFor(request.service, request.environment);
+        await releases.freeze(
+          request.service,
+          request.environment,
+          { reason: request.reason, by: actor.id, at: new Date().toISOString() },
+          await proofOf(deps, actor, 'freeze', laneId),
+        );
         return `Froze ${request.service}/${request.environment}: ${escapeMrkdwn(request.reason)}. Rollbacks still run.`;
       }
-      await releases.unfreeze(request.service, request.environment, actor.id, request.reason);
+      const laneId = laneIdFor(request.service, request.environment);
+      await releases.unfreeze(
+        request.service,
+        request.environment,
+        actor.id,
+        request.reason,
+        await proofOf(deps, actor, 'unfreeze', laneId),
+      );
       return `Unfroze ${request.service}/${request.environment}.`;
     }
   }
@@ -242,34 +273,43 @@ async function pressButton(
   actor: Actor,
 ): Promise<string | undefined> {
   const releases = await deps.releases();
+  const proof = (kind: DecisionKind) => proofOf(deps, actor, kind, releaseId);
   switch (actionId) {
     case ACTIONS.approve: {
-      const answer = await releases.approve(releaseId, { approver: actor });
+      const answer = await releases.approve(releaseId, { approver: actor, proof: await proof('approve') });
       return answer.remaining ? `Approved; ${answer.remaining} more approval(s) needed.` : undefined;
     }
     case ACTIONS.reject:
-      await releases.reject(releaseId, { approver: actor, reason: `rejected in Slack by ${actor.name ?? actor.id}` });
+      await releases.reject(releaseId, {
+        approver: actor,
+        reason: `rejected in Slack by ${actor.name ?? actor.id}`,
+        proof: await proof('reject'),
+      });
       return undefined;
   }
   // Steering a release (pause, roll back, ...) is for the people who may release to its environment.
   const { environment } = await releases.status(releaseId);
-  const refusal = deps.releasers.refusal(environment, { id: actor.id, groups: actor.groups ?? [] });
+  const refusal = deps.releasers.refusal(environment, {
+    id: actor.id,
+    groups: actor.groups ?? [],
+    aliases: actor.aliases,
+  });
   if (refusal) return `Refused: ${refusal}.`;
   switch (actionId) {
     case ACTIONS.pause:
-      await releases.pause(releaseId, { actor, reason: 'paused in Slack' });
+      await releases.pause(releaseId, { actor, reason: 'paused in Slack', proof: await proof('pause') });
       return undefined;
     case ACTIONS.resume:
-      await releases.resume(releaseId, { actor });
+      await releases.resume(releaseId, { actor, proof: await proof('resume') });
       return undefined;
     case ACTIONS.promote:
-      await releases.promote(releaseId, { actor });
+      await releases.promote(releaseId, { actor, proof: await proof('promote') });
       return undefined;
     case ACTIONS.extend:
-      await releases.extendAnalysis(releaseId, { actor });
+      await releases.extendAnalysis(releaseId, { actor, proof: await proof('extendAnalysis') });
       return undefined;
     case ACTIONS.rollback:
-      await releases.rollback(releaseId, { actor, reason: 'asked in Slack' });
+      await releases.rollback(releaseId, { actor, reason: 'asked in Slack', proof: await proof('rollback') });
       return undefined;
     default:
       return `Unknown button ${actionId}.`;

@@ -13,6 +13,8 @@ import { installRuntime } from './runtime';
 import { buildWorkflowBundle, quietBundlerLogger } from './bundle';
 import { DatabaseUnreachable } from '../audit/database';
 import { createTollgateWorker } from './worker';
+import { DecisionVerifier } from '../identity/decision-verifier';
+import { identitySettings, LOCAL_MODE_NOTICE } from '../identity/settings';
 import { required } from '../domain/required';
 import { ServiceDatabases } from '../service-db/service-database';
 
@@ -30,6 +32,9 @@ export async function runWorkerProcess(
   log: Logger = createLogger(config.LOG_LEVEL, 'tollgate-worker'),
   options: WorkerProcessOptions = {},
 ): Promise<void> {
+  // Before anything starts: a worker that cannot tell who decides must not run.
+  const identity = identitySettings(config);
+  if (identity.mode === 'none') log.warn(LOCAL_MODE_NOTICE);
   installRuntime(log, { metricsAddress: config.TOLLGATE_SDK_METRICS_ADDRESS });
   const databaseUrl = required(config.DATABASE_URL, 'DATABASE_URL');
   const db = openDatabase(databaseUrl);
@@ -69,9 +74,16 @@ export async function runWorkerProcess(
     tracing,
     slack: createSlackWebClient(config),
     temporalUiUrl: config.TEMPORAL_UI_URL,
+    identity: new DecisionVerifier(identity),
   });
   log.info(
-    { address: config.TEMPORAL_ADDRESS, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TOLLGATE_TASK_QUEUE },
+    {
+      address: config.TEMPORAL_ADDRESS,
+      namespace: config.TEMPORAL_NAMESPACE,
+      taskQueue: config.TOLLGATE_TASK_QUEUE,
+      identity:
+        identity.mode === 'none' ? 'local mode (TOLLGATE_AUTH=none)' : (identity.issuer ?? 'app assertions only'),
+    },
     'worker running; SIGTERM drains it',
   );
   // The SDK drains on SIGTERM/SIGINT itself; say so, for the operator watching the log.

@@ -12,6 +12,7 @@ import type { DataConverter } from '@temporalio/common';
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import { createActivities } from '../activities';
+import type { DecisionVerifier } from '../identity/decision-verifier';
 import { LaneFences } from '../fencing/lane-fences';
 import { RunningCommands } from '../fencing/running-commands';
 import { createProviderRegistry, type ProviderRegistry } from '../providers/registry';
@@ -34,6 +35,8 @@ export interface TollgateWorkerOptions {
   /** Slack's Web API for the releases' live messages. */
   slack?: WebClient;
   temporalUiUrl?: string;
+  /** Checks who sent each decision (src/identity): the organisation's issuer and the app's key, or local mode. */
+  identity: DecisionVerifier;
   /** Prebuilt bundle code; without it the worker bundles src/workflows at start (a few seconds). */
   workflowBundleCode?: string;
   shutdownGraceTime?: WorkerOptions['shutdownGraceTime'];
@@ -73,6 +76,7 @@ export async function createTollgateWorker(options: TollgateWorkerOptions): Prom
     commands,
     slack: options.slack,
     temporalUiUrl: options.temporalUiUrl,
+    identity: options.identity,
   });
   return Worker.create({
     connection: options.connection,

@@ -4,6 +4,7 @@ import type { Freeze, LanePolicy } from '../domain/lane-policy';
 import type { DeployWindow } from '../domain/deploy-window';
 import type { EndStage } from '../domain/stages';
 import type { LaneStatus, ReleaseInput, ReleaseStatus } from '../domain/release';
+import type { Proven } from '../domain/decision';
 import type { Actor } from '../domain/spec';
 
 /**
@@ -17,6 +18,8 @@ import type { Actor } from '../domain/spec';
 export interface ActorMessage {
   actor: Actor;
   reason?: string;
+  /** Proof of who the actor is (src/domain/decision.ts); the worker checks it before the release acts. */
+  proof?: string;
 }
 
 export interface ApprovalAnswer {
@@ -52,10 +55,11 @@ export interface LaneRef {
   service: string;
   environment: string;
 }
-export const enqueueSignal = defineSignal<[{ releaseId: string; version: string }]>('enqueue');
+export const enqueueSignal = defineSignal<[{ releaseId: string; version: string; production?: boolean }]>('enqueue');
 export const releaseFinishedSignal =
   defineSignal<[{ releaseId: string; version: string; outcome: EndStage }]>('releaseFinished');
-export const freezeSignal = defineSignal<[Freeze]>('freeze');
-export const unfreezeSignal = defineSignal<[{ by: string; reason: string }]>('unfreeze');
-export const setWindowsSignal = defineSignal<[{ by: string; windows: DeployWindow[] }]>('setWindows');
+/** Lane decisions carry their proof beside them; the lane keeps the decision, never the proof. */
+export const freezeSignal = defineSignal<[Freeze & Proven]>('freeze');
+export const unfreezeSignal = defineSignal<[{ by: string; reason: string } & Proven]>('unfreeze');
+export const setWindowsSignal = defineSignal<[{ by: string; windows: DeployWindow[] } & Proven]>('setWindows');
 export const laneStatusQuery = defineQuery<LaneStatus>('laneStatus');

@@ -47,6 +47,8 @@ async function tollgateCli(...args: string[]): Promise<{ code: number; stdout: s
         DATABASE_URL: database.url,
         TOLLGATE_TASK_QUEUE: tollgate.taskQueue,
         TOLLGATE_USER: 'alice',
+        // Local mode: identities on trust (test/integration/identity.test.ts covers the real ones).
+        TOLLGATE_AUTH: 'none',
       },
     });
     return { code: 0, stdout, stderr };

@@ -30,6 +30,8 @@ export interface FakeSlackOptions {
   channels: { id: string; name: string }[];
   /** User groups: handle → member user ids. */
   groups?: Record<string, string[]>;
+  /** The workspace's people (users.info); an email only where the app may read it (users:read.email). */
+  users?: Record<string, { name: string; email?: string }>;
 }
 
 /** Limits as documented by Slack (api.slack.com/reference/block-kit, chat.postMessage). */
@@ -59,6 +61,7 @@ const METHODS = [
   'conversations.replies',
   'conversations.list',
   'usergroups.list',
+  'users.info',
   'views.open',
 ] as const;
 
@@ -238,6 +241,23 @@ export class FakeSlack {
             ...(String(args.include_users) === 'true' ? { users } : {}),
           })),
         };
+      case 'users.info': {
+        // As Slack: the user argument is required, and an id it does not know is an error.
+        if (typeof args.user !== 'string' || !args.user) return { ok: false, error: 'invalid_arguments' };
+        const user = this.options.users?.[args.user];
+        if (!user) return { ok: false, error: 'user_not_found' };
+        return {
+          ok: true,
+          user: {
+            id: args.user,
+            team_id: 'T0TEST',
+            name: user.name,
+            deleted: false,
+            is_bot: false,
+            profile: { real_name: user.name, display_name: user.name, ...(user.email ? { email: user.email } : {}) },
+          },
+        };
+      }
       case 'views.open': {
         if (!args.trigger_id) return { ok: false, error: 'invalid_trigger_id' };
         const view = args.view as Block | undefined;

@@ -40,6 +40,8 @@ export async function startWorkerProcess(options: {
       TOLLGATE_WORKFLOW_BUNDLE: testEnv('workflowBundle'),
       TOLLGATE_SHUTDOWN_GRACE: '2s',
       LOG_LEVEL: 'info',
+      // Local mode, unless a test is about identity.
+      TOLLGATE_AUTH: 'none',
       ...options.env,
     },
   });

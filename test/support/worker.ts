@@ -6,6 +6,8 @@ import { NativeConnection, Runtime, DefaultLogger, type Worker } from '@temporal
 import type { Knex } from 'knex';
 import pino from 'pino';
 import { createTollgateWorker } from '../../src/workers/worker';
+import { DecisionVerifier } from '../../src/identity/decision-verifier';
+import type { IdentitySettings } from '../../src/identity/settings';
 import { ServiceDatabases } from '../../src/service-db/service-database';
 import { ReleaseClient } from '../../src/client/release-client';
 import type { ProviderRegistry } from '../../src/providers/registry';
@@ -33,6 +35,8 @@ export interface TestWorkerOptions {
   dataConverter?: DataConverter;
   tracing?: Tracing;
   slack?: WebClient;
+  /** How the worker checks who decides; local mode (identities on trust) unless a test is about identity. */
+  identity?: IdentitySettings;
 }
 
 export async function startTestWorker(options: TestWorkerOptions): Promise<TestWorker> {
@@ -63,6 +67,7 @@ export async function startTestWorker(options: TestWorkerOptions): Promise<TestW
     dataConverter: options.dataConverter,
     tracing: options.tracing,
     slack: options.slack,
+    identity: new DecisionVerifier(options.identity ?? { mode: 'none' }),
   });
   const running = worker.run();
   return {

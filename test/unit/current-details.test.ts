@@ -51,6 +51,35 @@ describe("the Temporal UI's current details of a release", () => {
     ]);
   });
 
+  it('say how each approver was known: the channel, and verified or taken on trust in local mode', () => {
+    const details = currentDetails(
+      status({
+        stage: 'Shifting',
+        decisions: [
+          {
+            step: 'approval from group:release-managers',
+            approver: 'bob@example.com',
+            decision: 'approved',
+            at: '2026-11-30T10:01:00Z',
+            via: 'cli',
+            trust: 'verified',
+          },
+          {
+            step: 'approval from group:release-managers',
+            approver: 'carol',
+            decision: 'approved',
+            at: '2026-11-30T10:02:00Z',
+            via: 'slack',
+            trust: 'none',
+          },
+        ],
+      }),
+    );
+    expect(details.split('  \n')).toContain(
+      'approval from group:release-managers: approved by bob@example.com (cli, verified), carol (slack, on trust: local mode)',
+    );
+  });
+
   it('say a rollback Tollgate decided on its own (a failed check or step) was its own', () => {
     const details = currentDetails(
       status({

@@ -101,7 +101,7 @@ describe('the release spec', () => {
     ]);
     expect(problemsOf(valid.replace('service: checkout', 'service: checkout\nowner: team-payments'))).toEqual([
       expect.stringMatching(
-        /^owner: unknown field "owner"; known here: service, environment, version, .*errorBudget, database(, \w+)* \(docs\/spec\.md\)$/,
+        /^owner: unknown field "owner"; known here: service, environment, production, version, .*errorBudget, database(, \w+)* \(docs\/spec\.md\)$/,
       ),
     ]);
   });

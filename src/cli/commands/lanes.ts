@@ -2,7 +2,6 @@ import type { Command } from 'commander';
 import { formatDeployWindow, parseDeployWindow } from '../../domain/deploy-window';
 import { TollgateError } from '../../domain/errors';
 import { toMillis, DURATION_PATTERN } from '../../domain/duration';
-import { cliActor } from '../actor';
 import type { CliContext } from '../context';
 import { print } from '../output';
 
@@ -16,17 +15,22 @@ export function registerLaneCommands(program: Command, run: Run): void {
     .description('hold new and running releases of a lane (rollbacks are never held)')
     .requiredOption('--reason <text>', 'why, shown to everyone whose release waits')
     .option('--for <duration>', 'lift the freeze by itself after this long, e.g. 2h')
-    .option('--as <user>', 'who freezes it')
+    .option('--as <user>', 'local mode only (TOLLGATE_AUTH=none): who freezes it')
     .action((service: string, environment: string, options: { reason: string; for?: string; as?: string }) =>
       run(async (ctx) => {
         if (options.for && !DURATION_PATTERN.test(options.for)) {
           throw new TollgateError('USAGE', `--for ${options.for} is not a duration such as 30m or 2h`);
         }
         const until = options.for ? new Date(Date.now() + toMillis(options.for)).toISOString() : undefined;
-        const by = cliActor(options).id;
+        const { actor, proof } = await ctx.identity(options);
         await (
           await ctx.releases()
-        ).freeze(service, environment, { reason: options.reason, by, at: new Date().toISOString(), until });
+        ).freeze(
+          service,
+          environment,
+          { reason: options.reason, by: actor.id, at: new Date().toISOString(), until },
+          proof,
+        );
         print(
           undefined,
           false,
@@ -39,10 +43,11 @@ export function registerLaneCommands(program: Command, run: Run): void {
     .command('unfreeze <service> <environment>')
     .description('lift a freeze; held releases go on')
     .option('--reason <text>', 'why', 'freeze lifted')
-    .option('--as <user>', 'who lifts it')
+    .option('--as <user>', 'local mode only (TOLLGATE_AUTH=none): who lifts it')
     .action((service: string, environment: string, options: { reason: string; as?: string }) =>
       run(async (ctx) => {
-        await (await ctx.releases()).unfreeze(service, environment, cliActor(options).id, options.reason);
+        const { actor, proof } = await ctx.identity(options);
+        await (await ctx.releases()).unfreeze(service, environment, actor.id, options.reason, proof);
         print(undefined, false, () => `unfroze ${service}/${environment}`);
       }),
     );
@@ -52,7 +57,7 @@ export function registerLaneCommands(program: Command, run: Run): void {
     .description('set the recurring deploy windows of a lane, e.g. --set "mon-fri 09:00-16:00 Europe/Berlin"')
     .option('--set <window>', 'a window (repeatable); releases outside every window hold', collect)
     .option('--clear', 'remove all windows: releases may run at any time')
-    .option('--as <user>', 'who sets them')
+    .option('--as <user>', 'local mode only (TOLLGATE_AUTH=none): who sets them')
     .action((service: string, environment: string, options: { set?: string[]; clear?: boolean; as?: string }) =>
       run(async (ctx) => {
         if (!options.set && !options.clear)
@@ -63,7 +68,8 @@ export function registerLaneCommands(program: Command, run: Run): void {
         } catch (err) {
           throw new TollgateError('USAGE', (err as Error).message);
         }
-        await (await ctx.releases()).setWindows(service, environment, cliActor(options).id, windows);
+        const { actor, proof } = await ctx.identity(options);
+        await (await ctx.releases()).setWindows(service, environment, actor.id, windows, proof);
         print(undefined, false, () =>
           windows.length
             ? `deploy windows of ${service}/${environment}: ${windows.map(formatDeployWindow).join('; ')}`

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import type { PipelineResult, PipelineStatus } from '../../domain/pipeline';
-import { cliActor } from '../actor';
 import type { CliContext } from '../context';
 import { print } from '../output';
 import { renderTable } from '../table';
@@ -26,7 +25,10 @@ export function registerPipelineCommands(program: Command, run: Run): void {
     .requiredOption('--commit <sha>', 'the commit being delivered (lead time to production counts from its time)')
     .option('--committed-at <time>', 'the commit time, ISO-8601 (default: asked of git)')
     .option('--version <version>', 'the version every environment releases (default: the commit sha)')
-    .option('--as <user>', 'act as this user id (default: $TOLLGATE_USER or your login)')
+    .option(
+      '--as <user>',
+      'local mode only (TOLLGATE_AUTH=none): act as this user id (default: $TOLLGATE_USER or your login)',
+    )
     .option('--wait', 'wait for the run to end; exit 0 Succeeded, 1 Failed or Rejected, 3 Superseded')
     .option('--json', 'print JSON')
     .action(
@@ -49,7 +51,8 @@ export function registerPipelineCommands(program: Command, run: Run): void {
             version: options.version,
           });
           const pipelines = await pipelineClient(ctx);
-          const { pipelineId, started } = await pipelines.start(loaded, cliActor(options));
+          const { actor } = await ctx.identity(options);
+          const { pipelineId, started } = await pipelines.start(loaded, actor);
           print({ pipelineId, started }, options.json, () =>
             started
               ? `started ${pipelineId}: ${loaded.stages.map((stage) => stage.environment).join(' → ')}`

@@ -2,7 +2,6 @@ import type { Command } from 'commander';
 import { ALL_STAGES, type Stage } from '../../domain/stages';
 import { TollgateError } from '../../domain/errors';
 import type { ReleaseSpec } from '../../domain/spec';
-import { cliActor } from '../actor';
 import type { CliContext } from '../context';
 import type { ReleaseClient } from '../../client/release-client';
 import { print } from '../output';
@@ -22,8 +21,15 @@ const collect = (value: string, previous: string[] = []) => [...previous, value]
 
 function identity(command: Command): Command {
   return command
-    .option('--as <user>', 'act as this user id (default: $TOLLGATE_USER or your login)')
-    .option('--group <group>', 'a group you act for, for approvals from group:<name> (repeatable)', collect);
+    .option(
+      '--as <user>',
+      'local mode only (TOLLGATE_AUTH=none): act as this user id (default: $TOLLGATE_USER or your login)',
+    )
+    .option(
+      '--group <group>',
+      'local mode only: a group you act for, for approvals from group:<name> (repeatable)',
+      collect,
+    );
 }
 
 /** Exit status of `start --wait` and `wait`: 0 Succeeded, 1 RolledBack, 2 Failed. */
@@ -57,11 +63,9 @@ export function registerReleaseCommands(program: Command, run: Run): void {
           version: options.version,
           commit: options.commit ? { sha: options.commit, committedAt: options.committedAt as string } : undefined,
         });
+        const { actor } = await ctx.identity({ ...options, as: options.initiator ?? options.as });
         const releases = await ctx.releases();
-        const { releaseId, started } = await releases.start(
-          spec,
-          cliActor({ ...options, as: options.initiator ?? options.as }),
-        );
+        const { releaseId, started } = await releases.start(spec, actor);
         const link = ctx.config.TEMPORAL_UI_URL
           ? temporalUiLink(ctx.config.TEMPORAL_UI_URL, releaseId, ctx.config.TEMPORAL_NAMESPACE)
           : undefined;
@@ -156,9 +160,10 @@ export function registerReleaseCommands(program: Command, run: Run): void {
     .option('--comment <text>', 'a note for the audit log')
     .action((releaseId: string, options: IdentityOptions & { comment?: string }) =>
       run(async (ctx) => {
+        const { actor, proof } = await ctx.identity(options);
         const answer = await (
           await ctx.releases()
-        ).approve(releaseId, { approver: cliActor(options), comment: options.comment });
+        ).approve(releaseId, { approver: actor, comment: options.comment, proof });
         print(answer, options.json, () => answer.message);
       }),
     );
@@ -169,9 +174,10 @@ export function registerReleaseCommands(program: Command, run: Run): void {
     .requiredOption('--reason <text>', 'why (recorded in the audit log)')
     .action((releaseId: string, options: IdentityOptions & { reason: string }) =>
       run(async (ctx) => {
+        const { actor, proof } = await ctx.identity(options);
         const answer = await (
           await ctx.releases()
-        ).reject(releaseId, { approver: cliActor(options), reason: options.reason });
+        ).reject(releaseId, { approver: actor, reason: options.reason, proof });
         print(answer, options.json, () => answer.message);
       }),
     );
@@ -184,9 +190,8 @@ export function registerReleaseCommands(program: Command, run: Run): void {
     .option('--reason <text>', 'why')
     .action((releaseId: string, options: IdentityOptions & { reason?: string }) =>
       run(async (ctx) => {
-        const answer = await (
-          await ctx.releases()
-        ).rollback(releaseId, { actor: cliActor(options), reason: options.reason });
+        const { actor, proof } = await ctx.identity(options);
+        const answer = await (await ctx.releases()).rollback(releaseId, { actor, reason: options.reason, proof });
         print(answer, options.json, () => answer.message);
       }),
     );
@@ -201,7 +206,8 @@ export function registerReleaseCommands(program: Command, run: Run): void {
       .option('--reason <text>', 'why (recorded in the event log)')
       .action((releaseId: string, options: IdentityOptions & { reason?: string }) =>
         run(async (ctx) => {
-          await (await ctx.releases())[name](releaseId, { actor: cliActor(options), reason: options.reason });
+          const { actor, proof } = await ctx.identity(options);
+          await (await ctx.releases())[name](releaseId, { actor, reason: options.reason, proof });
           print(undefined, false, () => `${name} sent to ${releaseId}`);
         }),
       );
@@ -211,7 +217,8 @@ export function registerReleaseCommands(program: Command, run: Run): void {
     .option('--full', 'skip every remaining pause and analysis (approvals still apply)')
     .action((releaseId: string, options: IdentityOptions & { full?: boolean }) =>
       run(async (ctx) => {
-        await (await ctx.releases()).promote(releaseId, { actor: cliActor(options), full: options.full });
+        const { actor, proof } = await ctx.identity(options);
+        await (await ctx.releases()).promote(releaseId, { actor, full: options.full, proof });
         print(undefined, false, () => `promote${options.full ? ' --full' : ''} sent to ${releaseId}`);
       }),
     );
@@ -256,7 +263,8 @@ export function registerReleaseCommands(program: Command, run: Run): void {
     program.command('retry <release>').description('start the same spec again after a rollback or failure'),
   ).action((releaseId: string, options: IdentityOptions) =>
     run(async (ctx) => {
-      const started = await (await ctx.releases()).retry(releaseId, cliActor(options));
+      const { actor } = await ctx.identity(options);
+      const started = await (await ctx.releases()).retry(releaseId, actor);
       print(started, options.json, () => `started ${started.releaseId}`);
     }),
   );

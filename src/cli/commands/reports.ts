@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { deliveryMetrics } from '../../audit/dora';
-import { releaseEvents, releaseHistory } from '../../audit/history';
+import { approvalsOf, releaseEvents, releaseHistory, type ApprovalRecord } from '../../audit/history';
 import { renderDeliveryMetrics, renderHistory } from '../../audit/report';
 import { DURATION_PATTERN, toMillis } from '../../domain/duration';
 import { TollgateError } from '../../domain/errors';
@@ -30,12 +30,13 @@ export function registerReportCommands(program: Command, run: Run): void {
       run(async (ctx) => {
         if (options.release) {
           const events = await releaseEvents(ctx.db(), options.release);
-          print(
-            events,
-            options.json,
-            () =>
+          const decisions = await approvalsOf(ctx.db(), options.release);
+          print(events, options.json, () =>
+            [
               events.map((e) => `${e.at}  ${e.stage.padEnd(16)} ${e.actor.padEnd(10)} ${e.message}`).join('\n') ||
-              'no events',
+                'no events',
+              ...(decisions.length ? ['decisions:', ...decisions.map(describeDecision)] : []),
+            ].join('\n'),
           );
           return;
         }
@@ -101,4 +102,15 @@ export function registerReportCommands(program: Command, run: Run): void {
           print(report, options.json, () => renderDeliveryMetrics(report));
         }),
     );
+}
+
+/** One decision and how its maker was known: `bob@example.com approved "approval at 50%" via cli, verified by <issuer> (subject 4f1c)`. */
+function describeDecision(decision: ApprovalRecord): string {
+  const how =
+    decision.trust === 'none'
+      ? 'taken on trust (local mode)'
+      : decision.trust === 'verified'
+        ? `verified${decision.issuer ? ` by ${decision.issuer}` : ''}${decision.subject ? ` (subject ${decision.subject})` : ''}`
+        : 'identity not recorded (before proofs)';
+  return `  ${decision.at}  ${decision.approver} ${decision.decision} "${decision.step}"${decision.channel ? ` via ${decision.channel}` : ''}, ${how}`;
 }

@@ -25,7 +25,15 @@ export function registerStackCommands(program: Command, runBare: RunBare): void 
         // People at a terminal get readable lines and only what matters; anything else gets JSON.
         const pretty = !options.json && Boolean(process.stdout.isTTY);
         const say = (line: string) => process.stderr.write(`tollgate dev: ${line}\n`);
-        const config = loadConfig(process.env);
+        // Without an identity provider configured, dev runs in local mode, and says so.
+        const { TOLLGATE_AUTH, TOLLGATE_OIDC_ISSUER, TOLLGATE_ASSERTION_KEY } = process.env;
+        const auth =
+          TOLLGATE_AUTH || TOLLGATE_OIDC_ISSUER || TOLLGATE_ASSERTION_KEY ? TOLLGATE_AUTH : ('none' as const);
+        const config = loadConfig({ ...process.env, TOLLGATE_AUTH: auth });
+        const { identitySettings, LOCAL_MODE_NOTICE } =
+          require('../../identity/settings') as typeof import('../../identity/settings');
+        const identityMode = identitySettings(config).mode;
+        if (identityMode === 'none') say(LOCAL_MODE_NOTICE);
         const log = createLogger(config.LOG_LEVEL, 'tollgate-worker', { pretty });
         // Before the dev server: both share the SDK's process-wide runtime.
         installRuntime(log, { sdkLevel: pretty ? 'WARN' : undefined });
@@ -33,6 +41,7 @@ export function registerStackCommands(program: Command, runBare: RunBare): void 
           log: say,
           terminal: process.stderr.isTTY ? process.stderr : undefined,
           flags: options.flags,
+          auth: identityMode,
         });
         if (stack.unleash) {
           // Specs name these (flags.url: env:UNLEASH_URL, flags.token: env:UNLEASH_ADMIN_TOKEN); the worker resolves them.
@@ -42,6 +51,7 @@ export function registerStackCommands(program: Command, runBare: RunBare): void 
         const workerConfig = loadConfig(
           {
             ...process.env,
+            TOLLGATE_AUTH: config.TOLLGATE_AUTH,
             TEMPORAL_ADDRESS: stack.temporal.address,
             DATABASE_URL: stack.databaseUrl,
             TEMPORAL_UI_URL: stack.uiUrl,

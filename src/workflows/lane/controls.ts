@@ -1,4 +1,6 @@
-import { setHandler } from '@temporalio/workflow';
+import { log, setHandler } from '@temporalio/workflow';
+import type { DecisionKind } from '../../domain/decision';
+import { withProvenSender } from '../decision-proof';
 import {
   enqueueSignal,
   freezeSignal,
@@ -13,14 +15,46 @@ import type { Lane } from './lane';
 export function listenToReleasesAndPeople(lane: Lane): void {
   setHandler(enqueueSignal, (release) => lane.enqueue(release));
   setHandler(releaseFinishedSignal, (release) => lane.finished(release));
-  setHandler(freezeSignal, (freeze) =>
-    lane.setPolicy({ ...lane.state.policy, freeze }, 'lane frozen', { by: freeze.by, reason: freeze.reason }),
+  setHandler(freezeSignal, ({ proof, ...freeze }) =>
+    fromProvenSender(lane, 'freeze', freeze.by, proof, (by) =>
+      lane.setPolicy({ ...lane.state.policy, freeze: { ...freeze, by } }, 'lane frozen', { by, reason: freeze.reason }),
+    ),
   );
-  setHandler(unfreezeSignal, ({ by, reason }) =>
-    lane.setPolicy({ ...lane.state.policy, freeze: undefined }, 'lane unfrozen', { by, reason }),
+  setHandler(unfreezeSignal, ({ by: claimed, reason, proof }) =>
+    fromProvenSender(lane, 'unfreeze', claimed, proof, (by) =>
+      lane.setPolicy({ ...lane.state.policy, freeze: undefined }, 'lane unfrozen', { by, reason }),
+    ),
   );
-  setHandler(setWindowsSignal, ({ by, windows }) =>
-    lane.setPolicy({ ...lane.state.policy, windows }, 'deploy windows set', { by, windows: windows.length }),
+  setHandler(setWindowsSignal, ({ by: claimed, windows, proof }) =>
+    fromProvenSender(lane, 'setWindows', claimed, proof, (by) =>
+      lane.setPolicy({ ...lane.state.policy, windows }, 'deploy windows set', { by, windows: windows.length }),
+    ),
   );
   setHandler(laneStatusQuery, () => lane.status());
+}
+
+/**
+ * A lane acts on a freeze, an unfreeze or new windows only once the worker has checked who sent
+ * it; one whose proof does not hold changes nothing and is logged with the reason.
+ */
+function fromProvenSender(
+  lane: Lane,
+  kind: DecisionKind,
+  claimed: unknown,
+  proof: string | undefined,
+  act: (by: string) => void,
+): void | Promise<void> {
+  const id = typeof claimed === 'string' && claimed.length > 0 && claimed.length <= 128 ? claimed : 'unknown';
+  return withProvenSender(
+    {
+      kind,
+      target: lane.laneId,
+      environment: lane.ref.environment,
+      production: lane.state.production === true,
+      claimed: { id, via: 'cli' },
+      proof,
+    },
+    (actor) => act(actor.id),
+    (reason) => log.warn(`${kind} by ${id} refused`, { laneId: lane.laneId, reason }),
+  );
 }

@@ -19,6 +19,8 @@ export interface LaneState {
   queue: QueuedRelease[];
   policy: LanePolicy;
   recent: { releaseId: string; version: string; outcome: EndStage; at: string }[];
+  /** A release's spec marked this lane's environment as production: decisions on it need a verified identity. */
+  production?: boolean;
 }
 
 export interface LaneInput extends LaneRef {
@@ -52,7 +54,8 @@ export class Lane {
     for (const release of [this.state.current, ...this.state.queue]) if (release) this.toNotify.add(release.releaseId);
   }
 
-  enqueue(release: QueuedRelease): void {
+  enqueue({ production, ...release }: QueuedRelease & { production?: boolean }): void {
+    if (production) this.state.production = true;
     if (this.state.current?.releaseId === release.releaseId) {
       // The release asked again (its joinLane activity was retried): grant it again.
       this.grantDue = true;

@@ -4,7 +4,9 @@ import { approvalRefusal, fourEyesApplies, rejectionRefusal, type ApprovalDecisi
 import { FailureType } from '../../domain/failures';
 import { required } from '../../domain/required';
 import type { Actor } from '../../domain/spec';
+import type { DecisionCheck, DecisionKind } from '../../domain/decision';
 import { approveUpdate, rejectUpdate, type ApprovalAnswer } from '../api';
+import { withProvenSender } from '../decision-proof';
 import type { ReleaseContext } from './context';
 import type { ReleaseState } from './state';
 
@@ -38,10 +40,15 @@ export function listenToApprovers({ input, spec, release }: ReleaseContext): voi
     });
   setHandler(
     approveUpdate,
-    ({ approver, comment }) => {
-      refuseIf(refusalToApprove(approver));
-      return recordApproval(release, approver, comment);
-    },
+    ({ approver: claimed, comment, proof }) =>
+      withProvenSender(
+        decisionCheck({ input, spec }, 'approve', claimed, proof),
+        (approver) => {
+          refuseIf(refusalToApprove(approver));
+          return recordApproval(release, approver, comment);
+        },
+        refuseSender,
+      ),
     {
       validator: ({ approver }: ApprovalDecision) => {
         requireActor(approver);
@@ -51,10 +58,15 @@ export function listenToApprovers({ input, spec, release }: ReleaseContext): voi
   );
   setHandler(
     rejectUpdate,
-    ({ approver, comment, reason }) => {
-      refuseIf(refusalToReject(approver));
-      return recordRejection(release, approver, reason ?? comment ?? 'no reason given');
-    },
+    ({ approver: claimed, comment, reason, proof }) =>
+      withProvenSender(
+        decisionCheck({ input, spec }, 'reject', claimed, proof),
+        (approver) => {
+          refuseIf(refusalToReject(approver));
+          return recordRejection(release, approver, reason ?? comment ?? 'no reason given');
+        },
+        refuseSender,
+      ),
     {
       validator: ({ approver }: ApprovalDecision) => {
         requireActor(approver);
@@ -67,12 +79,14 @@ export function listenToApprovers({ input, spec, release }: ReleaseContext): voi
 function recordApproval(release: ReleaseState, approver: Actor, comment: string | undefined): ApprovalAnswer {
   const pending = required(release.status.pendingApproval, 'the pending approval');
   const at = new Date().toISOString();
-  pending.approvals.push({ approver: approver.id, approverName: approver.name, at, comment });
-  release.status.decisions.push({ step: pending.label, approver: approver.id, decision: 'approved', at });
+  const { via, trust } = approver;
+  pending.approvals.push({ approver: approver.id, approverName: approver.name, at, comment, via, trust });
+  release.status.decisions.push({ step: pending.label, approver: approver.id, decision: 'approved', at, via, trust });
   const remaining = Math.max(0, pending.quorum - pending.approvals.length);
   release.emit('approval', `approved by ${approver.name ?? approver.id}${comment ? `: ${comment}` : ''}`, approver.id, {
     step: pending.label,
     ...(comment ? { comment } : {}),
+    ...provenance(approver),
   });
   release.setPendingApproval(pending);
   return {
@@ -89,12 +103,49 @@ function recordRejection(release: ReleaseState, approver: Actor, why: string): A
     approver: approver.id,
     decision: 'rejected',
     at: new Date().toISOString(),
+    via: approver.via,
+    trust: approver.trust,
   });
   release.emit('rejection', `rejected by ${approver.name ?? approver.id}: ${why}`, approver.id, {
     step: pending.label,
     comment: why,
+    ...provenance(approver),
   });
   return { remaining: 0, message: 'rejected; the release rolls back' };
+}
+
+/** What the worker checks about a decision on this release: who claims to send it, with which proof. */
+export function decisionCheck(
+  { input, spec }: Pick<ReleaseContext, 'input' | 'spec'>,
+  kind: DecisionKind,
+  claimed: Actor,
+  proof: string | undefined,
+): DecisionCheck {
+  return {
+    kind,
+    target: input.releaseId,
+    environment: spec.environment,
+    production: spec.production === true,
+    claimed,
+    proof,
+  };
+}
+
+/** Refuses a decision whose proof of who sent it does not hold; the release is unchanged. */
+export function refuseSender(reason: string): never {
+  throw ApplicationFailure.nonRetryable(`who is asking? ${reason}`, FailureType.InvalidActor);
+}
+
+/** What a decision's record says of who made it: the channel, and whether the identity was verified. */
+export function provenance(actor: Actor): { [key: string]: string } {
+  return Object.fromEntries(
+    Object.entries({
+      via: actor.via,
+      trust: actor.trust,
+      issuer: actor.issuer,
+      subject: actor.subject,
+    }).filter((entry): entry is [string, string] => typeof entry[1] === 'string'),
+  );
 }
 
 /** Refuses a decision: the caller gets the reason, and the release is unchanged. */

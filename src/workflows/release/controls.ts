@@ -15,7 +15,10 @@ import {
   rollbackUpdate,
   statusQuery,
 } from '../api';
-import { listenToApprovers, requireActor } from './approval-decisions';
+import type { DecisionKind } from '../../domain/decision';
+import type { ReleaseEventKind } from '../../domain/events';
+import { withProvenSender } from '../decision-proof';
+import { decisionCheck, listenToApprovers, provenance, refuseSender, requireActor } from './approval-decisions';
 import type { ReleaseContext } from './context';
 import { fenceOff } from './fencing';
 
@@ -72,50 +75,87 @@ function listenToLane({ input, release }: ReleaseContext): void {
 
 function listenToPeople(ctx: ReleaseContext): void {
   const { release } = ctx;
-  setHandler(pauseSignal, (message) => {
-    const actor = actorId(message);
-    if (release.status.paused || isEndStage(release.stage)) return;
-    release.status.paused = { by: actor, at: new Date().toISOString(), reason: message?.reason ?? 'paused by hand' };
-    release.emit(
-      'pause',
-      `paused by ${actor}${message?.reason ? `: ${message.reason}` : ''}; holds at the next step`,
-      actor,
-    );
-  });
-  setHandler(resumeSignal, (message) => {
-    if (!release.status.paused) return;
-    release.status.paused = undefined;
-    release.emit('resume', `resumed by ${actorId(message)}`, actorId(message));
-  });
-  setHandler(promoteSignal, (message) => {
-    const actor = actorId(message);
-    release.asked.promotions++;
-    release.asked.fullPromotion ||= Boolean(message?.full);
-    release.status.paused = undefined;
-    release.emit('promote', `${message?.full ? 'fully promoted' : 'promoted'} by ${actor}`, actor);
-  });
-  setHandler(extendAnalysisSignal, (message) => {
-    release.asked.extensions++;
-    release.emit('promote', `analysis extended by ${actorId(message)}: measuring again`, actorId(message));
-  });
-  setHandler(abortSignal, (message) => {
-    const actor = actorId(message);
-    const refusal = rollbackRefusal(ctx);
-    if (refusal) {
-      release.emit('abort', `abort by ${actor} ignored: ${refusal}`, actor);
-      return;
-    }
-    const why = `aborted by ${actor}${message?.reason ? `: ${message.reason}` : ''}`;
-    release.emit('abort', why, actor);
-    requestRollback(ctx, actor, why);
-  });
+  setHandler(pauseSignal, (message) =>
+    fromProvenSender(ctx, 'pause', 'pause', message, (actor) => {
+      if (release.status.paused || isEndStage(release.stage)) return;
+      release.status.paused = {
+        by: actor.id,
+        at: new Date().toISOString(),
+        reason: message?.reason ?? 'paused by hand',
+      };
+      release.emit(
+        'pause',
+        `paused by ${actor.id}${message?.reason ? `: ${message.reason}` : ''}; holds at the next step`,
+        actor.id,
+        provenance(actor),
+      );
+    }),
+  );
+  setHandler(resumeSignal, (message) =>
+    fromProvenSender(ctx, 'resume', 'resume', message, (actor) => {
+      if (!release.status.paused) return;
+      release.status.paused = undefined;
+      release.emit('resume', `resumed by ${actor.id}`, actor.id, provenance(actor));
+    }),
+  );
+  setHandler(promoteSignal, (message) =>
+    fromProvenSender(ctx, 'promote', 'promote', message, (actor) => {
+      release.asked.promotions++;
+      release.asked.fullPromotion ||= Boolean(message?.full);
+      release.status.paused = undefined;
+      release.emit(
+        'promote',
+        `${message?.full ? 'fully promoted' : 'promoted'} by ${actor.id}`,
+        actor.id,
+        provenance(actor),
+      );
+    }),
+  );
+  setHandler(extendAnalysisSignal, (message) =>
+    fromProvenSender(ctx, 'extendAnalysis', 'promote', message, (actor) => {
+      release.asked.extensions++;
+      release.emit('promote', `analysis extended by ${actor.id}: measuring again`, actor.id, provenance(actor));
+    }),
+  );
+  setHandler(abortSignal, (message) =>
+    fromProvenSender(ctx, 'abort', 'abort', message, (actor) => {
+      const refusal = rollbackRefusal(ctx);
+      if (refusal) {
+        release.emit('abort', `abort by ${actor.id} ignored: ${refusal}`, actor.id);
+        return;
+      }
+      const why = `aborted by ${actor.id}${message?.reason ? `: ${message.reason}` : ''}`;
+      release.emit('abort', why, actor.id, provenance(actor));
+      requestRollback(ctx, actor.id, why);
+    }),
+  );
+  listenForRollback(ctx);
+}
+
+/** A rollback is an update: the person hears at once whether it was accepted. */
+function listenForRollback(ctx: ReleaseContext): void {
+  const { release } = ctx;
   setHandler(
     rollbackUpdate,
-    ({ actor, reason }) => {
-      release.emit('abort', `rollback asked by ${actor.id}${reason ? `: ${reason}` : ''}`, actor.id);
-      requestRollback(ctx, actor.id, `rolled back by ${actor.id}${reason ? `: ${reason}` : ''}`);
-      return { message: `rolling back ${ctx.input.releaseId}` };
-    },
+    ({ actor: claimed, reason, proof }) =>
+      withProvenSender(
+        decisionCheck(ctx, 'rollback', claimed, proof),
+        (actor) => {
+          // Checked again: the release may have moved on while the proof was checked.
+          const refusal = rollbackRefusal(ctx);
+          if (refusal)
+            throw ApplicationFailure.nonRetryable(`rollback refused: ${refusal}`, FailureType.RollbackRefused);
+          release.emit(
+            'abort',
+            `rollback asked by ${actor.id}${reason ? `: ${reason}` : ''}`,
+            actor.id,
+            provenance(actor),
+          );
+          requestRollback(ctx, actor.id, `rolled back by ${actor.id}${reason ? `: ${reason}` : ''}`);
+          return { message: `rolling back ${ctx.input.releaseId}` };
+        },
+        refuseSender,
+      ),
     {
       validator: ({ actor }) => {
         requireActor(actor);
@@ -127,10 +167,33 @@ function listenToPeople(ctx: ReleaseContext): void {
 }
 
 /**
+ * Signals cannot be refused to their sender, so a decision whose proof does not hold is recorded
+ * in the release's events with the reason, and changes nothing.
+ */
+function fromProvenSender(
+  ctx: ReleaseContext,
+  kind: DecisionKind,
+  eventKind: ReleaseEventKind,
+  message: { actor?: unknown; proof?: string } | undefined,
+  act: (actor: Actor) => void,
+): void | Promise<void> {
+  const claimed: Actor = { id: actorId(message), via: sentVia(message) };
+  return withProvenSender(decisionCheck(ctx, kind, claimed, message?.proof), act, (reason) =>
+    ctx.release.emit(eventKind, `${kind} by ${claimed.id} refused: ${reason}`, claimed.id),
+  );
+}
+
+/**
  * Who sent a signal. Signals cannot be refused, and a handler that throws would wedge the
  * workflow, so a malformed sender is recorded as "unknown" rather than trusted or rejected.
  */
 function actorId(message: { actor?: unknown } | undefined): string {
   const actor = message?.actor;
   return actorProblem(actor) ? 'unknown' : (actor as Actor).id;
+}
+
+/** The channel a signal claims to come through (the proof, when checked, says for sure). */
+function sentVia(message: { actor?: unknown } | undefined): Actor['via'] {
+  const actor = message?.actor;
+  return actorProblem(actor) ? 'cli' : ((actor as Actor).via ?? 'cli');
 }

@@ -24,13 +24,19 @@ function approvals(s: ReleaseStatus): string[] {
   const byStep = new Map<string, { approved: string[]; rejected: string[] }>();
   for (const decision of s.decisions) {
     const entry = byStep.get(decision.step) ?? { approved: [], rejected: [] };
-    entry[decision.decision].push(decision.approver);
+    entry[decision.decision].push(`${decision.approver}${howKnown(decision)}`);
     byStep.set(decision.step, entry);
   }
   return [...byStep].map(
     ([step, { approved, rejected }]) =>
       `${step}: ${[approved.length ? `approved by ${approved.join(', ')}` : '', rejected.length ? `rejected by ${rejected.join(', ')}` : ''].filter(Boolean).join('; ')}`,
   );
+}
+
+/** How the decision's maker was known: through which channel, verified or taken on trust (local mode). */
+function howKnown({ via, trust }: ReleaseStatus['decisions'][number]): string {
+  if (!trust) return '';
+  return ` (${via ? `${via}, ` : ''}${trust === 'verified' ? 'verified' : 'on trust: local mode'})`;
 }
 
 /** Who started the rollback: a person (an abort, a rejection, `tollgate rollback`), or Tollgate itself (a failed check or step). */

@@ -10,4 +10,6 @@ export const PATCHES = {
   secretsCheckedAtPlanning: 'secrets-checked-at-planning',
   /** A release that did not succeed ends its workflow as failed (RolledBack or Failed), not completed. */
   unsuccessfulReleasesFail: 'unsuccessful-releases-fail',
+  /** Decisions (approve, pause, freeze, ...) are acted on only after the worker checked their proof of who sent them. */
+  decisionProofs: 'decision-proofs',
 } as const;

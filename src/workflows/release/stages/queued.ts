@@ -9,7 +9,14 @@ export async function queued(ctx: ReleaseContext): Promise<void> {
   const { input, spec, laneId, release } = ctx;
   release.enterStage('Queued', `waiting for the ${spec.service}/${spec.environment} lane`, input.initiator.id);
   await bookkeeping.joinLane.executeWithOptions({ summary: `join lane ${laneId}` }, [
-    { laneId, service: spec.service, environment: spec.environment, releaseId: input.releaseId, version: spec.version },
+    {
+      laneId,
+      service: spec.service,
+      environment: spec.environment,
+      releaseId: input.releaseId,
+      version: spec.version,
+      production: spec.production === true,
+    },
   ]);
   const { lane } = release;
   if (!lane.granted) {
