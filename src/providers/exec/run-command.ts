@@ -38,9 +38,16 @@ export async function runCommand(request: CommandRequest): Promise<CommandResult
   let untrack: (() => Promise<void>) | undefined;
   const tracking: Promise<unknown>[] = [];
   try {
-    return await spawnAndWait(request, (pid) => {
-      if (request.track) tracking.push(request.track(pid).then((done) => (untrack = done)));
+    const result = await spawnAndWait(request, (pid) => {
+      if (!request.track) return Promise.resolve();
+      const tracked = request.track(pid).then((done) => (untrack = done));
+      tracking.push(tracked);
+      return tracked;
     });
+    // A command that could not be tracked never ran: say why, not "exit code 1".
+    const untracked = (await Promise.allSettled(tracking)).find((outcome) => outcome.status === 'rejected');
+    if (untracked) throw untracked.reason;
+    return result;
   } finally {
     // The record goes only after the command has exited, and only once it was made.
     await Promise.allSettled(tracking);
@@ -48,16 +55,29 @@ export async function runCommand(request: CommandRequest): Promise<CommandResult
   }
 }
 
-function spawnAndWait(request: CommandRequest, onSpawn: (pid: number) => void): Promise<CommandResult> {
+/**
+ * The shell waits for one line on its stdin before it runs the command: it gets it only once the
+ * command is tracked, so a worker that dies at any moment leaves no command that nobody knows of
+ * (a dead worker's pipe closes without the line, and the command never runs).
+ */
+const RUN_WHEN_TRACKED = 'read -r _ && exec /bin/sh -c "$1"';
+
+function spawnAndWait(request: CommandRequest, onSpawn: (pid: number) => Promise<unknown>): Promise<CommandResult> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
-    const child = spawn('/bin/sh', ['-c', request.command], {
+    const child = spawn('/bin/sh', ['-c', RUN_WHEN_TRACKED, 'tollgate-command', request.command], {
       cwd: request.cwd,
       env: request.env,
       detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['pipe', 'pipe', 'pipe'],
     });
-    if (child.pid) onSpawn(child.pid);
+    child.stdin.on('error', () => undefined); // the shell may be gone (stopped) before the go-ahead
+    if (child.pid)
+      onSpawn(child.pid).then(
+        () => child.stdin.end('\n'),
+        () => child.stdin.end(), // not tracked: the command never runs (no line), the shell exits 1
+      );
+    else child.stdin.end();
     let stdout = '';
     let stderr = '';
     let timedOut = false;
