@@ -143,12 +143,15 @@ describe('a worker killed during a slow forward setWeight, then an abort', () =>
       expect(result).toMatchObject({ outcome: 'RolledBack', reason: 'aborted by bob: pager' });
       expect(await stack.servers('fence-shop')).toEqual(before);
       expect(shareOf(await stack.servers('fence-shop'), stack.ports('fence-shop', '2.0.0'))).toBe(0);
-      // Whatever Temporal started again after the abort (a retry of the 50% step) was refused
-      // before it touched HAProxy, and is on record.
+      // Whatever ran after the abort (a retry of the 50% step or, while the worker checked who
+      // sent the abort, the next step) was refused before it touched HAProxy, and is on record.
       const refusals = await database.db('fence_refusals').where({ release_id: releaseId });
       await expectReplays(client, releaseId);
       for (const refusal of refusals)
-        expect(refusal).toMatchObject({ step_id: `${releaseId}/step-2`, writer: 'haproxy router' });
+        expect(refusal).toMatchObject({
+          step_id: expect.stringMatching(/\/step-[23]$/) as unknown,
+          writer: 'haproxy router',
+        });
     } finally {
       await proxy.stop();
       await close();
