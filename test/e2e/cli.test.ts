@@ -240,6 +240,7 @@ describe('the tollgate command', () => {
         ...process.env,
         TEMPORAL_ADDRESS: testEnv('temporalAddress'),
         DATABASE_URL: 'postgres://tollgate:secret@127.0.0.1:1/tollgate',
+        TOLLGATE_AUTH: 'none',
       },
       timeout: 60_000,
     }).then(

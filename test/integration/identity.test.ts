@@ -36,7 +36,7 @@ const SLACK_TOKEN = 'xoxb-test-0000-identity';
 const SLACK_SECRET = 'signing-secret-for-identity-tests';
 const CHANNEL = 'C0DEPLOYS';
 const CI_TOKEN = 'checkout-ci-token-0123456789abcdef';
-const log = pino({ level: 'silent' });
+const log = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 
 const USERS = {
   alice: { email: 'alice@example.com', name: 'Alice', groups: ['release-managers'] },
@@ -78,7 +78,7 @@ beforeAll(async () => {
   });
   const identity = new AppIdentity(settings);
   const releases = () => Promise.resolve(under.tollgate.releases);
-  writeCatalogueSpec('storefront', 'production');
+  writeCatalogueSpec('giftshop', 'production');
   const slack = createSlackApp({
     config: { SLACK_BOT_TOKEN: SLACK_TOKEN, SLACK_SIGNING_SECRET: SLACK_SECRET, SLACK_API_URL: fake.apiUrl },
     releases,
@@ -208,7 +208,7 @@ async function login(accountId: keyof typeof USERS): Promise<string> {
 
 describe('the CLI, logged in through the identity provider', () => {
   it('logs in with the device flow, keeps the tokens 0600, and approves as the verified person', async () => {
-    const { releaseId } = await under.tollgate.releases.start(productionSpec('ledger'), {
+    const { releaseId } = await under.tollgate.releases.start(productionSpec('idp-ledger'), {
       id: 'mallory@example.com',
       via: 'slack',
     });
@@ -241,7 +241,7 @@ describe('the CLI, logged in through the identity provider', () => {
     expect(await under.tollgate.releases.result(releaseId)).toMatchObject({ outcome: 'Succeeded' });
     await keepHistory(releaseId, 'approved-with-id-token');
     const history = await eventually('the audit log to have the decision', async () => {
-      const shown = await tollgateCli('history', 'ledger', '--release', releaseId);
+      const shown = await tollgateCli('history', 'idp-ledger', '--release', releaseId);
       return /decisions:/.test(shown.stdout) ? shown.stdout : undefined;
     });
     expect(history).toMatch(
@@ -258,7 +258,7 @@ describe('the CLI, logged in through the identity provider', () => {
     const sent = await postSignedToSlackApp(
       `${appUrl}/slack/events`,
       slashCommand({
-        text: 'storefront 3.1.0 production',
+        text: 'giftshop 3.1.0 production',
         userId: 'U0ALICE',
         userName: 'alice',
         channelId: CHANNEL,
@@ -267,9 +267,9 @@ describe('the CLI, logged in through the identity provider', () => {
       { secret: SLACK_SECRET },
     );
     expect(sent.status).toBe(200);
-    const releaseId = 'storefront:production:3.1.0';
+    const releaseId = 'giftshop:production:3.1.0';
     const answer = await eventually('the answer in Slack', async () => fake.responses.find((r) => r.id === id)?.body);
-    expect(answer.text).toMatch(/^Started `storefront:production:3\.1\.0`/);
+    expect(answer.text).toMatch(/^Started `giftshop:production:3\.1\.0`/);
     const waiting = await waitForApproval(releaseId);
     expect(waiting.initiator).toMatchObject({ id: 'alice@example.com', aliases: ['U0ALICE'], via: 'slack' });
 
@@ -291,7 +291,7 @@ describe('the CLI, logged in through the identity provider', () => {
 
 describe('a client that writes to Temporal directly', () => {
   it('is refused by the worker with the reason, whatever actor it claims, and the release keeps waiting', async () => {
-    const { releaseId } = await under.tollgate.releases.start(productionSpec('payments'), {
+    const { releaseId } = await under.tollgate.releases.start(productionSpec('idp-payments'), {
       id: 'alice@example.com',
       via: 'cli',
     });
@@ -345,7 +345,7 @@ describe('the HTTP API for people', () => {
     }).then(async (response) => ({ status: response.status, body: (await response.json()) as { error?: string } }));
 
   it('takes a valid token from the issuer, and refuses expired, wrong-audience, wrong-issuer and CI tokens', async () => {
-    const { releaseId } = await under.tollgate.releases.start(productionSpec('orders'), {
+    const { releaseId } = await under.tollgate.releases.start(productionSpec('idp-orders'), {
       id: 'alice@example.com',
       via: 'cli',
     });
@@ -390,7 +390,10 @@ describe('local mode', () => {
   it('is refused for a production environment, even with a listed approver', async () => {
     const local = await startTollgate('identity-local');
     try {
-      const { releaseId } = await local.tollgate.releases.start(productionSpec('search'), { id: 'alice', via: 'cli' });
+      const { releaseId } = await local.tollgate.releases.start(productionSpec('idp-search'), {
+        id: 'alice',
+        via: 'cli',
+      });
       await eventually('the release to wait for approval', async () =>
         (await local.tollgate.releases.status(releaseId)).pendingApproval ? true : undefined,
       );

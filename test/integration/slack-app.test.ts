@@ -295,6 +295,10 @@ describe('the Slack app, with a worker', () => {
     // A freeze reason from elsewhere, shown to whoever tries to start a release. (basket: its lane
     // runs on this worker's task queue; finder's belongs to the worker-crash test below.)
     await tollgate.releases.freeze('basket', 'staging', { reason: hostile, by: hostile, at: new Date().toISOString() });
+    // The lane takes a freeze once the worker has checked who sent it.
+    await eventually('the basket lane frozen', async () =>
+      (await tollgate.releases.lane('basket', 'staging')).policy.freeze ? true : undefined,
+    );
     const held = command('basket 5.0.0 staging', 'U0ALICE', 'alice');
     await postSignedToSlackApp(app.url, held.body, { secret: SECRET });
     const heldAnswer = (await answerTo(held.id)).text;
