@@ -165,6 +165,10 @@ describe('the CI trigger', () => {
       by: 'sre',
       at: new Date().toISOString(),
     });
+    // The lane takes a freeze once the worker has checked who sent it.
+    await eventually('the checkout lane frozen', async () =>
+      (await tollgate.releases.lane('checkout', 'staging')).policy.freeze ? true : undefined,
+    );
     const refused = await call('POST', '/api/releases', CHECKOUT_TOKEN, { ...request, version: '3.3.0' });
     expect(refused).toMatchObject({
       status: 423,

@@ -77,6 +77,10 @@ describe('a lane', () => {
       by: 'sre',
       at: new Date().toISOString(),
     });
+    // The lane takes a freeze once the worker has checked who sent it.
+    await until('the carts lane frozen', async () =>
+      (await tollgate.releases.lane('carts', 'staging')).policy.freeze ? true : undefined,
+    );
     const spec = execSpec(journal, { service: 'carts', steps: [{ setWeight: 100 }] });
     const { releaseId } = await tollgate.releases.start(spec, alice);
 
