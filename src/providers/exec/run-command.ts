@@ -36,21 +36,18 @@ export interface CommandResult {
  */
 export async function runCommand(request: CommandRequest): Promise<CommandResult> {
   let untrack: (() => Promise<void>) | undefined;
-  const tracking: Promise<unknown>[] = [];
+  let tracking: Promise<unknown> = Promise.resolve();
   try {
     const result = await spawnAndWait(request, (pid) => {
-      if (!request.track) return Promise.resolve();
-      const tracked = request.track(pid).then((done) => (untrack = done));
-      tracking.push(tracked);
-      return tracked;
+      if (request.track) tracking = request.track(pid).then((done) => (untrack = done));
+      return tracking;
     });
     // A command that could not be tracked never ran: say why, not "exit code 1".
-    const untracked = (await Promise.allSettled(tracking)).find((outcome) => outcome.status === 'rejected');
-    if (untracked) throw untracked.reason;
+    await tracking;
     return result;
   } finally {
     // The record goes only after the command has exited, and only once it was made.
-    await Promise.allSettled(tracking);
+    await tracking.catch(() => undefined);
     await untrack?.();
   }
 }
