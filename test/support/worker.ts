@@ -37,6 +37,8 @@ export interface TestWorkerOptions {
   slack?: WebClient;
   /** How the worker checks who decides; local mode (identities on trust) unless a test is about identity. */
   identity?: IdentitySettings;
+  /** A verifier of the test's own (one that holds a decision, say); built from `identity` otherwise. */
+  verifier?: DecisionVerifier;
 }
 
 export async function startTestWorker(options: TestWorkerOptions): Promise<TestWorker> {
@@ -67,7 +69,7 @@ export async function startTestWorker(options: TestWorkerOptions): Promise<TestW
     dataConverter: options.dataConverter,
     tracing: options.tracing,
     slack: options.slack,
-    identity: new DecisionVerifier(options.identity ?? { mode: 'none' }),
+    identity: options.verifier ?? new DecisionVerifier(options.identity ?? { mode: 'none' }),
   });
   const running = worker.run();
   return {

@@ -1,6 +1,6 @@
 import { log, setHandler } from '@temporalio/workflow';
 import type { DecisionKind } from '../../domain/decision';
-import { withProvenSender } from '../decision-proof';
+import { afterEarlierDecisions, withProvenSender } from '../decision-proof';
 import {
   enqueueSignal,
   freezeSignal,
@@ -13,7 +13,8 @@ import type { Lane } from './lane';
 
 /** What releases and people tell a lane: join, finished, freeze, unfreeze, windows; and its status. */
 export function listenToReleasesAndPeople(lane: Lane): void {
-  setHandler(enqueueSignal, (release) => lane.enqueue(release));
+  // A release that asks to join right after a freeze is held by it, even while the freeze's proof is checked.
+  setHandler(enqueueSignal, (release) => afterEarlierDecisions(() => lane.enqueue(release)));
   setHandler(releaseFinishedSignal, (release) => lane.finished(release));
   setHandler(freezeSignal, ({ proof, ...freeze }) =>
     fromProvenSender(lane, 'freeze', freeze.by, proof, (by) =>

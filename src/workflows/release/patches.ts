@@ -12,4 +12,6 @@ export const PATCHES = {
   unsuccessfulReleasesFail: 'unsuccessful-releases-fail',
   /** Decisions (approve, pause, freeze, ...) are acted on only after the worker checked their proof of who sent them. */
   decisionProofs: 'decision-proofs',
+  /** Decisions take effect in the order they arrived, whichever proof the worker finished checking first. */
+  decisionsInArrivalOrder: 'decisions-in-arrival-order',
 } as const;

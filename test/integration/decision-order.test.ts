@@ -1,0 +1,104 @@
+import type { DecisionCheck, DecisionVerdict } from '../../src/domain/decision';
+import { laneIdFor } from '../../src/domain/release';
+import type { Actor } from '../../src/domain/spec';
+import { DecisionVerifier } from '../../src/identity/decision-verifier';
+import { enqueueSignal, unfreezeSignal } from '../../src/workflows/api';
+import { eventually } from '../support/eventually';
+import { execSpec, Journal } from '../support/exec-spec';
+import { startTollgate, type TollgateUnderTest } from '../support/tollgate-under-test';
+
+/**
+ * The worker checks who sent each decision before the workflow acts on it, and checks take as long
+ * as they take (an issuer's keys, a slow network). Decisions must still take effect in the order
+ * people sent them. A verifier that holds every freeze until the test lets it go makes the freeze's
+ * check the slow one, every time.
+ */
+class FreezeHeldVerifier extends DecisionVerifier {
+  private release!: () => void;
+  private readonly gate = new Promise<void>((resolve) => (this.release = resolve));
+  readonly checked: DecisionCheck['kind'][] = [];
+
+  constructor() {
+    super({ mode: 'none' });
+  }
+
+  override async verify(check: DecisionCheck): Promise<DecisionVerdict> {
+    if (check.kind === 'freeze') await this.gate;
+    const verdict = await super.verify(check);
+    this.checked.push(check.kind);
+    return verdict;
+  }
+
+  letFreezesThrough(): void {
+    this.release();
+  }
+}
+
+const alice: Actor = { id: 'alice', via: 'cli' };
+let verifier: FreezeHeldVerifier;
+let under: TollgateUnderTest;
+let journal: Journal;
+
+beforeEach(async () => {
+  verifier = new FreezeHeldVerifier();
+  under = await startTollgate('decision-order', { verifier });
+  journal = new Journal();
+});
+
+afterEach(async () => {
+  verifier.letFreezesThrough();
+  await under?.stop();
+  journal?.remove();
+});
+
+/** Waits until the lane's history holds a signal, so what the test sends next arrives after it. */
+async function laneReceived(service: string, signalName: string): Promise<void> {
+  const lane = under.tollgate.client.workflow.getHandle(laneIdFor(service, 'staging'));
+  await eventually(`the ${service} lane to receive ${signalName}`, async () => {
+    const { events } = await lane.fetchHistory();
+    return events?.some((event) => event.workflowExecutionSignaledEventAttributes?.signalName === signalName)
+      ? true
+      : undefined;
+  });
+}
+
+describe('decisions take effect in the order they were sent', () => {
+  it('holds a release that joins the lane right after a freeze, while the freeze is still being checked', async () => {
+    const { releases } = under.tollgate;
+    await releases.freeze('basket', 'staging', { reason: 'audit', by: 'sre', at: new Date().toISOString() });
+    const { releaseId } = await releases.start(
+      execSpec(journal, { service: 'basket', steps: [{ setWeight: 100 }] }),
+      alice,
+    );
+    await laneReceived('basket', enqueueSignal.name);
+    verifier.letFreezesThrough();
+
+    const held = await eventually('the release to hold on the freeze', async () => {
+      const status = await releases.status(releaseId);
+      return status.hold ? status : undefined;
+    });
+    expect(held).toMatchObject({ stage: 'Queued', hold: { reason: 'lane frozen by sre: audit' } });
+    expect(journal.lines()).toEqual([]);
+
+    await releases.unfreeze('basket', 'staging', 'sre', 'audit done');
+    expect(await releases.result(releaseId)).toMatchObject({ outcome: 'Succeeded' });
+    expect(journal.lines()).toEqual(['deploy 2.0.0', 'setWeight 100']);
+  });
+
+  it('leaves the lane unfrozen after a freeze and an unfreeze, though the unfreeze was checked first', async () => {
+    const { releases } = under.tollgate;
+    await releases.freeze('pantry', 'staging', { reason: 'audit', by: 'sre', at: new Date().toISOString() });
+    await releases.unfreeze('pantry', 'staging', 'sre', 'changed my mind');
+    await laneReceived('pantry', unfreezeSignal.name);
+    await eventually('the unfreeze to be checked', () => (verifier.checked.includes('unfreeze') ? true : undefined));
+    verifier.letFreezesThrough();
+    await eventually('the freeze to be checked', () => (verifier.checked.includes('freeze') ? true : undefined));
+
+    const { releaseId } = await releases.start(
+      execSpec(journal, { service: 'pantry', steps: [{ setWeight: 100 }] }),
+      alice,
+    );
+    expect(await releases.result(releaseId)).toMatchObject({ outcome: 'Succeeded' });
+    expect((await releases.lane('pantry', 'staging')).policy.freeze).toBeUndefined();
+  });
+});
