@@ -1,12 +1,10 @@
-import { ApplicationFailure, setHandler } from '@temporalio/workflow';
-import { approvalRefusal, fourEyesApplies, rejectionRefusal, type ApprovalDecision } from '../../domain/approval';
-import { FailureType } from '../../domain/failures';
+import { setHandler } from '@temporalio/workflow';
+import { fourEyesApplies } from '../../domain/approval';
 import { required } from '../../domain/required';
 import type { Actor } from '../../domain/spec';
-import { abortSignal, approveUpdate, rejectUpdate, type ActorMessage, type ApprovalAnswer } from '../api';
-import type { DecisionCheck, DecisionKind } from '../../domain/decision';
+import { abortSignal, type ActorMessage, type ApprovalAnswer } from '../api';
+import { decisionCheck, listenToApprovers, type ApprovalSituation } from '../approval-handlers';
 import { withProvenSender } from '../decision-proof';
-import { refuseSender, requireActor } from '../release/approval-decisions';
 import { pipelineStatusQuery, supersededSignal } from './api';
 import type { PipelineRun } from './state';
 
@@ -16,60 +14,15 @@ import type { PipelineRun } from './state';
  * commit's run superseded it. Set before the run's first await.
  */
 export function listenToPeopleAndHead(run: PipelineRun): void {
-  const { refusalToApprove, refusalToReject, decisionCheck } = decisionRules(run);
-
   setHandler(pipelineStatusQuery, () => run.status);
-  setHandler(
-    approveUpdate,
-    ({ approver: claimed, comment, proof }) =>
-      withProvenSender(
-        decisionCheck('approve', claimed, proof),
-        (approver) => {
-          refuseIf(refusalToApprove(approver));
-          return recordApproval(run, approver, comment);
-        },
-        refuseSender,
-      ),
-    {
-      validator: ({ approver }: ApprovalDecision) => {
-        requireActor(approver);
-        refuseIf(refusalToApprove(approver));
-      },
-    },
-  );
-  setHandler(
-    rejectUpdate,
-    ({ approver: claimed, comment, reason, proof }) =>
-      withProvenSender(
-        decisionCheck('reject', claimed, proof),
-        (approver) => recordRejection(approver, reason ?? comment),
-        refuseSender,
-      ),
-    {
-      validator: ({ approver }: ApprovalDecision) => {
-        requireActor(approver);
-        refuseIf(refusalToReject(approver));
-      },
-    },
-  );
-  function recordRejection(approver: Actor, reasonGiven: string | undefined): ApprovalAnswer {
-    refuseIf(refusalToReject(approver));
-    const pending = required(run.status.pendingApproval, 'the pending approval');
-    const why = reasonGiven ?? 'no reason given';
-    run.asked.rejection = { actor: approver.id, reason: why };
-    run.asked.changes++;
-    run.status.decisions.push({
-      step: pending.label,
-      approver: approver.id,
-      decision: 'rejected',
-      at: new Date().toISOString(),
-    });
-    run.emit(`"${pending.label}" rejected by ${approver.name ?? approver.id}: ${why}`, undefined, approver.id);
-    return { remaining: 0, message: 'rejected; the run stops before this environment' };
-  }
+  listenToApprovers({
+    situation: () => situationOf(run),
+    recordApproval: (approver, comment) => recordApproval(run, approver, comment),
+    recordRejection: (approver, why) => recordRejection(run, approver, why),
+  });
   setHandler(abortSignal, ({ actor: claimed, reason, proof }: ActorMessage) =>
     withProvenSender(
-      decisionCheck('abort', claimed, proof),
+      decisionCheck(situationOf(run), 'abort', claimed, proof),
       (actor) => {
         if (run.asked.abort || run.status.outcome) return;
         run.asked.abort = { actor: actor.id, reason: reason ?? 'no reason given' };
@@ -106,46 +59,36 @@ function recordApproval(run: PipelineRun, approver: Actor, comment: string | und
   };
 }
 
-/** Refuses a decision: the caller gets the reason, and the run is unchanged. */
-function refuseIf(refusal: string | undefined): void {
-  if (refusal === undefined) return;
-  throw ApplicationFailure.nonRetryable(refusal, FailureType.ApprovalRefused);
+function recordRejection(run: PipelineRun, approver: Actor, why: string): ApprovalAnswer {
+  const pending = required(run.status.pendingApproval, 'the pending approval');
+  run.asked.rejection = { actor: approver.id, reason: why };
+  run.asked.changes++;
+  run.status.decisions.push({
+    step: pending.label,
+    approver: approver.id,
+    decision: 'rejected',
+    at: new Date().toISOString(),
+  });
+  run.emit(`"${pending.label}" rejected by ${approver.name ?? approver.id}: ${why}`, undefined, approver.id);
+  return { remaining: 0, message: 'rejected; the run stops before this environment' };
 }
 
-/** The rules a promotion decision meets: who may approve or reject now, and what the worker checks of the sender. */
-function decisionRules(run: PipelineRun) {
-  const { input } = run;
-  const current = () => input.stages[run.status.pendingApproval?.stepIndex ?? 0];
-  const refusalToApprove = (approver: Actor) =>
-    approvalRefusal({
-      pending: run.status.pendingApproval,
-      currentStage: run.status.outcome?.outcome ?? `at ${run.status.current ?? 'its start'}`,
-      initiator: input.initiator,
-      fourEyes: fourEyesApplies(current().spec),
-      environment: current().environment,
-      approver,
-      rejectedBy: run.asked.rejection?.actor,
-      lastDecision: run.status.decisions.at(-1),
-    });
-  const refusalToReject = (approver: Actor) =>
-    rejectionRefusal({
-      pending: run.status.pendingApproval,
-      currentStage: run.status.outcome?.outcome ?? `at ${run.status.current ?? 'its start'}`,
-      initiator: input.initiator,
-      approver,
-      rejectedBy: run.asked.rejection?.actor,
-      lastDecision: run.status.decisions.at(-1),
-    });
-
-  // A promotion is decided by a proven person, as a release's approval is (docs/security.md).
-  const decisionCheck = (kind: DecisionKind, claimed: Actor, proof: string | undefined): DecisionCheck => ({
-    kind,
+/**
+ * What a promotion decision is judged on: the environment the pending gate leads to (its spec's
+ * four-eyes and production mark), as a release's approval is (docs/security.md).
+ */
+function situationOf(run: PipelineRun): ApprovalSituation {
+  const { input, status, asked } = run;
+  const next = input.stages[status.pendingApproval?.stepIndex ?? 0];
+  return {
     target: input.pipelineId,
-    environment: current().environment,
-    production: current().spec.production === true,
-    claimed,
-    proof,
-  });
-
-  return { refusalToApprove, refusalToReject, decisionCheck };
+    environment: next.environment,
+    production: next.spec.production === true,
+    pending: status.pendingApproval,
+    currentStage: status.outcome?.outcome ?? `at ${status.current ?? 'its start'}`,
+    initiator: input.initiator,
+    fourEyes: fourEyesApplies(next.spec),
+    rejectedBy: asked.rejection?.actor,
+    lastDecision: status.decisions.at(-1),
+  };
 }

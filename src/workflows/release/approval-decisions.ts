@@ -1,79 +1,33 @@
-import { ApplicationFailure, setHandler } from '@temporalio/workflow';
-import { actorProblem } from '../../domain/actor';
-import { approvalRefusal, fourEyesApplies, rejectionRefusal, type ApprovalDecision } from '../../domain/approval';
-import { FailureType } from '../../domain/failures';
+import { fourEyesApplies } from '../../domain/approval';
 import { required } from '../../domain/required';
 import type { Actor } from '../../domain/spec';
-import type { DecisionCheck, DecisionKind } from '../../domain/decision';
-import { approveUpdate, rejectUpdate, type ApprovalAnswer } from '../api';
-import { withProvenSender } from '../decision-proof';
+import type { ApprovalAnswer } from '../api';
+import { listenToApprovers, type DecisionTarget } from '../approval-handlers';
 import type { ReleaseContext } from './context';
 import type { ReleaseState } from './state';
 
-/**
- * Approve and reject decide one approval step, once: validators and handlers apply the same rules
- * to the same state, and the handler checks again, because updates that arrive together (say,
- * while no worker runs) are validated before any of them is handled. Once a rejection is recorded
- * nothing can approve; once the quorum is met nothing can reject. The loser gets the reason.
- */
-export function listenToApprovers({ input, spec, release }: ReleaseContext): void {
+/** A release's approval steps, decided by approve and reject (the rules: ../approval-handlers.ts). */
+export function listenToReleaseApprovers(ctx: ReleaseContext): void {
+  const { input, spec, release } = ctx;
   const fourEyes = fourEyesApplies(spec);
-  const refusalToApprove = (approver: Actor) =>
-    approvalRefusal({
+  listenToApprovers({
+    situation: () => ({
+      ...releaseTarget(ctx),
       pending: release.status.pendingApproval,
       currentStage: release.stage,
       initiator: input.initiator,
       fourEyes,
-      environment: spec.environment,
-      approver,
       rejectedBy: release.asked.rejection?.actor,
       lastDecision: release.status.decisions.at(-1),
-    });
-  const refusalToReject = (approver: Actor) =>
-    rejectionRefusal({
-      pending: release.status.pendingApproval,
-      currentStage: release.stage,
-      initiator: input.initiator,
-      approver,
-      rejectedBy: release.asked.rejection?.actor,
-      lastDecision: release.status.decisions.at(-1),
-    });
-  setHandler(
-    approveUpdate,
-    ({ approver: claimed, comment, proof }) =>
-      withProvenSender(
-        decisionCheck({ input, spec }, 'approve', claimed, proof),
-        (approver) => {
-          refuseIf(refusalToApprove(approver));
-          return recordApproval(release, approver, comment);
-        },
-        refuseSender,
-      ),
-    {
-      validator: ({ approver }: ApprovalDecision) => {
-        requireActor(approver);
-        refuseIf(refusalToApprove(approver));
-      },
-    },
-  );
-  setHandler(
-    rejectUpdate,
-    ({ approver: claimed, comment, reason, proof }) =>
-      withProvenSender(
-        decisionCheck({ input, spec }, 'reject', claimed, proof),
-        (approver) => {
-          refuseIf(refusalToReject(approver));
-          return recordRejection(release, approver, reason ?? comment ?? 'no reason given');
-        },
-        refuseSender,
-      ),
-    {
-      validator: ({ approver }: ApprovalDecision) => {
-        requireActor(approver);
-        refuseIf(refusalToReject(approver));
-      },
-    },
-  );
+    }),
+    recordApproval: (approver, comment) => recordApproval(release, approver, comment),
+    recordRejection: (approver, why) => recordRejection(release, approver, why),
+  });
+}
+
+/** Decisions on a release are checked against its id and its environment. */
+export function releaseTarget({ input, spec }: Pick<ReleaseContext, 'input' | 'spec'>): DecisionTarget {
+  return { target: input.releaseId, environment: spec.environment, production: spec.production === true };
 }
 
 function recordApproval(release: ReleaseState, approver: Actor, comment: string | undefined): ApprovalAnswer {
@@ -114,28 +68,6 @@ function recordRejection(release: ReleaseState, approver: Actor, why: string): A
   return { remaining: 0, message: 'rejected; the release rolls back' };
 }
 
-/** What the worker checks about a decision on this release: who claims to send it, with which proof. */
-export function decisionCheck(
-  { input, spec }: Pick<ReleaseContext, 'input' | 'spec'>,
-  kind: DecisionKind,
-  claimed: Actor,
-  proof: string | undefined,
-): DecisionCheck {
-  return {
-    kind,
-    target: input.releaseId,
-    environment: spec.environment,
-    production: spec.production === true,
-    claimed,
-    proof,
-  };
-}
-
-/** Refuses a decision whose proof of who sent it does not hold; the release is unchanged. */
-export function refuseSender(reason: string): never {
-  throw ApplicationFailure.nonRetryable(`who is asking? ${reason}`, FailureType.InvalidActor);
-}
-
 /** What a decision's record says of who made it: the channel, and whether the identity was verified. */
 export function provenance(actor: Actor): { [key: string]: string } {
   return Object.fromEntries(
@@ -146,20 +78,4 @@ export function provenance(actor: Actor): { [key: string]: string } {
       subject: actor.subject,
     }).filter((entry): entry is [string, string] => typeof entry[1] === 'string'),
   );
-}
-
-/** Refuses a decision: the caller gets the reason, and the release is unchanged. */
-function refuseIf(refusal: string | undefined): void {
-  if (refusal === undefined) return;
-  const type = refusal.startsWith('actor') ? FailureType.InvalidActor : FailureType.ApprovalRefused;
-  throw ApplicationFailure.nonRetryable(
-    type === FailureType.InvalidActor ? `who is asking? ${refusal}` : refusal,
-    type,
-  );
-}
-
-/** Refuses a message whose sender is missing or malformed. */
-export function requireActor(actor: unknown): void {
-  const problem = actorProblem(actor);
-  if (problem) throw ApplicationFailure.nonRetryable(`who is asking? ${problem}`, FailureType.InvalidActor);
 }

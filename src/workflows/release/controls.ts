@@ -18,7 +18,8 @@ import {
 import type { DecisionKind } from '../../domain/decision';
 import type { ReleaseEventKind } from '../../domain/events';
 import { withProvenSender } from '../decision-proof';
-import { decisionCheck, listenToApprovers, provenance, refuseSender, requireActor } from './approval-decisions';
+import { decisionCheck, refuseSender, requireActor } from '../approval-handlers';
+import { listenToReleaseApprovers, provenance, releaseTarget } from './approval-decisions';
 import type { ReleaseContext } from './context';
 import { fenceOff } from './fencing';
 
@@ -30,7 +31,7 @@ import { fenceOff } from './fencing';
 export function listenToPeopleAndLane(ctx: ReleaseContext): void {
   listenToLane(ctx);
   listenToPeople(ctx);
-  listenToApprovers(ctx);
+  listenToReleaseApprovers(ctx);
 }
 
 /** Rolls the release back: the running step is cancelled and the compensations run. */
@@ -139,7 +140,7 @@ function listenForRollback(ctx: ReleaseContext): void {
     rollbackUpdate,
     ({ actor: claimed, reason, proof }) =>
       withProvenSender(
-        decisionCheck(ctx, 'rollback', claimed, proof),
+        decisionCheck(releaseTarget(ctx), 'rollback', claimed, proof),
         (actor) => {
           // Checked again: the release may have moved on while the proof was checked.
           const refusal = rollbackRefusal(ctx);
@@ -178,7 +179,7 @@ function fromProvenSender(
   act: (actor: Actor) => void,
 ): void | Promise<void> {
   const claimed: Actor = { id: actorId(message), via: sentVia(message) };
-  return withProvenSender(decisionCheck(ctx, kind, claimed, message?.proof), act, (reason) =>
+  return withProvenSender(decisionCheck(releaseTarget(ctx), kind, claimed, message?.proof), act, (reason) =>
     ctx.release.emit(eventKind, `${kind} by ${claimed.id} refused: ${reason}`, claimed.id),
   );
 }
