@@ -51,12 +51,18 @@ afterEach(async () => {
   journal?.remove();
 });
 
-/** Waits until the lane's history holds a signal, so what the test sends next arrives after it. */
-async function laneReceived(service: string, signalName: string): Promise<void> {
+/**
+ * Waits until the lane has received a signal and finished a workflow task after it (it acted on
+ * the signal, or chose to wait), so what the test sends or allows next comes after that.
+ */
+async function laneHandled(service: string, signalName: string): Promise<void> {
   const lane = under.tollgate.client.workflow.getHandle(laneIdFor(service, 'staging'));
-  await eventually(`the ${service} lane to receive ${signalName}`, async () => {
-    const { events } = await lane.fetchHistory();
-    return events?.some((event) => event.workflowExecutionSignaledEventAttributes?.signalName === signalName)
+  await eventually(`the ${service} lane to handle ${signalName}`, async () => {
+    const events = (await lane.fetchHistory()).events ?? [];
+    const received = events.findIndex(
+      (event) => event.workflowExecutionSignaledEventAttributes?.signalName === signalName,
+    );
+    return received >= 0 && events.slice(received).some((event) => event.workflowTaskCompletedEventAttributes)
       ? true
       : undefined;
   });
@@ -70,7 +76,7 @@ describe('decisions take effect in the order they were sent', () => {
       execSpec(journal, { service: 'basket', steps: [{ setWeight: 100 }] }),
       alice,
     );
-    await laneReceived('basket', enqueueSignal.name);
+    await laneHandled('basket', enqueueSignal.name);
     verifier.letFreezesThrough();
 
     const held = await eventually('the release to hold on the freeze', async () => {
@@ -78,6 +84,8 @@ describe('decisions take effect in the order they were sent', () => {
       return status.hold ? status : undefined;
     });
     expect(held).toMatchObject({ stage: 'Queued', hold: { reason: 'lane frozen by sre: audit' } });
+    // It waits in line: the lane did not give it the slot while the freeze was being checked.
+    expect(await releases.lane('basket', 'staging')).toMatchObject({ current: undefined, queue: [releaseId] });
     expect(journal.lines()).toEqual([]);
 
     await releases.unfreeze('basket', 'staging', 'sre', 'audit done');
@@ -89,7 +97,7 @@ describe('decisions take effect in the order they were sent', () => {
     const { releases } = under.tollgate;
     await releases.freeze('pantry', 'staging', { reason: 'audit', by: 'sre', at: new Date().toISOString() });
     await releases.unfreeze('pantry', 'staging', 'sre', 'changed my mind');
-    await laneReceived('pantry', unfreezeSignal.name);
+    await laneHandled('pantry', unfreezeSignal.name);
     await eventually('the unfreeze to be checked', () => (verifier.checked.includes('unfreeze') ? true : undefined));
     verifier.letFreezesThrough();
     await eventually('the freeze to be checked', () => (verifier.checked.includes('freeze') ? true : undefined));
