@@ -2,7 +2,9 @@ import type { DecisionCheck, DecisionVerdict } from '../../src/domain/decision';
 import { laneIdFor } from '../../src/domain/release';
 import type { Actor } from '../../src/domain/spec';
 import { DecisionVerifier } from '../../src/identity/decision-verifier';
-import { enqueueSignal, unfreezeSignal } from '../../src/workflows/api';
+import { enqueueSignal, laneGrantedSignal, unfreezeSignal } from '../../src/workflows/api';
+import { required } from '../../src/domain/required';
+import { defaultPayloadConverter } from '@temporalio/common';
 import { eventually } from '../support/eventually';
 import { execSpec, Journal } from '../support/exec-spec';
 import { startTollgate, type TollgateUnderTest } from '../support/tollgate-under-test';
@@ -68,6 +70,16 @@ async function laneHandled(service: string, signalName: string): Promise<void> {
   });
 }
 
+/** What the lane told releases when it gave them the slot (the Temporal UI shows the same). */
+async function grantsSent(service: string): Promise<unknown[]> {
+  const lane = under.tollgate.client.workflow.getHandle(laneIdFor(service, 'staging'));
+  const events = (await lane.fetchHistory()).events ?? [];
+  return events
+    .map((event) => event.signalExternalWorkflowExecutionInitiatedEventAttributes)
+    .filter((signal) => signal?.signalName === laneGrantedSignal.name)
+    .map((signal) => defaultPayloadConverter.fromPayload(required(signal?.input?.payloads?.[0], 'the grant')));
+}
+
 describe('decisions take effect in the order they were sent', () => {
   it('holds a release that joins the lane right after a freeze, while the freeze is still being checked', async () => {
     const { releases } = under.tollgate;
@@ -84,8 +96,9 @@ describe('decisions take effect in the order they were sent', () => {
       return status.hold ? status : undefined;
     });
     expect(held).toMatchObject({ stage: 'Queued', hold: { reason: 'lane frozen by sre: audit' } });
-    // It waits in line: the lane did not give it the slot while the freeze was being checked.
-    expect(await releases.lane('basket', 'staging')).toMatchObject({ current: undefined, queue: [releaseId] });
+    // The lane gave it the slot only with the freeze: it never saw its lane open.
+    const grants = await grantsSent('basket');
+    expect(grants[0]).toMatchObject({ policy: { freeze: { reason: 'audit' } } });
     expect(journal.lines()).toEqual([]);
 
     await releases.unfreeze('basket', 'staging', 'sre', 'audit done');
