@@ -83,12 +83,12 @@ async function grantsSent(service: string): Promise<unknown[]> {
 describe('decisions take effect in the order they were sent', () => {
   it('holds a release that joins the lane right after a freeze, while the freeze is still being checked', async () => {
     const { releases } = under.tollgate;
-    await releases.freeze('basket', 'staging', { reason: 'audit', by: 'sre', at: new Date().toISOString() });
+    await releases.freeze('larder', 'staging', { reason: 'audit', by: 'sre', at: new Date().toISOString() });
     const { releaseId } = await releases.start(
-      execSpec(journal, { service: 'basket', steps: [{ setWeight: 100 }] }),
+      execSpec(journal, { service: 'larder', steps: [{ setWeight: 100 }] }),
       alice,
     );
-    await laneHandled('basket', enqueueSignal.name);
+    await laneHandled('larder', enqueueSignal.name);
     verifier.letFreezesThrough();
 
     const held = await eventually('the release to hold on the freeze', async () => {
@@ -97,11 +97,11 @@ describe('decisions take effect in the order they were sent', () => {
     });
     expect(held).toMatchObject({ stage: 'Queued', hold: { reason: 'lane frozen by sre: audit' } });
     // The lane gave it the slot only with the freeze: it never saw its lane open.
-    const grants = await grantsSent('basket');
+    const grants = await grantsSent('larder');
     expect(grants[0]).toMatchObject({ policy: { freeze: { reason: 'audit' } } });
     expect(journal.lines()).toEqual([]);
 
-    await releases.unfreeze('basket', 'staging', 'sre', 'audit done');
+    await releases.unfreeze('larder', 'staging', 'sre', 'audit done');
     expect(await releases.result(releaseId)).toMatchObject({ outcome: 'Succeeded' });
     expect(journal.lines()).toEqual(['deploy 2.0.0', 'setWeight 100']);
   });

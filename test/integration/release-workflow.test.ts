@@ -40,7 +40,7 @@ async function waitForApproval(releaseId: string) {
 describe('a canary release', () => {
   it('goes 1 → 10 → 50 → 100 through an approval to Succeeded, and the audit log and visibility show it', async () => {
     const spec = execSpec(journal, {
-      service: 'checkout',
+      service: 'cashier',
       environment: 'production',
       steps: [
         { setWeight: 1 },
@@ -77,7 +77,7 @@ describe('a canary release', () => {
     ]);
 
     const listed = await eventually('visibility to show the release Succeeded', async () => {
-      const found = await tollgate.releases.list({ service: 'checkout' });
+      const found = await tollgate.releases.list({ service: 'cashier' });
       return found.find((entry) => entry.releaseId === releaseId && entry.stage === 'Succeeded');
     });
     expect(listed).toMatchObject({ environment: 'production', version: '2.0.0', weight: 100, initiator: 'alice' });
@@ -203,7 +203,7 @@ describe('approvals', () => {
 
   it('needs a quorum of different people, and a group member counts as an approver', async () => {
     const spec = execSpec(journal, {
-      service: 'billing',
+      service: 'invoicing',
       steps: [{ approval: { from: ['group:release-managers'], quorum: 2 } }, { setWeight: 100 }],
     });
     const { releaseId } = await tollgate.releases.start(spec, alice);
