@@ -8,7 +8,13 @@ import type { ProviderRegistry } from '../src/providers/registry';
 export function instantProviders(): ProviderRegistry {
   return {
     deployer: () => ({ type: 'instant', deploy: async () => undefined, undeploy: async () => {} }),
-    trafficRouter: () => ({ type: 'instant', setWeight: async () => undefined, verifyWeight: async () => true }),
+    // Like Tollgate's own routers, it writes (nothing) under the lane's fence: a step pays for its fenced write.
+    trafficRouter: () => ({
+      type: 'instant',
+      writesUnderFence: true,
+      setWeight: async (ctx) => (ctx.fenced ? ctx.fenced(async () => undefined) : undefined),
+      verifyWeight: async () => true,
+    }),
     metricSource: () => ({
       type: 'instant',
       measure: async (): Promise<Measurement> => ({

@@ -39,12 +39,12 @@ export function createTrafficActivities(deps: ActivityDeps) {
         baseline: request.baseline,
         mode: request.mode ?? 'weights',
       };
+      const router = deps.providers.trafficRouter(config);
       return callProvider(
         deps,
         facts,
         stepId,
         async (ctx) => {
-          const router = deps.providers.trafficRouter(config);
           const baseline = route.baseline ?? (await router.setWeight(ctx, route));
           if (route.baseline) await router.setWeight(ctx, route);
           const verified = await router.verifyWeight(ctx, { ...route, baseline });
@@ -57,7 +57,7 @@ export function createTrafficActivities(deps: ActivityDeps) {
           }
           return { weight: route.weight, verified: verified ?? null, ...(baseline ? { baseline } : {}) };
         },
-        { compensating, fence, writer: `${config.provider} router` },
+        { compensating, fence, writer: `${config.provider} router`, writesUnderFence: router.writesUnderFence },
       );
     },
   };

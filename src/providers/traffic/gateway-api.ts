@@ -24,6 +24,7 @@ type HttpRoute = KubernetesObject & { spec?: { rules?: Rule[] } };
  */
 export class GatewayApiTrafficRouter implements TrafficRouter {
   readonly type = 'gateway-api';
+  readonly writesUnderFence = true;
 
   constructor(private readonly config: GatewayApiTraffic) {}
 

@@ -14,6 +14,7 @@ import { commandsFor, planSplit } from './split-plan';
  */
 export class HaproxyTrafficRouter implements TrafficRouter {
   readonly type = 'haproxy';
+  readonly writesUnderFence = true;
 
   constructor(private readonly config: HaproxyTraffic) {}
 

@@ -20,6 +20,7 @@ const PART = 'selector';
  */
 export class ServiceSelectorTrafficRouter implements TrafficRouter {
   readonly type = 'service-selector';
+  readonly writesUnderFence = true;
 
   constructor(private readonly config: ServiceSelectorTraffic) {}
 
