@@ -14,4 +14,6 @@ export const PATCHES = {
   decisionProofs: 'decision-proofs',
   /** Decisions take effect in the order they arrived, whichever proof the worker finished checking first. */
   decisionsInArrivalOrder: 'decisions-in-arrival-order',
+  /** Step events are written once the oldest has waited a few seconds, not once ten pile up. */
+  stepEventsByAge: 'step-events-by-age',
 } as const;

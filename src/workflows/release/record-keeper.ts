@@ -1,14 +1,18 @@
-import { CancellationScope, condition, log } from '@temporalio/workflow';
+import { CancellationScope, condition, log, patched } from '@temporalio/workflow';
 import type { PublishRequest, PublishResult, SlackMessageRef } from '../../activities/notify';
 import type { ReleaseEvent } from '../../domain/events';
 import { messageOf } from '../../domain/failures';
 import type { AuditBatch, ReleaseRecord, ReleaseStatus } from '../../domain/release';
+import { PATCHES } from './patches';
 
 /**
  * Step events are the chatty ones: they are written (and shown in Slack) together with the next
- * event of another kind, or when the release is about to wait (`flush`), or once a few pile up.
- * Writing after every step cost each step one more activity and workflow task on its critical path.
+ * event of another kind, or when the release is about to wait (`flush`), or once the oldest has
+ * waited STEP_EVENTS_MAX_AGE_MS of workflow time. A write lands in the middle of the next step and
+ * costs it a workflow task (bench:orchestration), so steps that follow each other quickly share one.
  */
+export const STEP_EVENTS_MAX_AGE_MS = 5_000;
+/** Releases from before STEP_EVENTS_MAX_AGE_MS wrote once this many step events piled up. */
 export const STEP_EVENTS_PER_WRITE = 10;
 
 export interface RecordKeeperPorts {
@@ -41,10 +45,15 @@ export class RecordKeeper {
     private readonly ports: RecordKeeperPorts,
   ) {}
 
-  /** Takes a new event; writes at once unless it is a step event and few have piled up. */
+  /** Takes a new event; writes at once unless it is a step event that may wait for company. */
   add(event: ReleaseEvent): void {
     this.unrecorded.push(event);
-    if (event.kind !== 'step' || this.unrecorded.length >= STEP_EVENTS_PER_WRITE) this.flush();
+    if (event.kind !== 'step' || this.stepEventsDue()) this.flush();
+  }
+
+  private stepEventsDue(): boolean {
+    if (!patched(PATCHES.stepEventsByAge)) return this.unrecorded.length >= STEP_EVENTS_PER_WRITE;
+    return Date.now() - Date.parse(this.unrecorded[0].at) >= STEP_EVENTS_MAX_AGE_MS;
   }
 
   /** Writes what is pending to the audit log and Slack, in the background. Call before waiting. */
