@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import knex, { type Knex } from 'knex';
 import { startEmbeddedPostgres, type LocalPostgres } from '../src/devstack/postgres';
-import type { BackfillDeclaration, BackfillProgress } from '../src/domain/migration-plan';
+import { BACKFILL_CHUNK_MS, type BackfillDeclaration, type BackfillProgress } from '../src/domain/migration-plan';
 import { batchSql, runBackfillChunk } from '../src/service-db/backfill';
 import { ensureCheckpointTable } from '../src/service-db/backfill-checkpoint';
 import { openServiceDatabase } from '../src/service-db/service-database';
@@ -19,6 +19,7 @@ import { cpuByProgram, cpuSince } from './process-cpu';
  *   npm run bench:backfill -- --large       10,000,000 rows
  *   npm run bench:backfill -- --rows 200000 --batch-size 1000 --batch-time 100ms --fixed
  *   npm run bench:backfill -- --timeline /tmp/batches   each batch's rows and time, as JSON per run
+ *   npm run bench:backfill -- --chunk 86400000           one chunk (the workflow runs chunks of 5 s)
  *
  * Prints rows/s and the backfill/UPDATE ratio, the backfill's rate in its first and last tenth,
  * and for the application: statements/s, p50/p99/max latency and statements that waited over 1 s.
@@ -43,6 +44,8 @@ const APP_CONNECTIONS = 2;
 /** The application runs alone this long first, so its latency without a migration is known. */
 const APP_ALONE_MS = 3000;
 const SLOW_STATEMENT_MS = 1000;
+/** The backfill runs as the release workflow runs it: one activity, one chunk, per BACKFILL_CHUNK_MS. */
+const CHUNK_MS = Number(option('chunk') ?? BACKFILL_CHUNK_MS);
 const TEMPLATE = 'tollgate_bench_template';
 
 interface AppFigures {
@@ -189,22 +192,27 @@ async function backfillRun(copy: Copy, load: boolean): Promise<Run> {
   const cpuBefore = cpuByProgram();
   const started = Date.now();
   let lastBatchEnded = started;
-  const progress: BackfillProgress = await runBackfillChunk(copy.db, {
-    releaseId: 'bench',
-    migration: 'add_primary_email',
-    backfill: BACKFILL,
-    chunkMs: 24 * 3_600_000,
-    onBatch: (batch) => {
-      const now = Date.now();
-      timeline.push({
-        startedAt: lastBatchEnded - started,
-        ms: now - lastBatchEnded,
-        rows: batch.rowsScanned - lastScanned,
-      });
-      lastScanned = batch.rowsScanned;
-      lastBatchEnded = now;
-    },
-  });
+  const onBatch = (batch: BackfillProgress) => {
+    const now = Date.now();
+    timeline.push({
+      startedAt: lastBatchEnded - started,
+      ms: now - lastBatchEnded,
+      rows: batch.rowsScanned - lastScanned,
+    });
+    lastScanned = batch.rowsScanned;
+    lastBatchEnded = now;
+  };
+  let progress: BackfillProgress;
+  // The time between chunks (closing one, opening the next) counts in the next chunk's first batch.
+  do {
+    progress = await runBackfillChunk(copy.db, {
+      releaseId: 'bench',
+      migration: 'add_primary_email',
+      backfill: BACKFILL,
+      chunkMs: CHUNK_MS,
+      onBatch,
+    });
+  } while (!progress.done);
   const seconds = secondsSince(started);
   const cpu = cpuFigures(cpuBefore);
   const timelineFile = option('timeline');
@@ -327,6 +335,7 @@ async function explainBatch(serverUrl: string, say: (line: string) => void): Pro
       String(from),
       String(from + 10_000),
       String(from + 10_000),
+      10_000,
       10_000,
       false,
       'bench',

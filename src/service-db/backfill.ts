@@ -79,7 +79,10 @@ export async function runBackfillChunk(db: Knex, args: BackfillChunkArgs): Promi
   const batchTimeMs = toMillis(backfill.batchTime ?? DEFAULT_BATCH_TIME);
   const adapt = backfill.adaptBatchSize !== false;
   const started = Date.now();
-  let batchSize = backfill.batchSize;
+  // Adapting: start where the last chunk's adaptation arrived, not from the declared size again.
+  let batchSize = adapt
+    ? Math.min(MAX_BATCH_ROWS, Math.max(backfill.batchSize, existing.batch_size ?? 0))
+    : backfill.batchSize;
   let scannedThisRun = 0;
   for (;;) {
     const batchStarted = Date.now();
@@ -277,6 +280,7 @@ async function runBatch(
       last ?? upperKey,
       last ?? upperKey,
       scanned,
+      batchSize,
       last === undefined,
       args.releaseId,
       args.migration,
@@ -382,6 +386,7 @@ export function batchSql(backfill: BackfillDeclaration, hasLastKey: boolean): st
       last_key = ?,
       rows_scanned = checkpoint.rows_scanned + ?::bigint,
       rows_updated = checkpoint.rows_updated + (SELECT count(*) FROM updated),
+      batch_size = ?::integer,
       updated_at = now(),
       finished_at = CASE WHEN ?::boolean THEN now() END
     WHERE checkpoint.release_id = ? AND checkpoint.migration = ?
