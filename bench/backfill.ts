@@ -3,10 +3,11 @@ import os from 'node:os';
 import path from 'node:path';
 import knex, { type Knex } from 'knex';
 import { startEmbeddedPostgres, type LocalPostgres } from '../src/devstack/postgres';
-import type { BackfillDeclaration, BackfillProgress } from '../src/domain/migration-plan';
+import { BACKFILL_CHUNK_MS, type BackfillDeclaration, type BackfillProgress } from '../src/domain/migration-plan';
 import { batchSql, runBackfillChunk } from '../src/service-db/backfill';
 import { ensureCheckpointTable } from '../src/service-db/backfill-checkpoint';
 import { openServiceDatabase } from '../src/service-db/service-database';
+import { cpuByProgram, cpuSince } from './process-cpu';
 
 /**
  * `npm run bench:backfill`: the backfill engine against the limit, one `UPDATE` of the whole
@@ -17,6 +18,8 @@ import { openServiceDatabase } from '../src/service-db/service-database';
  *   npm run bench:backfill                  1,000,000 rows
  *   npm run bench:backfill -- --large       10,000,000 rows
  *   npm run bench:backfill -- --rows 200000 --batch-size 1000 --batch-time 100ms --fixed
+ *   npm run bench:backfill -- --timeline /tmp/batches   each batch's rows and time, as JSON per run
+ *   npm run bench:backfill -- --chunk 86400000           one chunk (the workflow runs chunks of 5 s)
  *
  * Prints rows/s and the backfill/UPDATE ratio, the backfill's rate in its first and last tenth,
  * and for the application: statements/s, p50/p99/max latency and statements that waited over 1 s.
@@ -41,6 +44,8 @@ const APP_CONNECTIONS = 2;
 /** The application runs alone this long first, so its latency without a migration is known. */
 const APP_ALONE_MS = 3000;
 const SLOW_STATEMENT_MS = 1000;
+/** The backfill runs as the release workflow runs it: one activity, one chunk, per BACKFILL_CHUNK_MS. */
+const CHUNK_MS = Number(option('chunk') ?? BACKFILL_CHUNK_MS);
 const TEMPLATE = 'tollgate_bench_template';
 
 interface AppFigures {
@@ -60,11 +65,15 @@ interface Run {
   /** Backfill only: rows/s in the first and the last tenth of the rows. */
   firstTenth?: number;
   lastTenth?: number;
+  /** Backfill only: rows/s in each tenth of the rows. */
+  tenths?: number[];
   /** Backfill only: batches and their median size. */
   batches?: number;
   medianBatchSize?: number;
   app?: { alone: AppFigures; during: AppFigures };
   exact: boolean;
+  /** CPU seconds during the run: the embedded PostgreSQL, this process, and the whole machine (others too). */
+  cpu?: { postgres: number; client: number; machine: number };
 }
 
 async function main(): Promise<void> {
@@ -158,16 +167,19 @@ async function withCopy<T>(serverUrl: string, run: (copy: Copy) => Promise<T>): 
 
 async function singleUpdateRun(copy: Copy, load: boolean): Promise<Run> {
   const app = load ? await startApplication(copy.url) : undefined;
+  const cpuBefore = cpuByProgram();
   const started = Date.now();
   await copy.db.raw(
     'UPDATE users SET primary_email = email_address WHERE primary_email IS DISTINCT FROM email_address',
   );
   const seconds = secondsSince(started);
+  const cpu = cpuFigures(cpuBefore);
   return {
     method: 'one UPDATE',
     load,
     seconds,
     rows: ROWS,
+    cpu,
     app: await app?.stop(),
     exact: await exact(copy.db),
   };
@@ -175,35 +187,83 @@ async function singleUpdateRun(copy: Copy, load: boolean): Promise<Run> {
 
 async function backfillRun(copy: Copy, load: boolean): Promise<Run> {
   const app = load ? await startApplication(copy.url) : undefined;
-  const tenths: number[] = [];
-  const sizes: number[] = [];
+  const timeline: Batch[] = [];
   let lastScanned = 0;
+  const cpuBefore = cpuByProgram();
   const started = Date.now();
-  const progress: BackfillProgress = await runBackfillChunk(copy.db, {
-    releaseId: 'bench',
-    migration: 'add_primary_email',
-    backfill: BACKFILL,
-    chunkMs: 24 * 3_600_000,
-    onBatch: (batch) => {
-      sizes.push(batch.rowsScanned - lastScanned);
-      lastScanned = batch.rowsScanned;
-      while (tenths.length < 10 && batch.rowsScanned >= ((tenths.length + 1) * ROWS) / 10) tenths.push(Date.now());
-    },
-  });
+  let lastBatchEnded = started;
+  const onBatch = (batch: BackfillProgress) => {
+    const now = Date.now();
+    timeline.push({
+      startedAt: lastBatchEnded - started,
+      ms: now - lastBatchEnded,
+      rows: batch.rowsScanned - lastScanned,
+    });
+    lastScanned = batch.rowsScanned;
+    lastBatchEnded = now;
+  };
+  let progress: BackfillProgress;
+  // The time between chunks (closing one, opening the next) counts in the next chunk's first batch.
+  do {
+    progress = await runBackfillChunk(copy.db, {
+      releaseId: 'bench',
+      migration: 'add_primary_email',
+      backfill: BACKFILL,
+      chunkMs: CHUNK_MS,
+      onBatch,
+    });
+  } while (!progress.done);
   const seconds = secondsSince(started);
-  const tenthRate = (from: number, to: number) => ROWS / 10 / Math.max(0.001, (to - from) / 1000);
+  const cpu = cpuFigures(cpuBefore);
+  const timelineFile = option('timeline');
+  if (timelineFile) fs.writeFileSync(`${timelineFile}-${load ? 'app' : 'none'}.json`, JSON.stringify(timeline));
+  const tenths = tenthRates(timeline, progress.rowsScanned);
+  const sizes = timeline.map((batch) => batch.rows).sort((a, b) => a - b);
   return {
     method: 'backfill',
     load,
     seconds,
     rows: progress.rowsScanned,
-    firstTenth: tenths.length ? tenthRate(started, tenths[0]) : undefined,
-    lastTenth: tenths.length === 10 ? tenthRate(tenths[8], tenths[9]) : undefined,
+    firstTenth: tenths[0],
+    lastTenth: tenths[9],
+    tenths,
     batches: sizes.length,
-    medianBatchSize: sizes.sort((a, b) => a - b)[Math.floor(sizes.length / 2)],
+    medianBatchSize: sizes[Math.floor(sizes.length / 2)],
+    cpu,
     app: await app?.stop(),
     exact: await exact(copy.db),
   };
+}
+
+function cpuFigures(before: Map<string, number>): Run['cpu'] {
+  const cpu = cpuSince(before);
+  const seconds = (name: string) => cpu.get(name) ?? 0;
+  return { postgres: seconds('postgres'), client: seconds('bench client'), machine: seconds('whole machine') };
+}
+
+/** One batch as the bench saw it: when it began (ms after the start), how long it took, its rows. */
+interface Batch {
+  startedAt: number;
+  ms: number;
+  rows: number;
+}
+
+/**
+ * Rows/s in each tenth of the rows. A tenth ends inside a batch, so the moment it ends is
+ * interpolated within that batch: read at batch ends only, a tenth of 1M rows holds three or four
+ * batches of 30,000, and the rate swung by a third from one tenth to the next with nothing changed.
+ */
+function tenthRates(timeline: Batch[], rows: number): number[] {
+  const ends: number[] = [];
+  let done = 0;
+  for (const batch of timeline) {
+    while (ends.length < 10 && done + batch.rows >= ((ends.length + 1) * rows) / 10) {
+      const into = ((ends.length + 1) * rows) / 10 - done;
+      ends.push(batch.startedAt + (batch.rows > 0 ? (batch.ms * into) / batch.rows : batch.ms));
+    }
+    done += batch.rows;
+  }
+  return ends.map((end, index) => rows / 10 / Math.max(0.001, (end - (index === 0 ? 0 : ends[index - 1])) / 1000));
 }
 
 interface Application {
@@ -276,6 +336,7 @@ async function explainBatch(serverUrl: string, say: (line: string) => void): Pro
       String(from + 10_000),
       String(from + 10_000),
       10_000,
+      10_000,
       false,
       'bench',
       'add_primary_email',
@@ -288,7 +349,10 @@ async function explainBatch(serverUrl: string, say: (line: string) => void): Pro
 }
 
 function describe(run: Run): string {
-  return `${run.method}${run.load ? ` with ${APP_CONNECTIONS} application connections` : ''}: ${run.rows} rows in ${run.seconds.toFixed(1)} s`;
+  const tenths = run.tenths
+    ? ` (rows/s by tenth: ${run.tenths.map((rate) => Math.round(rate / 1000)).join(' ')} k)`
+    : '';
+  return `${run.method}${run.load ? ` with ${APP_CONNECTIONS} application connections` : ''}: ${run.rows} rows in ${run.seconds.toFixed(1)} s${tenths}`;
 }
 
 function printReport(runs: Run[], say: (line: string) => void): void {
@@ -311,6 +375,7 @@ function printReport(runs: Run[], say: (line: string) => void): void {
     'app p50/p99/max ms',
     'app > 1 s',
     'exact',
+    `cpu s pg/client/all (of ${os.cpus().length}×wall)`,
   ];
   const rows = runs.map((run) => {
     const update = find('one UPDATE', run.load);
@@ -327,6 +392,7 @@ function printReport(runs: Run[], say: (line: string) => void): void {
       app ? `${app.p50}/${app.p99}/${app.max}` : '-',
       app ? String(app.over1s) : '-',
       String(run.exact),
+      run.cpu ? [run.cpu.postgres, run.cpu.client, run.cpu.machine].map((value) => value.toFixed(1)).join('/') : '-',
     ];
   });
   printTable(header, rows, say);

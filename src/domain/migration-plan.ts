@@ -70,6 +70,12 @@ export interface MigrationPlan {
   findings: SafetyFinding[];
 }
 
+/**
+ * A backfill reports back this often (one activity per chunk), so its progress shows in the status
+ * query, the UI and Slack. bench:backfill runs its backfills in chunks this long too.
+ */
+export const BACKFILL_CHUNK_MS = 5000;
+
 /** Where a backfill stands; kept durably in the service's database and in the status query. */
 export interface BackfillProgress {
   migration: string;

@@ -22,6 +22,11 @@ export interface CheckpointRow {
   rows_total: string;
   resumes: number;
   /**
+   * The size of the last batch, so the next chunk starts at the size the adaptation reached rather
+   * than ramping up from the declared size again (chunks are 5 s; the ramp took a few batches).
+   */
+  batch_size: number | null;
+  /**
    * Set while a chunk runs, cleared when it returns. A chunk that finds it set knows the one before
    * died mid-way (SIGKILL, a lost worker, an error): that is how a resume is counted without the
    * caller's help.
@@ -31,6 +36,12 @@ export interface CheckpointRow {
   updated_at: Date;
   finished_at: Date | null;
 }
+
+/** Columns added after the table's first version, with their types. */
+const ADDED_COLUMNS: readonly (readonly [string, string])[] = [
+  ['running_since', 'timestamptz'],
+  ['batch_size', 'integer'],
+];
 
 /** Knex instances whose database is known to have the table, so each chunk need not ask again. */
 const ensured = new WeakSet<Knex>();
@@ -51,6 +62,7 @@ export async function ensureCheckpointTable(db: Knex): Promise<void> {
         rows_total bigint NOT NULL DEFAULT 0,
         resumes integer NOT NULL DEFAULT 0,
         running_since timestamptz,
+        batch_size integer,
         started_at timestamptz NOT NULL DEFAULT now(),
         updated_at timestamptz NOT NULL DEFAULT now(),
         finished_at timestamptz,
@@ -60,13 +72,14 @@ export async function ensureCheckpointTable(db: Knex): Promise<void> {
     // Two workers creating it at once: one wins, the other finds it there.
     if (!['23505', '42P07'].includes(errorCode(err))) throw err;
   }
-  // Tables made by Tollgate versions before running_since; ALTER only when needed (it takes a strong lock).
-  const { rows } = await db.raw<{ rows: { present: boolean }[] }>(
-    `SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass(?) AND attname = 'running_since' AND NOT attisdropped) AS present`,
-    [CHECKPOINT_TABLE],
-  );
-  if (!rows[0]?.present)
-    await db.raw(`ALTER TABLE ${CHECKPOINT_TABLE} ADD COLUMN IF NOT EXISTS running_since timestamptz`);
+  // Tables made by older Tollgate versions; ALTER only when needed (it takes a strong lock).
+  for (const [column, type] of ADDED_COLUMNS) {
+    const { rows } = await db.raw<{ rows: { present: boolean }[] }>(
+      `SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass(?) AND attname = ? AND NOT attisdropped) AS present`,
+      [CHECKPOINT_TABLE, column],
+    );
+    if (!rows[0]?.present) await db.raw(`ALTER TABLE ${CHECKPOINT_TABLE} ADD COLUMN IF NOT EXISTS ${column} ${type}`);
+  }
   ensured.add(db);
 }
 

@@ -313,3 +313,20 @@ it('keeps its checkpoint row for the next worker, and forgets it on reset', asyn
   // Nothing to forget is no error.
   await resetBackfill(db, 'r1', 'no-such-migration');
 });
+
+it('starts the next chunk at the batch size the last one adapted to, not at the declared size again', async () => {
+  await usersTable(50_000);
+  const adapting = { ...RENAME, batchSize: 100, adaptBatchSize: true, batchTime: '1s' };
+  const sizes: number[] = [];
+  let scanned = 0;
+  const onBatch = (batch: BackfillProgress) => {
+    sizes.push(batch.rowsScanned - scanned);
+    scanned = batch.rowsScanned;
+  };
+  // Batches of a few hundred rows take far less than 1 s: each one doubles the size.
+  await runToEnd(adapting, { onBatch, shouldStop: () => sizes.length >= 4 });
+  expect(sizes).toEqual([100, 200, 400, 800]);
+
+  await runToEnd(adapting, { onBatch, chunkMs: 0 });
+  expect(sizes[4]).toBe(800);
+});

@@ -1,12 +1,9 @@
 import type { BackfillDeclaration, BackfillProgress, PendingMigration } from '../../../domain/migration-plan';
-import { describeBackfill } from '../../../domain/migration-plan';
+import { BACKFILL_CHUNK_MS, describeBackfill } from '../../../domain/migration-plan';
 import type { ReleaseContext } from '../context';
 import { serviceDatabase } from '../service-database';
 import { TOLLGATE_ACTOR } from '../state';
 import { atStepBoundary } from '../step-boundary';
-
-/** A backfill reports back this often, so its progress shows in the status query, the UI and Slack. */
-const BACKFILL_CHUNK_MS = 5000;
 
 type BackfillMigration = PendingMigration & { backfill: BackfillDeclaration };
 
