@@ -183,15 +183,20 @@ async function openChunk(db: Knex, args: BackfillChunkArgs): Promise<CheckpointR
   return row;
 }
 
+/** How much a batch may grow over the last one. */
+const MAX_GROWTH = 4;
+
 /**
- * The next batch's size: the last one scaled toward the target time, at most doubled or halved at
- * a time (one slow batch, a checkpoint or a vacuum, does not swing it), never below the declared
- * size (`floor`) nor above MAX_BATCH_ROWS. The floor matters on a starved machine: there every
- * batch is slow, and shrinking them made each one pay its commit for fewer rows, slower still
- * (bench:backfill fell to 1,000 rows/s). Only a statement timeout takes a batch below it.
+ * The next batch's size: the last one scaled toward the target time, at most halved at a time (one
+ * slow batch, a checkpoint or a vacuum, does not swing it) and at most quadrupled (a small batch's
+ * time is mostly its commit, so scaling it up overestimates the next one's time: growing fast is
+ * safe, and the first batches of a chunk no longer creep up from the declared size), never below
+ * the declared size (`floor`) nor above MAX_BATCH_ROWS. The floor matters on a starved machine:
+ * there every batch is slow, and shrinking them made each one pay its commit for fewer rows,
+ * slower still (bench:backfill fell to 1,000 rows/s). Only a statement timeout takes a batch below it.
  */
 export function nextBatchSize(lastSize: number, lastMs: number, targetMs: number, floor = 1): number {
-  const factor = lastMs <= 0 ? 2 : Math.min(2, Math.max(0.5, targetMs / lastMs));
+  const factor = lastMs <= 0 ? MAX_GROWTH : Math.min(MAX_GROWTH, Math.max(0.5, targetMs / lastMs));
   return Math.min(MAX_BATCH_ROWS, Math.max(floor, Math.round(lastSize * factor)));
 }
 

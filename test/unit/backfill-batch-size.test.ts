@@ -1,10 +1,10 @@
 import { MAX_BATCH_ROWS, nextBatchSize } from '../../src/service-db/backfill';
 
 describe('the backfill batch size', () => {
-  it('grows a batch that finished faster than the target, at most doubling it', () => {
+  it('grows a batch that finished faster than the target, at most quadrupling it', () => {
     expect(nextBatchSize(1000, 50, 100)).toBe(2000);
-    expect(nextBatchSize(1000, 10, 100)).toBe(2000);
-    expect(nextBatchSize(1000, 0, 100)).toBe(2000);
+    expect(nextBatchSize(1000, 10, 100)).toBe(4000);
+    expect(nextBatchSize(1000, 0, 100)).toBe(4000);
     expect(nextBatchSize(1000, 80, 100)).toBe(1250);
   });
 
