@@ -1,8 +1,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import knex from 'knex';
-import { startEmbeddedPostgres, type LocalPostgres } from './postgres';
+import { ensureDatabase, startEmbeddedPostgres, type LocalPostgres } from './postgres';
 import { isRunning, isRunningAs, stopProcess } from './process-liveness';
 import {
   readStackFile,
@@ -184,18 +183,4 @@ function markerNamespace(stateDir: string): string {
 /** The running local stack's addresses, for commands run beside `tollgate dev`. */
 export function readLocalStack(stateDir = STATE_DIR): StackRecord | undefined {
   return readStackFile(stateDir);
-}
-
-/** Creates `name` on the server if needed and returns its URL. */
-async function ensureDatabase(serverUrl: string, name: string): Promise<string> {
-  const admin = knex({ client: 'pg', connection: serverUrl, pool: { min: 0, max: 1 } });
-  try {
-    const exists = await admin.raw<{ rows: unknown[] }>('SELECT 1 FROM pg_database WHERE datname = ?', [name]);
-    if (exists.rows.length === 0) await admin.raw('CREATE DATABASE ??', [name]);
-  } finally {
-    await admin.destroy();
-  }
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  return url.toString();
 }

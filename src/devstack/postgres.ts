@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import knex from 'knex';
 import { TollgateError } from '../domain/errors';
 import { freePort } from './free-port';
 import { commandLine, isRunning, stopProcess } from './process-liveness';
@@ -258,4 +259,18 @@ function stopServer(server: ChildProcess): Promise<void> {
     });
     server.kill('SIGINT');
   });
+}
+
+/** Creates `name` on the server if needed and returns its URL. */
+export async function ensureDatabase(serverUrl: string, name: string): Promise<string> {
+  const admin = knex({ client: 'pg', connection: serverUrl, pool: { min: 0, max: 1 } });
+  try {
+    const exists = await admin.raw<{ rows: unknown[] }>('SELECT 1 FROM pg_database WHERE datname = ?', [name]);
+    if (exists.rows.length === 0) await admin.raw('CREATE DATABASE ??', [name]);
+  } finally {
+    await admin.destroy();
+  }
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
 }

@@ -2,9 +2,9 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import knex from 'knex';
 import { startChildDaemon, waitForDaemon } from './child-daemon';
 import { freePort } from './free-port';
+import { ensureDatabase } from './postgres';
 
 /** Unleash OSS has these two environments; a frontend token serves one of them. */
 export const UNLEASH_ENVIRONMENTS = ['development', 'production'] as const;
@@ -90,17 +90,4 @@ function readOrMakeTokens(file: string | undefined): UnleashTokens {
     fs.writeFileSync(file, JSON.stringify(tokens, null, 2), { mode: 0o600 });
   }
   return tokens;
-}
-
-async function ensureDatabase(serverUrl: string, name: string): Promise<string> {
-  const admin = knex({ client: 'pg', connection: serverUrl, pool: { min: 0, max: 1 } });
-  try {
-    const exists = await admin.raw<{ rows: unknown[] }>('SELECT 1 FROM pg_database WHERE datname = ?', [name]);
-    if (exists.rows.length === 0) await admin.raw('CREATE DATABASE ??', [name]);
-  } finally {
-    await admin.destroy();
-  }
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  return url.toString();
 }
