@@ -1,16 +1,13 @@
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
-import { findOrInstallTemporalCli } from '../../src/devstack/temporal-cli';
 import { flagsToCleanUp } from '../../src/domain/flags';
 import type { Actor, ReleaseSpecInput } from '../../src/domain/spec';
+import { saveHistory } from '../support/exported-history';
 import { eventually } from '../support/eventually';
 import { execSpec, Journal } from '../support/exec-spec';
 import { FlagService, type Evaluation } from '../support/flag-service';
 import { expectReplays } from '../support/replays';
-import { testEnv } from '../support/stack-env';
 import { startTollgate, type TollgateUnderTest } from '../support/tollgate-under-test';
 
 const alice: Actor = { id: 'alice', via: 'cli' };
@@ -128,17 +125,8 @@ async function servedAt(flag: string, percentage: number): Promise<Set<string>> 
 
 /** Saves a finished release's history under test/replay/histories/flags/ when RECORD_HISTORIES=1. */
 async function recordHistory(name: string, workflowId: string): Promise<void> {
-  if (process.env.RECORD_HISTORIES !== '1') return;
-  const cli = await findOrInstallTemporalCli();
-  if (!cli) throw new Error('recording needs the Temporal CLI');
-  const { stdout } = await promisify(execFile)(
-    cli.path,
-    ['workflow', 'show', '--workflow-id', workflowId, '--output', 'json', '--address', testEnv('temporalAddress')],
-    { maxBuffer: 64 * 1024 * 1024 },
-  );
-  const dir = path.join(__dirname, '../replay/histories/flags');
-  fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(path.join(dir, `${name}.json`), `${JSON.stringify(JSON.parse(stdout), null, 1)}\n`);
+  if (process.env.RECORD_HISTORIES === '1')
+    await saveHistory(path.join(__dirname, '../replay/histories/flags'), name, workflowId);
 }
 
 describe('setFlag steps against a real Unleash', () => {

@@ -1,23 +1,20 @@
-import { execFile } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { promisify } from 'node:util';
 import { DefaultLogger, Runtime, Worker, type LogEntry } from '@temporalio/worker';
 import { migrateToLatest } from '../../src/audit/database';
 import { createCodecHandler } from '../../src/codec/codec-server';
 import { dataConverterFor } from '../../src/codec/data-converter';
 import { EncryptionCodec } from '../../src/codec/encryption-codec';
 import { parsePayloadKeys } from '../../src/codec/payload-keys';
-import { findOrInstallTemporalCli } from '../../src/devstack/temporal-cli';
 import type { Actor } from '../../src/domain/spec';
+import { exportedHistory } from '../support/exported-history';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { execSpec, Journal } from '../support/exec-spec';
 import { testEnv } from '../support/stack-env';
 import { startTestWorker, type TestWorker } from '../support/worker';
 import { eventually } from '../support/eventually';
-import { required } from '../../src/domain/required';
 
 const KEYS = `k1:${crypto.randomBytes(32).toString('base64')}`;
 const SPEC_MARKER = 'marker-from-the-spec-d41d8cd9';
@@ -58,17 +55,6 @@ function payloadTexts(node: unknown, path = ''): { path: string; text: string }[
   const here =
     typeof record.data === 'string' ? [{ path, text: Buffer.from(record.data, 'base64').toString('latin1') }] : [];
   return [...here, ...Object.entries(record).flatMap(([key, value]) => payloadTexts(value, `${path}.${key}`))];
-}
-
-/** The history as an operator exports it: `temporal workflow show --output json`. */
-async function exportedHistory(workflowId: string): Promise<{ events: unknown[] }> {
-  const cli = await findOrInstallTemporalCli();
-  const { stdout } = await promisify(execFile)(
-    required(cli, 'Temporal CLI').path,
-    ['workflow', 'show', '--workflow-id', workflowId, '--output', 'json', '--address', testEnv('temporalAddress')],
-    { maxBuffer: 64 * 1024 * 1024 },
-  );
-  return JSON.parse(stdout) as { events: unknown[] };
 }
 
 describe('with payload encryption on', () => {

@@ -1,9 +1,5 @@
-import { execFile } from 'node:child_process';
-import fs from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
-import { findOrInstallTemporalCli } from '../../src/devstack/temporal-cli';
-import { testEnv } from '../support/stack-env';
+import { saveHistory } from '../support/exported-history';
 import { migrateToLatest } from '../../src/audit/database';
 import { laneIdFor } from '../../src/domain/release';
 import type { Actor } from '../../src/domain/spec';
@@ -40,18 +36,8 @@ const bob: Actor = { id: 'bob', via: 'slack' };
     journal?.remove();
   });
 
-  // Exported with the Temporal CLI (the same JSON `temporal workflow show` gives users), which
-  // sidesteps the SDK's protobuf classes being loaded twice under jest.
-  async function save(name: string, workflowId: string) {
-    const cli = await findOrInstallTemporalCli();
-    if (!cli) throw new Error('recording needs the Temporal CLI');
-    const { stdout } = await promisify(execFile)(
-      cli.path,
-      ['workflow', 'show', '--workflow-id', workflowId, '--output', 'json', '--address', testEnv('temporalAddress')],
-      { maxBuffer: 64 * 1024 * 1024 },
-    );
-    fs.writeFileSync(path.join(HISTORIES, `${name}.json`), `${JSON.stringify(JSON.parse(stdout), null, 1)}\n`);
-  }
+  const save = (name: string, workflowId: string) => saveHistory(HISTORIES, name, workflowId);
+
   const awaitingApproval = (releaseId: string) =>
     eventually('approval', async () =>
       (await tollgate.releases.status(releaseId)).pendingApproval ? true : undefined,

@@ -1,10 +1,6 @@
-import { execFile } from 'node:child_process';
-import fs from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { migrateToLatest } from '../../src/audit/database';
 import { PipelineClient } from '../../src/client/pipeline-client';
-import { findOrInstallTemporalCli } from '../../src/devstack/temporal-cli';
 import { pipelineHeadIdFor } from '../../src/domain/pipeline';
 import type { Actor } from '../../src/domain/spec';
 import { loadPipelineFile } from '../../src/specs/load-pipeline-file';
@@ -13,7 +9,7 @@ import { eventually } from '../support/eventually';
 import { Journal } from '../support/exec-spec';
 import { letDeploysGo, writePipelineFiles } from '../support/pipeline-files';
 import { SmokeTarget } from '../support/smoke-target';
-import { testEnv } from '../support/stack-env';
+import { saveHistory } from '../support/exported-history';
 import { startTestWorker, type TestWorker } from '../support/worker';
 
 /**
@@ -50,16 +46,8 @@ const bob: Actor = { id: 'bob', via: 'slack' };
   beforeEach(() => (journal = new Journal()));
   afterEach(() => journal.remove());
 
-  async function save(name: string, workflowId: string) {
-    const cli = await findOrInstallTemporalCli();
-    if (!cli) throw new Error('recording needs the Temporal CLI');
-    const { stdout } = await promisify(execFile)(
-      cli.path,
-      ['workflow', 'show', '--workflow-id', workflowId, '--output', 'json', '--address', testEnv('temporalAddress')],
-      { maxBuffer: 64 * 1024 * 1024 },
-    );
-    fs.writeFileSync(path.join(HISTORIES, `${name}.json`), `${JSON.stringify(JSON.parse(stdout), null, 1)}\n`);
-  }
+  const save = (name: string, workflowId: string) => saveHistory(HISTORIES, name, workflowId);
+
   const commit = (sha: string, minutesAgo: number) => ({
     sha,
     committedAt: new Date(Date.now() - minutesAgo * 60_000).toISOString(),
