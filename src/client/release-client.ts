@@ -23,6 +23,7 @@ import {
   type ReleaseStatus,
 } from '../domain/release';
 import {
+  queuedReleaseAttributes,
   ReleaseEnvironment,
   ReleaseInitiator,
   ReleaseService,
@@ -100,14 +101,7 @@ export class ReleaseClient {
         // One release per id, ever: a duplicate request (a Slack retry, a CI job run twice) starts nothing.
         workflowIdConflictPolicy: 'FAIL',
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        typedSearchAttributes: [
-          { key: ReleaseService, value: spec.service },
-          { key: ReleaseEnvironment, value: spec.environment },
-          { key: ReleaseVersion, value: spec.version },
-          { key: ReleaseInitiator, value: initiator.id },
-          { key: ReleaseStage, value: 'Queued' },
-          { key: ReleaseWeight, value: 0 },
-        ],
+        typedSearchAttributes: queuedReleaseAttributes(spec, initiator.id),
         staticSummary: `Release ${spec.service} ${spec.version} to ${spec.environment}`,
         staticDetails: `Started by ${initiator.name ?? initiator.id} via ${initiator.via}${spec.commit ? ` from commit ${spec.commit.sha}` : ''}`,
       });

@@ -1,4 +1,4 @@
-import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { defineSearchAttributeKey, SearchAttributeType, type SearchAttributePair } from '@temporalio/common';
 
 /**
  * What the Temporal UI filters releases by. Registered on the dev server by the devstack and on
@@ -19,3 +19,18 @@ export const RELEASE_SEARCH_ATTRIBUTES = [
   ReleaseWeight,
   ReleaseInitiator,
 ] as const;
+
+/** A new release as the Temporal UI lists it: what it releases, who started it, Queued at 0%. */
+export function queuedReleaseAttributes(
+  spec: { service: string; environment: string; version: string },
+  initiatorId: string,
+): SearchAttributePair[] {
+  return [
+    { key: ReleaseService, value: spec.service },
+    { key: ReleaseEnvironment, value: spec.environment },
+    { key: ReleaseVersion, value: spec.version },
+    { key: ReleaseInitiator, value: initiatorId },
+    { key: ReleaseStage, value: 'Queued' },
+    { key: ReleaseWeight, value: 0 },
+  ];
+}

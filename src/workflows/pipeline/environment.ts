@@ -1,14 +1,7 @@
 import { ParentClosePolicy, startChild, WorkflowIdReusePolicy } from '@temporalio/workflow';
 import { FailureType, deepestMessage } from '../../domain/failures';
 import { releaseIdFor, type ReleaseInput, type ReleaseResult } from '../../domain/release';
-import {
-  ReleaseEnvironment,
-  ReleaseInitiator,
-  ReleaseService,
-  ReleaseStage,
-  ReleaseVersion,
-  ReleaseWeight,
-} from '../../domain/search-attributes';
+import { queuedReleaseAttributes } from '../../domain/search-attributes';
 import { releaseWorkflow } from '../release';
 import type { PipelineRun } from './state';
 
@@ -38,14 +31,7 @@ export async function releaseInto(run: PipelineRun, index: number): Promise<Rele
       // A release runs to its end (or its rollback) even if its pipeline run is terminated.
       parentClosePolicy: ParentClosePolicy.ABANDON,
       workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-      typedSearchAttributes: [
-        { key: ReleaseService, value: spec.service },
-        { key: ReleaseEnvironment, value: spec.environment },
-        { key: ReleaseVersion, value: spec.version },
-        { key: ReleaseInitiator, value: run.input.initiator.id },
-        { key: ReleaseStage, value: 'Queued' },
-        { key: ReleaseWeight, value: 0 },
-      ],
+      typedSearchAttributes: queuedReleaseAttributes(spec, run.input.initiator.id),
       staticSummary: `Release ${spec.service} ${spec.version} to ${environment} (pipeline ${run.input.pipeline})`,
       staticDetails: `Pipeline run ${run.input.pipelineId}, commit ${run.input.commit.sha}`,
     });

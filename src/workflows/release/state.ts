@@ -19,14 +19,7 @@ import {
 } from '../../domain/release';
 import type { ReleaseFacts } from '../../domain/release-facts';
 import type { RouteSnapshot } from '../../domain/routing';
-import {
-  ReleaseEnvironment,
-  ReleaseInitiator,
-  ReleaseService,
-  ReleaseStage,
-  ReleaseVersion,
-  ReleaseWeight,
-} from '../../domain/search-attributes';
+import { queuedReleaseAttributes, ReleaseStage, ReleaseWeight } from '../../domain/search-attributes';
 import type { EndStage, Stage } from '../../domain/stages';
 import type { VerificationResult } from '../../domain/verification';
 import { currentDetails } from './current-details';
@@ -113,14 +106,7 @@ export class ReleaseState {
       auditRecord: () => this.auditRecord(),
       status: () => this.status,
     });
-    upsertSearchAttributes([
-      { key: ReleaseService, value: input.spec.service },
-      { key: ReleaseEnvironment, value: input.spec.environment },
-      { key: ReleaseVersion, value: input.spec.version },
-      { key: ReleaseInitiator, value: input.initiator.id },
-      { key: ReleaseStage, value: 'Queued' },
-      { key: ReleaseWeight, value: 0 },
-    ]);
+    upsertSearchAttributes(queuedReleaseAttributes(input.spec, input.initiator.id));
   }
 
   get stage(): Stage {
