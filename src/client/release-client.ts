@@ -9,7 +9,6 @@ import {
   WorkflowUpdateFailedError,
 } from '@temporalio/client';
 import type { ApprovalDecision } from '../domain/approval';
-import { FailureType } from '../domain/failures';
 import type { DeployWindow } from '../domain/deploy-window';
 import { deepestMessage, failureTypeOf } from '../domain/failures';
 import { NotFound, refusalFor, TollgateError } from '../domain/errors';
@@ -17,6 +16,7 @@ import type { Freeze } from '../domain/lane-policy';
 import {
   laneIdFor,
   releaseIdFor,
+  releaseResultOfFailure,
   type LaneStatus,
   type ReleaseInput,
   type ReleaseResult,
@@ -162,14 +162,8 @@ export class ReleaseClient {
     try {
       return (await this.handle(releaseId).result()) as ReleaseResult;
     } catch (err) {
-      const cause = (err as { cause?: { name?: string; type?: string; details?: unknown[] } }).cause;
-      if (
-        (err as Error).name === 'WorkflowFailedError' &&
-        cause?.name === 'ApplicationFailure' &&
-        (cause.type === FailureType.ReleaseRolledBack || cause.type === FailureType.ReleaseFailed) &&
-        cause.details?.[0]
-      )
-        return cause.details[0] as ReleaseResult;
+      const result = (err as Error).name === 'WorkflowFailedError' ? releaseResultOfFailure(err) : undefined;
+      if (result) return result;
       throw err;
     }
   }

@@ -1,4 +1,5 @@
 import type { AnalysisResult } from './analysis';
+import { FailureType } from './failures';
 import type { DecisionRecord, PendingApproval } from './approval';
 import type { ReleaseEvent } from './events';
 import type { FlagSetting } from './flags';
@@ -134,4 +135,20 @@ export interface ReleaseRecord {
 export interface AuditBatch {
   release: ReleaseRecord;
   events: ReleaseEvent[];
+}
+
+/**
+ * The ReleaseResult a failed release workflow carries: a release that did not succeed fails its
+ * workflow (so the Temporal UI shows it as a failure) with its result as the failure's details.
+ * `err` is what waiting for the workflow threw (the client's or a parent's); undefined for any
+ * other failure.
+ */
+export function releaseResultOfFailure(err: unknown): ReleaseResult | undefined {
+  const cause = (err as { cause?: { name?: string; type?: string; details?: unknown[] } }).cause;
+  if (
+    cause?.name === 'ApplicationFailure' &&
+    (cause.type === FailureType.ReleaseRolledBack || cause.type === FailureType.ReleaseFailed)
+  )
+    return cause.details?.[0] as ReleaseResult | undefined;
+  return undefined;
 }

@@ -1,6 +1,6 @@
 import { ParentClosePolicy, startChild, WorkflowIdReusePolicy } from '@temporalio/workflow';
-import { FailureType, deepestMessage } from '../../domain/failures';
-import { releaseIdFor, type ReleaseInput, type ReleaseResult } from '../../domain/release';
+import { deepestMessage } from '../../domain/failures';
+import { releaseIdFor, releaseResultOfFailure, type ReleaseInput, type ReleaseResult } from '../../domain/release';
 import { queuedReleaseAttributes } from '../../domain/search-attributes';
 import { releaseWorkflow } from '../release';
 import type { PipelineRun } from './state';
@@ -46,17 +46,6 @@ export async function releaseInto(run: PipelineRun, index: number): Promise<Rele
   try {
     return await child.result();
   } catch (err) {
-    return releaseResultOf(err) ?? { releaseId, outcome: 'Failed', reason: deepestMessage(err) };
+    return releaseResultOfFailure(err) ?? { releaseId, outcome: 'Failed', reason: deepestMessage(err) };
   }
-}
-
-/** A release that did not succeed fails its workflow with its ReleaseResult as the failure's details. */
-function releaseResultOf(err: unknown): ReleaseResult | undefined {
-  const cause = (err as { cause?: { name?: string; type?: string; details?: unknown[] } }).cause;
-  if (
-    cause?.name === 'ApplicationFailure' &&
-    (cause.type === FailureType.ReleaseRolledBack || cause.type === FailureType.ReleaseFailed)
-  )
-    return cause.details?.[0] as ReleaseResult | undefined;
-  return undefined;
 }
