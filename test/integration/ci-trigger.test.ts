@@ -47,12 +47,11 @@ beforeAll(async () => {
     },
     strategy: { canary: { steps: [{ setWeight: 50 }, { pause: { duration: '1s' } }, { setWeight: 100 }] } },
   };
-  fs.mkdirSync(path.join(journal.dir, 'catalogue', 'checkout'), { recursive: true });
-  fs.writeFileSync(path.join(journal.dir, 'catalogue', 'checkout', 'staging.yaml'), YAML.stringify(spec));
+  journal.putInCatalogue(spec);
 
   const api = createReleaseApi({
     releases: async () => tollgate.releases,
-    catalogue: new SpecCatalogue(path.join(journal.dir, 'catalogue')),
+    catalogue: new SpecCatalogue(journal.catalogue),
     tokens: parseApiTokens(
       `checkout-ci:${CHECKOUT_TOKEN}:checkout/staging,checkout/production search-ci:${OTHER_TOKEN}:search/*`,
     ),
@@ -202,7 +201,7 @@ describe('the CI trigger', () => {
     let now = Date.now();
     const api = createReleaseApi({
       releases: async () => tollgate.releases,
-      catalogue: new SpecCatalogue(path.join(journal.dir, 'catalogue')),
+      catalogue: new SpecCatalogue(journal.catalogue),
       tokens: parseApiTokens(`checkout-ci:${CHECKOUT_TOKEN}:checkout/staging`),
       limiter: new RateLimiter(60, 40),
       authFailures: new RateLimiter(10, 10, () => now),
@@ -237,7 +236,7 @@ describe('the CI trigger', () => {
 
 describe('POST /api/pipelines', () => {
   it('starts a run of the catalogue pipeline for a commit, finds it again on a duplicate, and says how it ended', async () => {
-    const pipelineDir = path.join(journal.dir, 'catalogue', 'checkout', 'pipelines');
+    const pipelineDir = path.join(journal.catalogue, 'checkout', 'pipelines');
     fs.mkdirSync(pipelineDir, { recursive: true });
     fs.writeFileSync(
       path.join(pipelineDir, 'checkout.yaml'),

@@ -6,7 +6,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import pino from 'pino';
-import YAML from 'yaml';
 import { createAppServer } from '../../src/app/app-server';
 import { createDecisionApi } from '../../src/app/decision-api';
 import { parseApiTokens } from '../../src/ci/api-tokens';
@@ -82,7 +81,7 @@ beforeAll(async () => {
   const slack = createSlackApp({
     config: { SLACK_BOT_TOKEN: SLACK_TOKEN, SLACK_SIGNING_SECRET: SLACK_SECRET, SLACK_API_URL: fake.apiUrl },
     releases,
-    catalogue: new SpecCatalogue(path.join(journal.dir, 'catalogue')),
+    catalogue: new SpecCatalogue(journal.catalogue),
     releasers: Releasers.parse(''),
     log,
     identity,
@@ -139,19 +138,15 @@ function productionSpec(service: string): ReleaseSpec {
 
 function writeCatalogueSpec(service: string, environment: string): void {
   const env = { JOURNAL: journal.file };
-  fs.mkdirSync(path.join(journal.dir, 'catalogue', service), { recursive: true });
-  fs.writeFileSync(
-    path.join(journal.dir, 'catalogue', service, `${environment}.yaml`),
-    YAML.stringify({
-      service,
-      environment,
-      production: true,
-      deploy: { provider: 'exec', deploy: journal.append('deploy'), undeploy: journal.append('undeploy'), env },
-      traffic: { provider: 'exec', setWeight: journal.append('setWeight $TOLLGATE_WEIGHT'), env },
-      strategy: { canary: { steps: [{ setWeight: 10 }, { approval: { from: ['group:release-managers'] } }] } },
-      execution: { heartbeatTimeout: '3s' },
-    }),
-  );
+  journal.putInCatalogue({
+    service,
+    environment,
+    production: true,
+    deploy: { provider: 'exec', deploy: journal.append('deploy'), undeploy: journal.append('undeploy'), env },
+    traffic: { provider: 'exec', setWeight: journal.append('setWeight $TOLLGATE_WEIGHT'), env },
+    strategy: { canary: { steps: [{ setWeight: 10 }, { approval: { from: ['group:release-managers'] } }] } },
+    execution: { heartbeatTimeout: '3s' },
+  });
 }
 
 async function waitForApproval(releaseId: string) {

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import YAML from 'yaml';
 import { validateReleaseSpec } from '../../src/domain/parse-spec';
 import type { ReleaseSpec, ReleaseSpecInput } from '../../src/domain/spec';
 
@@ -25,6 +26,18 @@ export class Journal {
   /** A shell snippet that appends `text` (expanded by the shell) to the journal. */
   append(text: string): string {
     return `echo "${text}" >> "$JOURNAL"`;
+  }
+
+  /** A spec catalogue in the journal's folder, as the Slack app and the CI trigger read one. */
+  get catalogue(): string {
+    return path.join(this.dir, 'catalogue');
+  }
+
+  /** Puts a spec in the catalogue as `<service>/<environment>.yaml`. */
+  putInCatalogue(spec: { service: string; environment: string; [field: string]: unknown }): void {
+    const dir = path.join(this.catalogue, spec.service);
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, `${spec.environment}.yaml`), YAML.stringify(spec));
   }
 
   remove(): void {
