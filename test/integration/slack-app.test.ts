@@ -35,24 +35,20 @@ let catalogue: SpecCatalogue;
 
 function writeSpec(service: string, environment: string, steps: unknown[]): void {
   const env = { JOURNAL: journal.file };
-  fs.mkdirSync(path.join(journal.dir, 'catalogue', service), { recursive: true });
-  fs.writeFileSync(
-    path.join(journal.dir, 'catalogue', service, `${environment}.yaml`),
-    YAML.stringify({
-      service,
-      environment,
-      deploy: {
-        provider: 'exec',
-        deploy: journal.append(`deploy ${service} $TOLLGATE_VERSION`),
-        undeploy: journal.append(`undeploy ${service} $TOLLGATE_VERSION`),
-        env,
-      },
-      traffic: { provider: 'exec', setWeight: journal.append(`setWeight ${service} $TOLLGATE_WEIGHT`), env },
-      strategy: { canary: { steps } },
-      notify: { slack: { channel: '#deploys' } },
-      execution: { heartbeatTimeout: '3s' },
-    }),
-  );
+  journal.putInCatalogue({
+    service,
+    environment,
+    deploy: {
+      provider: 'exec',
+      deploy: journal.append(`deploy ${service} $TOLLGATE_VERSION`),
+      undeploy: journal.append(`undeploy ${service} $TOLLGATE_VERSION`),
+      env,
+    },
+    traffic: { provider: 'exec', setWeight: journal.append(`setWeight ${service} $TOLLGATE_WEIGHT`), env },
+    strategy: { canary: { steps } },
+    notify: { slack: { channel: '#deploys' } },
+    execution: { heartbeatTimeout: '3s' },
+  });
 }
 
 async function startApp(releases: () => Promise<ReleaseClient>): Promise<{ url: string; server: http.Server }> {
@@ -112,7 +108,7 @@ beforeAll(async () => {
     channels: [{ id: CHANNEL, name: 'deploys' }],
     groups: { 'release-managers': ['U0ALICE', 'U0BOB'] },
   }).start();
-  catalogue = new SpecCatalogue(path.join(journal.dir, 'catalogue'));
+  catalogue = new SpecCatalogue(journal.catalogue);
   writeSpec('storefront', 'production', [
     { setWeight: 10 },
     { approval: { from: ['group:release-managers'] } },
@@ -146,9 +142,9 @@ describe('the Slack app, with a worker', () => {
   });
 
   it('starts a pipeline from /release pipeline, and its one message shows the whole run and takes the approval', async () => {
-    fs.mkdirSync(path.join(journal.dir, 'catalogue', 'basket', 'pipelines'), { recursive: true });
+    fs.mkdirSync(path.join(journal.catalogue, 'basket', 'pipelines'), { recursive: true });
     fs.writeFileSync(
-      path.join(journal.dir, 'catalogue', 'basket', 'pipelines', 'basket.yaml'),
+      path.join(journal.catalogue, 'basket', 'pipelines', 'basket.yaml'),
       YAML.stringify({
         service: 'basket',
         release: '../staging.yaml',
@@ -267,6 +263,11 @@ describe('the Slack app, with a worker', () => {
   it('starts one release when Slack delivers the same command again as a retry', async () => {
     const first = command('basket 1.2.0 staging', 'U0CAROL', 'carol');
     await postSignedToSlackApp(app.url, first.body, { secret: SECRET });
+    // The retry comes once the first has started the release (its answer was sent): Slack redelivers
+    // a command whose acknowledgement it did not see. Sent together, either one may start it.
+    await eventually('the first answer', () =>
+      fake.responses.some((response) => response.id === first.id) ? true : undefined,
+    );
     const retry = { ...first, id: first.id };
     await postSignedToSlackApp(app.url, retry.body, { secret: SECRET, retryNum: 1 });
     const answers = await eventually('both answers', async () => {
