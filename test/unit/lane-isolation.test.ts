@@ -23,6 +23,8 @@ function servicesIn(source: string): Set<string> {
   const patterns = [
     /service:\s*'([a-z0-9-]+)'/g,
     /\b(?:freeze|unfreeze|bootstrap|lane)\(\s*(?:[\w.]+,\s*)?'([a-z0-9-]+)'/g,
+    // A service and its environment as a call's first arguments: writeSpec('basket', 'staging', ...).
+    /\(\s*'([a-z0-9-]+)',\s*'(?:staging|production)'/g,
   ];
   for (const pattern of patterns) for (const match of source.matchAll(pattern)) names.add(match[1]);
   return names;
@@ -44,4 +46,5 @@ it('gives every test file that starts releases service names no other file uses'
   expect(shared).toEqual([]);
   // The scan itself works: it finds the names a file is known to use.
   expect(users.get('carts')).toEqual(['integration/lane.test.ts']);
+  expect(users.get('finder')).toEqual(['integration/slack-app.test.ts']);
 });
