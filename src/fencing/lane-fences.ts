@@ -11,6 +11,18 @@ export interface FencedWriter {
   writer: string;
 }
 
+/** What the fenced write needs of the pg client under knex's pool (a multi-statement message answers one result each). */
+interface PgConnection {
+  query(text: string): Promise<{ rows: unknown[] }[]>;
+  escapeLiteral(value: string): string;
+}
+
+/** knex's client lends the pg connections of its pool (its `acquireConnection` / `releaseConnection`). */
+interface KnexConnectionPool {
+  acquireConnection(): Promise<PgConnection>;
+  releaseConnection(connection: PgConnection): Promise<void>;
+}
+
 interface FenceRow {
   lane_id: string;
   epoch: string;
@@ -75,26 +87,40 @@ export class LaneFences {
    * statement takes the lane's row (creating it if needed) and moves its token, only if it is not
    * newer: the row stays locked until `write` is done and the transaction commits (or rolls back
    * the token with a failed write). No row back means a newer token: refused and recorded.
+   *
+   * Every fenced step pays for this on its critical path, so it is two round trips: BEGIN and the
+   * upsert in one message, then COMMIT (a knex transaction sends BEGIN on its own and costs half a
+   * millisecond more per step; bench:orchestration). The commit stays synchronous: a token that
+   * a crash of the database could lose would let an older attempt write after this one.
    */
   async write<T>(fence: Fence, writer: FencedWriter, write: () => Promise<T>): Promise<T> {
-    let refused: StaleWriteRefused | undefined;
-    const result = await this.db.transaction(async (trx) => {
-      const taken = await trx.raw<{ rows: unknown[] }>(
-        `INSERT INTO lane_fences (lane_id, token) VALUES (?, ?)
+    if (!Number.isSafeInteger(fence.token)) throw new Error(`fencing token ${fence.token} is not an integer`);
+    const pool = this.db.client as KnexConnectionPool;
+    const connection = await pool.acquireConnection();
+    let open = true; // a transaction may be open until COMMIT succeeds: otherwise always rolled back
+    try {
+      const [, taken] = await connection.query(
+        `BEGIN;
+         INSERT INTO lane_fences (lane_id, token) VALUES (${connection.escapeLiteral(fence.laneId)}, ${fence.token})
          ON CONFLICT (lane_id) DO UPDATE SET token = EXCLUDED.token, updated_at = now()
          WHERE lane_fences.token <= EXCLUDED.token
          RETURNING token`,
-        [fence.laneId, fence.token],
       );
-      if (taken.rows.length === 0) {
-        // ON CONFLICT locked the row even though it did not update it: this read sees the newer token.
-        refused = await this.refusal(trx, fence, await this.newest(trx, fence.laneId, false), writer);
-        return undefined;
+      if (taken.rows.length > 0) {
+        const written = await write();
+        await connection.query('COMMIT');
+        open = false;
+        return written;
       }
-      return { written: await write() };
-    });
-    if (refused || !result) throw refused ?? new Error('unreachable: a fenced write neither wrote nor was refused');
-    return result.written;
+    } finally {
+      // A connection that broke is marked so by knex, and its pool replaces it.
+      if (open) await connection.query('ROLLBACK').catch(() => undefined);
+      await pool.releaseConnection(connection);
+    }
+    // Refused: recorded outside the held row (the newest token may have moved on since: recorded as seen).
+    throw await this.db.transaction(async (trx) =>
+      this.refusal(trx, fence, await this.newest(trx, fence.laneId, false), writer),
+    );
   }
 
   private async newest(trx: Knex | Knex.Transaction, laneId: string, lock: boolean): Promise<number> {

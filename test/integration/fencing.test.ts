@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import pino from 'pino';
-import { migrateToLatest } from '../../src/audit/database';
+import { migrateToLatest, openDatabase } from '../../src/audit/database';
 import { rollbackFence, forwardFence } from '../../src/domain/fence';
 import { FailureType } from '../../src/domain/failures';
 import type { Actor } from '../../src/domain/spec';
@@ -217,6 +217,61 @@ describe('the lane fence', () => {
       newer_token: String(rollbackFence(laneId, epoch).token),
       writer: 'haproxy',
     });
+  });
+
+  it('holds the lane while a write runs, takes the token back when the write fails, and lends its connection back', async () => {
+    // One connection in all: a fenced write that kept its connection would hang the next one.
+    const db = openDatabase(database.url, { min: 0, max: 1 });
+    const fences = new LaneFences(db);
+    const laneId = "lane:o'brien:staging"; // a quote in the lane id is data, not SQL
+    const writer = { releaseId: 'o-brien', stepId: 'o-brien/step-0', attempt: 1, writer: 'test' };
+    const tokenOf = async () =>
+      Number((await database.db('lane_fences').where({ lane_id: laneId }).first('token'))?.token);
+    try {
+      const epoch = await fences.takeEpoch(laneId);
+      const first = forwardFence(laneId, epoch, 1);
+      await fences.write(first, writer, async () => 'written');
+      expect(await tokenOf()).toBe(first.token);
+
+      const second = forwardFence(laneId, epoch, 2);
+      await expect(
+        fences.write(second, writer, async () => {
+          throw new Error('the router said no');
+        }),
+      ).rejects.toThrow('the router said no');
+      expect(await tokenOf()).toBe(first.token);
+
+      // A rollback raising the fence waits for a write in progress, then refuses what comes after.
+      let finishWrite = () => {};
+      let writeBegan = () => {};
+      const began = new Promise<void>((resolve) => (writeBegan = resolve));
+      const writing = fences.write(second, writer, () => {
+        writeBegan();
+        return new Promise<void>((resolve) => (finishWrite = resolve));
+      });
+      await began; // the write holds the lane's row
+      const rollback = rollbackFence(laneId, epoch);
+      const raising = new LaneFences(database.db).raise(rollback);
+      let raised = false;
+      void raising.then(() => (raised = true));
+      await eventually('the rollback to wait for the lane row', async () => {
+        const waiting = await database.db.raw<{ rows: unknown[] }>(
+          `SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%lane_fences%GREATEST%'`,
+        );
+        return waiting.rows.length === 1 ? true : undefined;
+      });
+      expect(raised).toBe(false);
+      finishWrite();
+      await writing;
+      await raising;
+      expect(await tokenOf()).toBe(rollback.token);
+      await expect(fences.write(forwardFence(laneId, epoch, 3), writer, async () => 'late')).rejects.toBeInstanceOf(
+        StaleWriteRefused,
+      );
+      expect(await database.db('fence_refusals').where({ lane_id: laneId })).toHaveLength(1);
+    } finally {
+      await db.destroy();
+    }
   });
 });
 

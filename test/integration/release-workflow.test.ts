@@ -98,6 +98,18 @@ describe('rolling back', () => {
     });
     const { releaseId } = await tollgate.releases.start(spec, alice);
     await waitForApproval(releaseId);
+    // The UI's list shows the weight the release rests at; 1% and 10%, passed through, were never listed.
+    const resting = await eventually('the list to show the release resting at 50%', async () => {
+      const found = await tollgate.releases.list({ service: 'payouts' });
+      return found.find((entry) => entry.releaseId === releaseId && entry.weight === 50);
+    });
+    expect(resting.stage).toBe('Shifting');
+    const history = await tollgate.releases.client.workflow.getHandle(releaseId).fetchHistory();
+    const listedWeights = (history.events ?? []).flatMap((event) => {
+      const field = event.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields?.ReleaseWeight;
+      return field?.data ? [JSON.parse(Buffer.from(field.data).toString())] : [];
+    });
+    expect(listedWeights).toEqual([0, 50]);
 
     const answer = await tollgate.releases.reject(releaseId, { approver: bob, reason: 'p99 is up' });
     expect(answer.message).toMatch(/rolls back/);

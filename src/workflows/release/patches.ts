@@ -16,4 +16,6 @@ export const PATCHES = {
   decisionsInArrivalOrder: 'decisions-in-arrival-order',
   /** Step events are written once the oldest has waited a few seconds, not once ten pile up. */
   stepEventsByAge: 'step-events-by-age',
+  /** A weight that the next setWeight leaves at once is not upserted to the UI's list (ReleaseWeight). */
+  weightsListedWhereReleasesRest: 'weights-listed-where-releases-rest',
 } as const;

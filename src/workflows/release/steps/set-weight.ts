@@ -48,6 +48,6 @@ export async function setWeight(ctx: ReleaseContext, index: number, weight: numb
     },
   ]);
   release.baseline ??= result.baseline;
-  release.setWeight(weight);
+  release.setWeight(weight, plan.steps[index + 1]?.kind === 'setWeight');
   release.emit('step', `traffic at ${weight}%${result.verified ? ' (read back)' : ''}`);
 }
