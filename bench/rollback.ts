@@ -11,7 +11,11 @@ import { demoSpec, type DemoEnvironment } from '../src/demo/demo-specs';
 import { startInProcessWorker } from '../src/demo/in-process-worker';
 import type { ReleaseClient } from '../src/client/release-client';
 import type { ReleaseSpec } from '../src/domain/spec';
-import { InstanceRecords, killRecordedInstances } from '../src/providers/deploy/instance-records';
+import {
+  InstanceRecords,
+  killRecordedInstances,
+  stopRecordedInstances,
+} from '../src/providers/deploy/instance-records';
 import { HaproxyRuntimeApi } from '../src/providers/traffic/haproxy-runtime-api';
 import { PROFILES } from '../examples/sample-service/profiles';
 import { required } from '../src/domain/required';
@@ -63,9 +67,7 @@ async function main(): Promise<void> {
     prometheusTargets: prometheus.targetsDir,
     stateDirectory: path.join(workDir, 'instances', service),
   });
-  process.once('exit', () =>
-    SERVICES.forEach((service) => killRecordedInstances(envFor(service).stateDirectory, 'SIGKILL')),
-  );
+  process.once('exit', () => SERVICES.forEach((service) => killRecordedInstances(envFor(service).stateDirectory)));
   try {
     const results: Figures[] = [];
     const analysisOnly = { templates: ['error-rate'], duration: '60s' };
@@ -88,7 +90,7 @@ async function main(): Promise<void> {
     print(results);
   } finally {
     await worker.stop();
-    for (const service of SERVICES) killRecordedInstances(envFor(service).stateDirectory);
+    await Promise.all(SERVICES.map((service) => stopRecordedInstances(envFor(service).stateDirectory)));
     await Promise.all([haproxy.stop(), prometheus.stop()]);
     await stack.stop();
     fs.rmSync(workDir, { recursive: true, force: true });

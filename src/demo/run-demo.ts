@@ -10,7 +10,7 @@ import { startHaproxy } from '../devstack/haproxy';
 import { startLocalStack } from '../devstack/local-stack';
 import { startPrometheus } from '../devstack/prometheus';
 import type { ReleaseSpec } from '../domain/spec';
-import { killRecordedInstances } from '../providers/deploy/instance-records';
+import { killRecordedInstances, stopRecordedInstances } from '../providers/deploy/instance-records';
 import { demoSpec, type DemoEnvironment } from './demo-specs';
 import { startInProcessWorker } from './in-process-worker';
 import { LiveView } from './live-view';
@@ -76,9 +76,9 @@ export async function runDemo(options: DemoOptions): Promise<number> {
       prometheusTargets: prometheus.targetsDir,
       stateDirectory: path.join(workDir, 'instances'),
     };
-    cleanup.push({ name: 'the sample service', run: async () => killRecordedInstances(env.stateDirectory) });
+    cleanup.push({ name: 'the sample service', run: () => stopRecordedInstances(env.stateDirectory) });
     // Instances run detached (they must outlive a worker); whatever way this process ends, they end with it.
-    process.once('exit', () => killRecordedInstances(env.stateDirectory, 'SIGKILL'));
+    process.once('exit', () => killRecordedInstances(env.stateDirectory));
 
     say('Starting a Tollgate worker (bundling the workflows takes a few seconds)…');
     const worker = await startInProcessWorker(stack.temporal.address, stack.databaseUrl, TASK_QUEUE);

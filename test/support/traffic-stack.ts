@@ -7,7 +7,7 @@ import { startPrometheus, type LocalPrometheus } from '../../src/devstack/promet
 import { validateReleaseSpec } from '../../src/domain/parse-spec';
 import type { ServerState } from '../../src/domain/routing';
 import type { Actor, ReleaseSpec, ReleaseSpecInput } from '../../src/domain/spec';
-import { InstanceRecords } from '../../src/providers/deploy/instance-records';
+import { InstanceRecords, stopRecordedInstances } from '../../src/providers/deploy/instance-records';
 import { isAlive } from '../../src/providers/exec/process-identity';
 import { HaproxyRuntimeApi } from '../../src/providers/traffic/haproxy-runtime-api';
 import type { ReleaseClient } from '../../src/client/release-client';
@@ -143,17 +143,8 @@ export class TrafficStack {
 
   /** Stops every instance the tests started, then HAProxy and Prometheus. */
   async stop(): Promise<void> {
-    for (const service of fs.existsSync(this.stateRoot) ? fs.readdirSync(this.stateRoot) : []) {
-      for (const record of new InstanceRecords(this.stateDirectory(service)).all()) {
-        for (const instance of record.instances) {
-          try {
-            process.kill(-instance.pid, 'SIGKILL');
-          } catch {
-            // already gone
-          }
-        }
-      }
-    }
+    const services = fs.existsSync(this.stateRoot) ? fs.readdirSync(this.stateRoot) : [];
+    await Promise.all(services.map((service) => stopRecordedInstances(this.stateDirectory(service), 0)));
     await Promise.all([this.haproxy.stop(), this.prometheus.stop()]);
     fs.rmSync(this.stateRoot, { recursive: true, force: true });
   }

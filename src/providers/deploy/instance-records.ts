@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { instanceKey, stopProcessGroup, supervisor } from './supervisor';
 
 /** One running instance of a version, as the process deployer left it. */
 export interface InstanceRecord {
@@ -68,14 +69,27 @@ export class InstanceRecords {
   }
 }
 
-/** Is a process with this id still running? */
-/** Stops every instance recorded in a folder (the demo's and the tests' cleanup; a release uses undeploy). */
-export function killRecordedInstances(dir: string, signal: NodeJS.Signals = 'SIGTERM'): void {
+/**
+ * Stops every instance recorded in a folder, as an undeploy would: no longer restarted by this
+ * process's supervisor (it would start a stopped one again half a second later), SIGTERM, SIGKILL
+ * after `timeoutMs`. The demo's and the tests' cleanup; a release uses undeploy.
+ */
+export async function stopRecordedInstances(dir: string, timeoutMs = 5000): Promise<void> {
+  if (!fs.existsSync(dir)) return;
+  const instances = new InstanceRecords(dir)
+    .all()
+    .flatMap((record) => record.instances.map((instance) => ({ version: record.version, instance })));
+  for (const { version, instance } of instances) supervisor.release(instanceKey(dir, version, instance.index));
+  await Promise.all(instances.map(({ instance }) => stopProcessGroup(instance.pid, timeoutMs)));
+}
+
+/** SIGKILL to every instance recorded in a folder, at once: for a process that is exiting and cannot wait. */
+export function killRecordedInstances(dir: string): void {
   if (!fs.existsSync(dir)) return;
   for (const record of new InstanceRecords(dir).all()) {
     for (const instance of record.instances) {
       try {
-        process.kill(-instance.pid, signal);
+        process.kill(-instance.pid, 'SIGKILL');
       } catch {
         // already gone
       }

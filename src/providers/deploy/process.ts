@@ -1,7 +1,6 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Deployment, Endpoint } from '../../domain/deployment';
 import { toMillis } from '../../domain/duration';
 import type { ProcessDeploy } from '../../domain/spec';
@@ -15,7 +14,7 @@ import { InstanceRecords, type InstanceRecord, type VersionRecord } from './inst
 import { anyFreePort, canListen, isLocalHost } from './ports';
 import { removePrometheusTargets, writePrometheusTargets } from './prometheus-targets';
 import { waitUntilReady } from './readiness';
-import { supervisor } from './supervisor';
+import { instanceKey, stopProcessGroup, supervisor } from './supervisor';
 
 /** The end of an instance's log shown when it never became ready. */
 const LOG_TAIL_BYTES = 1500;
@@ -135,7 +134,7 @@ export class ProcessDeployer implements Deployer {
       .replaceAll('{{version}}', version)
       .replaceAll('{{instance}}', String(index));
     const log = records.logFile(version, index);
-    const key = `${records.dir}/${version}/${index}`;
+    const key = instanceKey(records.dir, version, index);
     const pid = supervisor.start({
       key,
       command,
@@ -157,25 +156,10 @@ export class ProcessDeployer implements Deployer {
     return { index, pid, host: this.config.host, port, startedAt: new Date().toISOString(), log };
   }
 
-  /** SIGTERM to the instance's process group, SIGKILL after stopTimeout. Idempotent. */
+  /** No longer restarted; SIGTERM to its process group, SIGKILL after stopTimeout. Idempotent. */
   private async stopInstance(records: InstanceRecords, version: string, instance: InstanceRecord): Promise<void> {
-    supervisor.release(`${records.dir}/${version}/${instance.index}`);
-    const signal = (name: NodeJS.Signals) => {
-      try {
-        process.kill(-instance.pid, name);
-      } catch {
-        try {
-          process.kill(instance.pid, name);
-        } catch {
-          // already gone
-        }
-      }
-    };
-    if (!isAlive(instance.pid)) return;
-    signal('SIGTERM');
-    const deadline = Date.now() + toMillis(this.config.stopTimeout);
-    while (isAlive(instance.pid) && Date.now() < deadline) await sleep(50);
-    if (isAlive(instance.pid)) signal('SIGKILL');
+    supervisor.release(instanceKey(records.dir, version, instance.index));
+    await stopProcessGroup(instance.pid, toMillis(this.config.stopTimeout));
   }
 
   private async portIsFree(port: number): Promise<boolean> {

@@ -1,7 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { required } from '../../domain/required';
+import { isAlive } from '../exec/process-identity';
 
 export interface InstanceLaunch {
   /** Identifies the instance across calls: the same key is never started twice by one worker. */
@@ -77,6 +79,31 @@ class Supervisor {
       }, pause).unref();
     });
   }
+}
+
+/** The supervisor's key for one instance: the folder of its records, its version and index. */
+export function instanceKey(recordsDir: string, version: string, index: number): string {
+  return `${recordsDir}/${version}/${index}`;
+}
+
+/** SIGTERM to an instance's process group, SIGKILL once `timeoutMs` has passed with it still running. Idempotent. */
+export async function stopProcessGroup(pid: number, timeoutMs: number): Promise<void> {
+  const signal = (name: NodeJS.Signals) => {
+    try {
+      process.kill(-pid, name);
+    } catch {
+      try {
+        process.kill(pid, name);
+      } catch {
+        // already gone
+      }
+    }
+  };
+  if (!isAlive(pid)) return;
+  signal('SIGTERM');
+  const deadline = Date.now() + timeoutMs;
+  while (isAlive(pid) && Date.now() < deadline) await sleep(50);
+  if (isAlive(pid)) signal('SIGKILL');
 }
 
 /** One per worker process: instances are supervised by whichever worker started them. */
