@@ -72,6 +72,10 @@ describe('a worker killed with SIGKILL mid-pipeline', () => {
 
     const result = await pipelines.result(pipelineId);
     expect(result.outcome).toBe('Succeeded');
+    // The promotion is on record as a release's approval is: who, through which channel, how known.
+    expect((await pipelines.status(pipelineId)).decisions).toEqual([
+      expect.objectContaining({ approver: 'bob', decision: 'approved', via: 'slack', trust: 'none' }),
+    ]);
     expect(result.environments.map((environment) => environment.state)).toEqual(['Succeeded', 'Succeeded']);
     expect(journal.lines()).toEqual([
       'deploy staging 6.0.0',

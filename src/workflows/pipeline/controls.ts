@@ -4,6 +4,7 @@ import { required } from '../../domain/required';
 import type { Actor } from '../../domain/spec';
 import { abortSignal, type ActorMessage, type ApprovalAnswer } from '../api';
 import { decisionCheck, listenToApprovers, type ApprovalSituation } from '../approval-handlers';
+import { howKnown, noteApproval, noteRejection } from '../decision-records';
 import { withProvenSender } from '../decision-proof';
 import { pipelineStatusQuery, supersededSignal } from './api';
 import type { PipelineRun } from './state';
@@ -43,12 +44,9 @@ export function listenToPeopleAndHead(run: PipelineRun): void {
 
 function recordApproval(run: PipelineRun, approver: Actor, comment: string | undefined): ApprovalAnswer {
   const pending = required(run.status.pendingApproval, 'the pending approval');
-  const at = new Date().toISOString();
-  pending.approvals.push({ approver: approver.id, approverName: approver.name, at, comment });
-  run.status.decisions.push({ step: pending.label, approver: approver.id, decision: 'approved', at });
-  const remaining = Math.max(0, pending.quorum - pending.approvals.length);
+  const remaining = noteApproval(pending, run.status.decisions, approver, comment);
   run.emit(
-    `"${pending.label}" approved by ${approver.name ?? approver.id}${comment ? `: ${comment}` : ''}`,
+    `"${pending.label}" approved by ${approver.name ?? approver.id}${howKnown(approver)}${comment ? `: ${comment}` : ''}`,
     undefined,
     approver.id,
   );
@@ -63,13 +61,12 @@ function recordRejection(run: PipelineRun, approver: Actor, why: string): Approv
   const pending = required(run.status.pendingApproval, 'the pending approval');
   run.asked.rejection = { actor: approver.id, reason: why };
   run.asked.changes++;
-  run.status.decisions.push({
-    step: pending.label,
-    approver: approver.id,
-    decision: 'rejected',
-    at: new Date().toISOString(),
-  });
-  run.emit(`"${pending.label}" rejected by ${approver.name ?? approver.id}: ${why}`, undefined, approver.id);
+  noteRejection(pending, run.status.decisions, approver);
+  run.emit(
+    `"${pending.label}" rejected by ${approver.name ?? approver.id}${howKnown(approver)}: ${why}`,
+    undefined,
+    approver.id,
+  );
   return { remaining: 0, message: 'rejected; the run stops before this environment' };
 }
 

@@ -3,6 +3,7 @@ import { required } from '../../domain/required';
 import type { Actor } from '../../domain/spec';
 import type { ApprovalAnswer } from '../api';
 import { listenToApprovers, type DecisionTarget } from '../approval-handlers';
+import { noteApproval, noteRejection } from '../decision-records';
 import type { ReleaseContext } from './context';
 import type { ReleaseState } from './state';
 
@@ -32,11 +33,7 @@ export function releaseTarget({ input, spec }: Pick<ReleaseContext, 'input' | 's
 
 function recordApproval(release: ReleaseState, approver: Actor, comment: string | undefined): ApprovalAnswer {
   const pending = required(release.status.pendingApproval, 'the pending approval');
-  const at = new Date().toISOString();
-  const { via, trust } = approver;
-  pending.approvals.push({ approver: approver.id, approverName: approver.name, at, comment, via, trust });
-  release.status.decisions.push({ step: pending.label, approver: approver.id, decision: 'approved', at, via, trust });
-  const remaining = Math.max(0, pending.quorum - pending.approvals.length);
+  const remaining = noteApproval(pending, release.status.decisions, approver, comment);
   release.emit('approval', `approved by ${approver.name ?? approver.id}${comment ? `: ${comment}` : ''}`, approver.id, {
     step: pending.label,
     ...(comment ? { comment } : {}),
@@ -52,14 +49,7 @@ function recordApproval(release: ReleaseState, approver: Actor, comment: string 
 function recordRejection(release: ReleaseState, approver: Actor, why: string): ApprovalAnswer {
   const pending = required(release.status.pendingApproval, 'the pending approval');
   release.asked.rejection = { actor: approver.id, reason: why };
-  release.status.decisions.push({
-    step: pending.label,
-    approver: approver.id,
-    decision: 'rejected',
-    at: new Date().toISOString(),
-    via: approver.via,
-    trust: approver.trust,
-  });
+  noteRejection(pending, release.status.decisions, approver);
   release.emit('rejection', `rejected by ${approver.name ?? approver.id}: ${why}`, approver.id, {
     step: pending.label,
     comment: why,

@@ -1,5 +1,6 @@
 import { describeBackfill } from '../../domain/migration-plan';
 import type { ReleaseStatus } from '../../domain/release';
+import { howKnown } from '../decision-records';
 
 /** The Temporal UI's "current details": where the release stands, in a few lines of markdown. */
 export function currentDetails(s: ReleaseStatus): string {
@@ -31,12 +32,6 @@ function approvals(s: ReleaseStatus): string[] {
     ([step, { approved, rejected }]) =>
       `${step}: ${[approved.length ? `approved by ${approved.join(', ')}` : '', rejected.length ? `rejected by ${rejected.join(', ')}` : ''].filter(Boolean).join('; ')}`,
   );
-}
-
-/** How the decision's maker was known: through which channel, verified or taken on trust (local mode). */
-function howKnown({ via, trust }: ReleaseStatus['decisions'][number]): string {
-  if (!trust) return '';
-  return ` (${via ? `${via}, ` : ''}${trust === 'verified' ? 'verified' : 'on trust: local mode'})`;
 }
 
 /** Who started the rollback: a person (an abort, a rejection, `tollgate rollback`), or Tollgate itself (a failed check or step). */
