@@ -2,7 +2,7 @@ import { PayloadKeyUnknownToWorkers, unknownPayloadKeyOf } from './undecodable-w
 import { PayloadKeyCheck } from './payload-key-check';
 import {
   type Client,
-  type SignalDefinition,
+  type UpdateDefinition,
   WorkflowExecutionAlreadyStartedError,
   type WorkflowHandle,
   WorkflowNotFoundError,
@@ -37,7 +37,8 @@ import {
   abortSignal,
   approveUpdate,
   extendAnalysisSignal,
-  freezeSignal,
+  freezeLaneUpdate,
+  type LaneAnswer,
   inputQuery,
   laneStatusQuery,
   pauseSignal,
@@ -45,9 +46,9 @@ import {
   rejectUpdate,
   resumeSignal,
   rollbackUpdate,
-  setWindowsSignal,
+  setLaneWindowsUpdate,
   statusQuery,
-  unfreezeSignal,
+  unfreezeLaneUpdate,
   type ActorMessage,
   type ApprovalAnswer,
 } from '../workflows/api';
@@ -229,15 +230,15 @@ export class ReleaseClient {
 
   /** Lane decisions take the proof of who made them (src/domain/decision.ts); local mode sends none. */
   freeze(service: string, environment: string, freeze: Freeze, proof?: string): Promise<void> {
-    return this.signalLane(service, environment, freezeSignal, { ...freeze, proof });
+    return this.decideOnLane(service, environment, freezeLaneUpdate, { ...freeze, proof });
   }
 
   unfreeze(service: string, environment: string, by: string, reason: string, proof?: string): Promise<void> {
-    return this.signalLane(service, environment, unfreezeSignal, { by, reason, proof });
+    return this.decideOnLane(service, environment, unfreezeLaneUpdate, { by, reason, proof });
   }
 
   setWindows(service: string, environment: string, by: string, windows: DeployWindow[], proof?: string): Promise<void> {
-    return this.signalLane(service, environment, setWindowsSignal, { by, windows, proof });
+    return this.decideOnLane(service, environment, setLaneWindowsUpdate, { by, windows, proof });
   }
 
   async lane(service: string, environment: string): Promise<LaneStatus> {
@@ -253,20 +254,26 @@ export class ReleaseClient {
       });
   }
 
-  private async signalLane<T>(
+  /**
+   * A decision on a lane, answered once the lane's worker has checked who sent it: a refused one
+   * rejects with the reason. The lane is started first if it does not run yet.
+   */
+  private async decideOnLane<T>(
     service: string,
     environment: string,
-    signal: SignalDefinition<[T]>,
+    update: UpdateDefinition<LaneAnswer, [T]>,
     arg: T,
   ): Promise<void> {
-    await this.workersCanDecrypt();
-    await this.client.workflow.signalWithStart('laneWorkflow', {
-      workflowId: laneIdFor(service, environment),
-      taskQueue: this.taskQueue,
-      args: [{ service, environment }],
-      signal,
-      signalArgs: [arg],
-      staticSummary: `Lane of ${service} in ${environment}: one release at a time`,
+    const laneId = laneIdFor(service, environment);
+    await this.update(laneId, async () => {
+      await this.client.workflow.start('laneWorkflow', {
+        workflowId: laneId,
+        taskQueue: this.taskQueue,
+        args: [{ service, environment }],
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        staticSummary: `Lane of ${service} in ${environment}: one release at a time`,
+      });
+      await this.client.workflow.getHandle(laneId).executeUpdate(update, { args: [arg] });
     });
   }
 

@@ -62,4 +62,17 @@ export const releaseFinishedSignal =
 export const freezeSignal = defineSignal<[Freeze & Proven]>('freeze');
 export const unfreezeSignal = defineSignal<[{ by: string; reason: string } & Proven]>('unfreeze');
 export const setWindowsSignal = defineSignal<[{ by: string; windows: DeployWindow[] } & Proven]>('setWindows');
+/**
+ * The same decisions as updates, which clients send: the sender hears whether the lane took it,
+ * once the worker has checked who sent it (a signal's refusal reached only the worker's log). The
+ * signals stay for clients of earlier versions.
+ */
+export interface LaneAnswer {
+  message: string;
+}
+export const freezeLaneUpdate = defineUpdate<LaneAnswer, [Freeze & Proven]>('freezeLane');
+export const unfreezeLaneUpdate = defineUpdate<LaneAnswer, [{ by: string; reason: string } & Proven]>('unfreezeLane');
+export const setLaneWindowsUpdate = defineUpdate<LaneAnswer, [{ by: string; windows: DeployWindow[] } & Proven]>(
+  'setLaneWindows',
+);
 export const laneStatusQuery = defineQuery<LaneStatus>('laneStatus');

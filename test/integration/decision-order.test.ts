@@ -2,7 +2,7 @@ import type { DecisionCheck, DecisionVerdict } from '../../src/domain/decision';
 import { laneIdFor } from '../../src/domain/release';
 import type { Actor } from '../../src/domain/spec';
 import { DecisionVerifier } from '../../src/identity/decision-verifier';
-import { enqueueSignal, laneGrantedSignal, unfreezeSignal } from '../../src/workflows/api';
+import { enqueueSignal, freezeLaneUpdate, laneGrantedSignal, unfreezeLaneUpdate } from '../../src/workflows/api';
 import { required } from '../../src/domain/required';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { eventually } from '../support/eventually';
@@ -57,13 +57,18 @@ afterEach(async () => {
  * Waits until the lane has received a signal and finished a workflow task after it (it acted on
  * the signal, or chose to wait), so what the test sends or allows next comes after that.
  */
-async function laneHandled(service: string, signalName: string): Promise<void> {
+async function laneHandled(service: string, name: string): Promise<void> {
   const lane = under.tollgate.client.workflow.getHandle(laneIdFor(service, 'staging'));
-  await eventually(`the ${service} lane to handle ${signalName}`, async () => {
+  await eventually(`the ${service} lane to handle ${name}`, async () => {
     const events = (await lane.fetchHistory()).events ?? [];
-    const received = events.findIndex(
-      (event) => event.workflowExecutionSignaledEventAttributes?.signalName === signalName,
-    );
+    // An update is in the history once a workflow task accepted it (its handler began).
+    if (
+      events.some(
+        (event) => event.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name === name,
+      )
+    )
+      return true;
+    const received = events.findIndex((event) => event.workflowExecutionSignaledEventAttributes?.signalName === name);
     return received >= 0 && events.slice(received).some((event) => event.workflowTaskCompletedEventAttributes)
       ? true
       : undefined;
@@ -83,13 +88,16 @@ async function grantsSent(service: string): Promise<unknown[]> {
 describe('decisions take effect in the order they were sent', () => {
   it('holds a release that joins the lane right after a freeze, while the freeze is still being checked', async () => {
     const { releases } = under.tollgate;
-    await releases.freeze('larder', 'staging', { reason: 'audit', by: 'sre', at: new Date().toISOString() });
+    // The freeze is answered once its sender is checked, which the test holds: sent, not awaited.
+    const freezing = releases.freeze('larder', 'staging', { reason: 'audit', by: 'sre', at: new Date().toISOString() });
+    await laneHandled('larder', freezeLaneUpdate.name);
     const { releaseId } = await releases.start(
       execSpec(journal, { service: 'larder', steps: [{ setWeight: 100 }] }),
       alice,
     );
     await laneHandled('larder', enqueueSignal.name);
     verifier.letFreezesThrough();
+    await freezing;
 
     const held = await eventually('the release to hold on the freeze', async () => {
       const status = await releases.status(releaseId);
@@ -108,12 +116,14 @@ describe('decisions take effect in the order they were sent', () => {
 
   it('leaves the lane unfrozen after a freeze and an unfreeze, though the unfreeze was checked first', async () => {
     const { releases } = under.tollgate;
-    await releases.freeze('pantry', 'staging', { reason: 'audit', by: 'sre', at: new Date().toISOString() });
-    await releases.unfreeze('pantry', 'staging', 'sre', 'changed my mind');
-    await laneHandled('pantry', unfreezeSignal.name);
+    const freezing = releases.freeze('pantry', 'staging', { reason: 'audit', by: 'sre', at: new Date().toISOString() });
+    await laneHandled('pantry', freezeLaneUpdate.name);
+    const unfreezing = releases.unfreeze('pantry', 'staging', 'sre', 'changed my mind');
+    await laneHandled('pantry', unfreezeLaneUpdate.name);
     await eventually('the unfreeze to be checked', () => (verifier.checked.includes('unfreeze') ? true : undefined));
     verifier.letFreezesThrough();
-    await eventually('the freeze to be checked', () => (verifier.checked.includes('freeze') ? true : undefined));
+    // Each answered in the order they arrived: the freeze, then the unfreeze.
+    await Promise.all([freezing, unfreezing]);
 
     const { releaseId } = await releases.start(
       execSpec(journal, { service: 'pantry', steps: [{ setWeight: 100 }] }),

@@ -9,6 +9,7 @@ import pino from 'pino';
 import { createAppServer } from '../../src/app/app-server';
 import { createDecisionApi } from '../../src/app/decision-api';
 import { parseApiTokens } from '../../src/ci/api-tokens';
+import { laneIdFor } from '../../src/domain/release';
 import type { ReleaseSpec } from '../../src/domain/spec';
 import { AppIdentity } from '../../src/identity/app-identity';
 import { signAssertion } from '../../src/identity/assertion';
@@ -328,6 +329,23 @@ describe('a client that writes to Temporal directly', () => {
     expect(await under.tollgate.releases.approve(releaseId, { approver: bob, proof })).toMatchObject({ remaining: 0 });
     expect(await under.tollgate.releases.result(releaseId)).toMatchObject({ outcome: 'Succeeded' });
     await keepHistory(releaseId, 'forged-decisions-refused-then-approved');
+  });
+});
+
+describe('a lane decision', () => {
+  it('is answered with the reason when its proof does not hold, and the lane stays open; a proven one freezes it', async () => {
+    const { releases } = under.tollgate;
+    const freeze = { reason: 'audit', by: 'bob@example.com', at: new Date().toISOString() };
+    await expect(releases.freeze('idp-lane', 'staging', freeze, 'made-up')).rejects.toThrow(/the proof is not a JWT/);
+    expect((await releases.lane('idp-lane', 'staging')).policy.freeze).toBeUndefined();
+
+    const bob = { id: 'bob@example.com', groups: ['release-managers'], via: 'slack' as const };
+    const proof = await signAssertion(ASSERTION_KEY, bob, { kind: 'freeze', target: laneIdFor('idp-lane', 'staging') });
+    await releases.freeze('idp-lane', 'staging', freeze, proof);
+    expect((await releases.lane('idp-lane', 'staging')).policy.freeze).toMatchObject({
+      by: 'bob@example.com',
+      reason: 'audit',
+    });
   });
 });
 

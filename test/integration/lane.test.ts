@@ -4,6 +4,8 @@ import { execSpec, Journal } from '../support/exec-spec';
 import type { TestWorker } from '../support/worker';
 import { eventually } from '../support/eventually';
 import { required } from '../../src/domain/required';
+import { laneIdFor } from '../../src/domain/release';
+import { freezeSignal } from '../../src/workflows/api';
 
 const alice: Actor = { id: 'alice', via: 'cli' };
 const bob: Actor = { id: 'bob', via: 'cli' };
@@ -77,10 +79,8 @@ describe('a lane', () => {
       by: 'sre',
       at: new Date().toISOString(),
     });
-    // The lane takes a freeze once the worker has checked who sent it.
-    await until('the carts lane frozen', async () =>
-      (await tollgate.releases.lane('carts', 'staging')).policy.freeze ? true : undefined,
-    );
+    // The freeze is answered once the lane took it (after the worker checked who sent it): frozen now.
+    expect((await tollgate.releases.lane('carts', 'staging')).policy.freeze).toMatchObject({ by: 'sre' });
     const spec = execSpec(journal, { service: 'carts', steps: [{ setWeight: 100 }] });
     const { releaseId } = await tollgate.releases.start(spec, alice);
 
@@ -95,6 +95,21 @@ describe('a lane', () => {
     await tollgate.releases.unfreeze('carts', 'staging', 'sre', 'sale over');
     expect(await tollgate.releases.result(releaseId)).toMatchObject({ outcome: 'Succeeded' });
     expect(journal.lines()).toEqual(['deploy 2.0.0', 'setWeight 100']);
+  });
+
+  it('still takes a freeze sent as a signal, as clients before lane updates sent it', async () => {
+    await tollgate.client.workflow.signalWithStart('laneWorkflow', {
+      workflowId: laneIdFor('coupons', 'staging'),
+      taskQueue: tollgate.taskQueue,
+      args: [{ service: 'coupons', environment: 'staging' }],
+      signal: freezeSignal,
+      signalArgs: [{ reason: 'old client', by: 'sre', at: new Date().toISOString() }],
+    });
+    await until('the coupons lane frozen', async () =>
+      (await tollgate.releases.lane('coupons', 'staging')).policy.freeze?.reason === 'old client' ? true : undefined,
+    );
+    await tollgate.releases.unfreeze('coupons', 'staging', 'sre', 'done');
+    expect((await tollgate.releases.lane('coupons', 'staging')).policy.freeze).toBeUndefined();
   });
 
   it('holds a running release at its next step boundary, and wakes on a durable timer when a timed freeze ends', async () => {

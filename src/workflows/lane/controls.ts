@@ -1,14 +1,20 @@
 import { log, setHandler } from '@temporalio/workflow';
-import type { DecisionKind } from '../../domain/decision';
+import type { DecisionKind, Proven } from '../../domain/decision';
 import { afterEarlierDecisions, withProvenSender } from '../decision-proof';
+import type { DeployWindow } from '../../domain/deploy-window';
+import type { Freeze } from '../../domain/lane-policy';
 import {
   enqueueSignal,
+  freezeLaneUpdate,
   freezeSignal,
   laneStatusQuery,
   releaseFinishedSignal,
+  setLaneWindowsUpdate,
   setWindowsSignal,
+  unfreezeLaneUpdate,
   unfreezeSignal,
 } from '../api';
+import { refuseSender } from '../approval-handlers';
 import type { Lane } from './lane';
 
 /** What releases and people tell a lane: join, finished, freeze, unfreeze, windows; and its status. */
@@ -16,35 +22,48 @@ export function listenToReleasesAndPeople(lane: Lane): void {
   // A release that asks to join right after a freeze is held by it, even while the freeze's proof is checked.
   setHandler(enqueueSignal, (release) => afterEarlierDecisions(() => lane.enqueue(release)));
   setHandler(releaseFinishedSignal, (release) => lane.finished(release));
-  setHandler(freezeSignal, ({ proof, ...freeze }) =>
+  const freeze = ({ proof, ...freeze }: Freeze & Proven) =>
     fromProvenSender(lane, 'freeze', freeze.by, proof, (by) =>
       lane.setPolicy({ ...lane.state.policy, freeze: { ...freeze, by } }, 'lane frozen', { by, reason: freeze.reason }),
-    ),
-  );
-  setHandler(unfreezeSignal, ({ by: claimed, reason, proof }) =>
+    );
+  const unfreeze = ({ by: claimed, reason, proof }: { by: string; reason: string } & Proven) =>
     fromProvenSender(lane, 'unfreeze', claimed, proof, (by) =>
       lane.setPolicy({ ...lane.state.policy, freeze: undefined }, 'lane unfrozen', { by, reason }),
-    ),
-  );
-  setHandler(setWindowsSignal, ({ by: claimed, windows, proof }) =>
+    );
+  const setWindows = ({ by: claimed, windows, proof }: { by: string; windows: DeployWindow[] } & Proven) =>
     fromProvenSender(lane, 'setWindows', claimed, proof, (by) =>
       lane.setPolicy({ ...lane.state.policy, windows }, 'deploy windows set', { by, windows: windows.length }),
-    ),
-  );
+    );
+  // Signals: a refusal is logged. Updates: it is the sender's answer too.
+  setHandler(freezeSignal, async (message) => {
+    await freeze(message).catch(() => undefined);
+  });
+  setHandler(unfreezeSignal, async (message) => {
+    await unfreeze(message).catch(() => undefined);
+  });
+  setHandler(setWindowsSignal, async (message) => {
+    await setWindows(message).catch(() => undefined);
+  });
+  setHandler(freezeLaneUpdate, async (message) => ({ message: `frozen by ${await freeze(message)}` }));
+  setHandler(unfreezeLaneUpdate, async (message) => ({ message: `unfrozen by ${await unfreeze(message)}` }));
+  setHandler(setLaneWindowsUpdate, async (message) => ({
+    message: `deploy windows set by ${await setWindows(message)}`,
+  }));
   setHandler(laneStatusQuery, () => lane.status());
 }
 
 /**
  * A lane acts on a freeze, an unfreeze or new windows only once the worker has checked who sent
- * it; one whose proof does not hold changes nothing and is logged with the reason.
+ * it; one whose proof does not hold changes nothing, is logged with the reason, and rejects (an
+ * update's sender gets the reason). Resolves with who the sender proved to be.
  */
-function fromProvenSender(
+async function fromProvenSender(
   lane: Lane,
   kind: DecisionKind,
   claimed: unknown,
   proof: string | undefined,
   act: (by: string) => void,
-): void | Promise<void> {
+): Promise<string> {
   const id = typeof claimed === 'string' && claimed.length > 0 && claimed.length <= 128 ? claimed : 'unknown';
   return withProvenSender(
     {
@@ -55,7 +74,13 @@ function fromProvenSender(
       claimed: { id, via: 'cli' },
       proof,
     },
-    (actor) => act(actor.id),
-    (reason) => log.warn(`${kind} by ${id} refused`, { laneId: lane.laneId, reason }),
+    (actor) => {
+      act(actor.id);
+      return actor.id;
+    },
+    (reason) => {
+      log.warn(`${kind} by ${id} refused`, { laneId: lane.laneId, reason });
+      return refuseSender(reason);
+    },
   );
 }
