@@ -138,5 +138,7 @@ const bob: Actor = { id: 'bob', via: 'slack' };
     await tollgate.releases.unfreeze('replay-freeze', 'staging', 'sre', 'over');
     await tollgate.releases.result(releaseId);
     await save('held-by-freeze', releaseId);
+    // The lane took the freeze and the unfreeze as updates.
+    await save('lane-frozen-by-update', laneIdFor('replay-freeze', 'staging'));
   });
 });
