@@ -1,3 +1,4 @@
+import type { SignalDefinition, UpdateDefinition } from '@temporalio/common';
 import { log, setHandler } from '@temporalio/workflow';
 import type { DecisionKind, Proven } from '../../domain/decision';
 import { afterEarlierDecisions, withProvenSender } from '../decision-proof';
@@ -7,6 +8,7 @@ import {
   enqueueSignal,
   freezeLaneUpdate,
   freezeSignal,
+  type LaneAnswer,
   laneStatusQuery,
   releaseFinishedSignal,
   setLaneWindowsUpdate,
@@ -34,22 +36,26 @@ export function listenToReleasesAndPeople(lane: Lane): void {
     fromProvenSender(lane, 'setWindows', claimed, proof, (by) =>
       lane.setPolicy({ ...lane.state.policy, windows }, 'deploy windows set', { by, windows: windows.length }),
     );
-  // Signals: a refusal is logged. Updates: it is the sender's answer too.
-  setHandler(freezeSignal, async (message) => {
-    await freeze(message).catch(() => undefined);
-  });
-  setHandler(unfreezeSignal, async (message) => {
-    await unfreeze(message).catch(() => undefined);
-  });
-  setHandler(setWindowsSignal, async (message) => {
-    await setWindows(message).catch(() => undefined);
-  });
-  setHandler(freezeLaneUpdate, async (message) => ({ message: `frozen by ${await freeze(message)}` }));
-  setHandler(unfreezeLaneUpdate, async (message) => ({ message: `unfrozen by ${await unfreeze(message)}` }));
-  setHandler(setLaneWindowsUpdate, async (message) => ({
-    message: `deploy windows set by ${await setWindows(message)}`,
-  }));
+  answerEach(freezeSignal, freezeLaneUpdate, freeze, 'frozen');
+  answerEach(unfreezeSignal, unfreezeLaneUpdate, unfreeze, 'unfrozen');
+  answerEach(setWindowsSignal, setLaneWindowsUpdate, setWindows, 'deploy windows set');
   setHandler(laneStatusQuery, () => lane.status());
+}
+
+/**
+ * One decision, by signal (from clients of earlier versions: a refusal is only logged) and by
+ * update (the sender hears who it was taken from, or the reason it was refused).
+ */
+function answerEach<M>(
+  signal: SignalDefinition<[M]>,
+  update: UpdateDefinition<LaneAnswer, [M]>,
+  decide: (message: M) => Promise<string>,
+  done: string,
+): void {
+  setHandler(signal, async (message) => {
+    await decide(message).catch(() => undefined);
+  });
+  setHandler(update, async (message) => ({ message: `${done} by ${await decide(message)}` }));
 }
 
 /**
