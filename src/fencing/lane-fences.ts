@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { escapeLiteral } from 'pg';
 import { rollbackFence, TOKENS_PER_EPOCH, type Fence } from '../domain/fence';
 import { StaleWriteRefused } from '../providers/fencing';
 
@@ -14,7 +15,6 @@ export interface FencedWriter {
 /** What the fenced write needs of the pg client under knex's pool (a multi-statement message answers one result each). */
 interface PgConnection {
   query(text: string): Promise<{ rows: unknown[] }[]>;
-  escapeLiteral(value: string): string;
 }
 
 /** knex's client lends the pg connections of its pool (its `acquireConnection` / `releaseConnection`). */
@@ -101,7 +101,7 @@ export class LaneFences {
     try {
       const [, taken] = await connection.query(
         `BEGIN;
-         INSERT INTO lane_fences (lane_id, token) VALUES (${connection.escapeLiteral(fence.laneId)}, ${fence.token})
+         INSERT INTO lane_fences (lane_id, token) VALUES (${escapeLiteral(fence.laneId)}, ${fence.token})
          ON CONFLICT (lane_id) DO UPDATE SET token = EXCLUDED.token, updated_at = now()
          WHERE lane_fences.token <= EXCLUDED.token
          RETURNING token`,
