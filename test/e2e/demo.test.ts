@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { isAlive } from '../../src/providers/exec/process-identity';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
@@ -10,8 +11,7 @@ const repo = path.join(__dirname, '..', '..');
 function demoInstancesRunning(): string[] {
   return fs.readdirSync('/proc').filter((pid) => {
     try {
-      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-      if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) return false;
+      if (!/^\d+$/.test(pid) || !isAlive(Number(pid))) return false;
       const environ = fs.readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
       const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
       return (
