@@ -1,8 +1,16 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import type { DecisionCheck, DecisionVerdict } from '../../src/domain/decision';
 import { laneIdFor } from '../../src/domain/release';
 import type { Actor } from '../../src/domain/spec';
 import { DecisionVerifier } from '../../src/identity/decision-verifier';
-import { enqueueSignal, freezeLaneUpdate, laneGrantedSignal, unfreezeLaneUpdate } from '../../src/workflows/api';
+import {
+  abortSignal,
+  enqueueSignal,
+  freezeLaneUpdate,
+  laneGrantedSignal,
+  unfreezeLaneUpdate,
+} from '../../src/workflows/api';
 import { required } from '../../src/domain/required';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { eventually } from '../support/eventually';
@@ -12,10 +20,10 @@ import { startTollgate, type TollgateUnderTest } from '../support/tollgate-under
 /**
  * The worker checks who sent each decision before the workflow acts on it, and checks take as long
  * as they take (an issuer's keys, a slow network). Decisions must still take effect in the order
- * people sent them. A verifier that holds every freeze until the test lets it go makes the freeze's
- * check the slow one, every time.
+ * people sent them. A verifier that holds every freeze and every abort until the test lets them go
+ * makes their check the slow one, every time.
  */
-class FreezeHeldVerifier extends DecisionVerifier {
+class HeldVerifier extends DecisionVerifier {
   private release!: () => void;
   private readonly gate = new Promise<void>((resolve) => (this.release = resolve));
   readonly checked: DecisionCheck['kind'][] = [];
@@ -25,30 +33,30 @@ class FreezeHeldVerifier extends DecisionVerifier {
   }
 
   override async verify(check: DecisionCheck): Promise<DecisionVerdict> {
-    if (check.kind === 'freeze') await this.gate;
+    if (check.kind === 'freeze' || check.kind === 'abort') await this.gate;
     const verdict = await super.verify(check);
     this.checked.push(check.kind);
     return verdict;
   }
 
-  letFreezesThrough(): void {
+  letHeldThrough(): void {
     this.release();
   }
 }
 
 const alice: Actor = { id: 'alice', via: 'cli' };
-let verifier: FreezeHeldVerifier;
+let verifier: HeldVerifier;
 let under: TollgateUnderTest;
 let journal: Journal;
 
 beforeEach(async () => {
-  verifier = new FreezeHeldVerifier();
+  verifier = new HeldVerifier();
   under = await startTollgate('decision-order', { verifier });
   journal = new Journal();
 });
 
 afterEach(async () => {
-  verifier.letFreezesThrough();
+  verifier.letHeldThrough();
   await under?.stop();
   journal?.remove();
 });
@@ -96,7 +104,7 @@ describe('decisions take effect in the order they were sent', () => {
       alice,
     );
     await laneHandled('larder', enqueueSignal.name);
-    verifier.letFreezesThrough();
+    verifier.letHeldThrough();
     await freezing;
 
     const held = await eventually('the release to hold on the freeze', async () => {
@@ -121,7 +129,7 @@ describe('decisions take effect in the order they were sent', () => {
     const unfreezing = releases.unfreeze('pantry', 'staging', 'sre', 'changed my mind');
     await laneHandled('pantry', unfreezeLaneUpdate.name);
     await eventually('the unfreeze to be checked', () => (verifier.checked.includes('unfreeze') ? true : undefined));
-    verifier.letFreezesThrough();
+    verifier.letHeldThrough();
     // Each answered in the order they arrived: the freeze, then the unfreeze.
     await Promise.all([freezing, unfreezing]);
 
@@ -131,5 +139,52 @@ describe('decisions take effect in the order they were sent', () => {
     );
     expect(await releases.result(releaseId)).toMatchObject({ outcome: 'Succeeded' });
     expect((await releases.lane('pantry', 'staging')).policy.freeze).toBeUndefined();
+  });
+
+  it('stops at the next step boundary for an abort sent during a step, while the abort is still being checked', async () => {
+    const { releases, client } = under.tollgate;
+    const gate = path.join(journal.dir, 'open-10');
+    const spec = execSpec(journal, {
+      service: 'scullery',
+      steps: [{ setWeight: 10 }, { setWeight: 50 }, { setWeight: 100 }],
+      // The 10% write waits for the test: the abort arrives while it runs.
+      setWeight: [
+        `if [ "$TOLLGATE_WEIGHT" = 10 ]; then while [ ! -e "${gate}" ]; do sleep 0.05; done; fi`,
+        journal.append('setWeight $TOLLGATE_WEIGHT'),
+      ].join('; '),
+    });
+    const { releaseId } = await releases.start(spec, alice);
+    await eventually('the 10% step to run', async () =>
+      (await releases.status(releaseId)).step?.index === 0 ? true : undefined,
+    );
+    await releases.abort(releaseId, { actor: { id: 'sre', via: 'cli' }, reason: 'pager' });
+    const handle = client.workflow.getHandle(releaseId);
+    await eventually('the release to receive the abort', async () =>
+      ((await handle.fetchHistory()).events ?? []).some(
+        (event) => event.workflowExecutionSignaledEventAttributes?.signalName === abortSignal.name,
+      )
+        ? true
+        : undefined,
+    );
+    fs.writeFileSync(gate, '');
+    // The 10% step ends and the release takes its next workflow task, the abort's check still held.
+    await eventually('a workflow task after the 10% step', async () => {
+      const events = (await handle.fetchHistory()).events ?? [];
+      const scheduled = events.find(
+        (event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'setWeight',
+      )?.eventId;
+      const done = events.findIndex(
+        (event) =>
+          scheduled !== undefined &&
+          String(event.activityTaskCompletedEventAttributes?.scheduledEventId) === String(scheduled),
+      );
+      return done >= 0 && events.slice(done).some((event) => event.workflowTaskCompletedEventAttributes)
+        ? true
+        : undefined;
+    });
+    verifier.letHeldThrough();
+
+    expect(await releases.result(releaseId)).toMatchObject({ outcome: 'RolledBack', reason: 'aborted by sre: pager' });
+    expect(journal.lines().filter((line) => line.startsWith('setWeight'))).toEqual(['setWeight 10', 'setWeight 0']);
   });
 });

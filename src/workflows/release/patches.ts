@@ -18,4 +18,6 @@ export const PATCHES = {
   stepEventsByAge: 'step-events-by-age',
   /** A weight that the next setWeight leaves at once is not upserted to the UI's list (ReleaseWeight). */
   weightsListedWhereReleasesRest: 'weights-listed-where-releases-rest',
+  /** A step boundary waits for decisions that arrived before it (an abort's check) to take effect. */
+  boundariesAwaitDecisions: 'boundaries-await-decisions',
 } as const;
